@@ -1,0 +1,194 @@
+import Logging
+import SMMDomain
+import SMMStorage
+
+/// API v2: reads a call's fields, runs the action on the panel, and answers in the contract's
+/// exact shape. Knows nothing of HTTP; `APIv2Controller` carries it over the wire.
+public struct APIv2: Sendable {
+    public let store: PanelStore
+    public let currency: String
+    let logger: Logger
+
+    public init(store: PanelStore, currency: String = "USD", logger: Logger = Logger(label: "smmpanel.api")) {
+        self.store = store
+        self.currency = currency
+        self.logger = logger
+    }
+
+    /// The answer to one call. Contract errors come back as `{"error": …}`; anything else
+    /// (the database unreachable) is thrown for the transport to report.
+    public func respond(to fields: [String: String]) async throws -> JSONValue {
+        do {
+            guard let key = fields["key"]?.trimmingSpaces(), !key.isEmpty, key.utf8.count <= 256,
+                  let user = try await store.user(apiKey: key) else { throw PanelError.invalidAPIKey }
+            switch fields["action"]?.trimmingSpaces().lowercased() {
+            case "services": return try await services()
+            case "add": return try await add(user: user, fields: fields)
+            case "status": return try await status(user: user, fields: fields)
+            case "refill": return try await refill(user: user, fields: fields)
+            case "refill_status": return try await refillStatus(user: user, fields: fields)
+            case "cancel": return try await cancel(user: user, fields: fields)
+            case "balance": return balance(user: user)
+            default: throw PanelError.incorrectRequest
+            }
+        } catch let error as PanelError {
+            return .error(error.message)
+        }
+    }
+
+    // MARK: Actions
+
+    func services() async throws -> JSONValue {
+        .array(try await store.services().map { service in
+            .object([
+                ("service", .int(service.id)),
+                ("name", .string(service.name)),
+                ("type", .string(service.type.rawValue)),
+                ("category", .string(service.categoryName)),
+                ("rate", .string(service.rate.rateString)),
+                ("min", .string(String(service.min))),
+                ("max", .string(String(service.max))),
+                ("refill", .bool(service.refill)),
+                ("cancel", .bool(service.cancel)),
+                ("dripfeed", .bool(service.dripFeed)),
+                ("desc", .string(service.description)),
+            ])
+        })
+    }
+
+    func add(user: User, fields: [String: String]) async throws -> JSONValue {
+        guard let serviceID = fields["service"].flatMap(IDList.parseID),
+              let service = try await store.service(id: serviceID), service.enabled else { throw PanelError.incorrectServiceID }
+        let requestID = fields["request_id"].flatMap { $0.trimmingSpaces().isEmpty ? nil : $0 }
+        let order = try await store.placeOrder(user: user, service: service, fields: fields, requestID: requestID)
+        return .object([("order", .int(order.id))])
+    }
+
+    func status(user: User, fields: [String: String]) async throws -> JSONValue {
+        if let list = fields["orders"] {
+            let entries = try IDList.parse(list)
+            let ids = entries.compactMap { if case .id(let id) = $0 { id } else { nil } }
+            let orders = try await store.orders(ids: ids, userID: user.id)
+            let children = try await childIDs(of: Array(orders.values))
+            return .object(entries.map { entry in
+                if case .id(let id) = entry, let order = orders[id] {
+                    return (entry.key, statusObject(order, children: children[id] ?? []))
+                }
+                return (entry.key, .error(PanelError.incorrectOrderID.message))
+            })
+        }
+        guard let raw = fields["order"] ?? fields["order_id"] ?? fields["id"] else { throw PanelError.incorrectRequest }
+        guard let id = IDList.parseID(raw), let order = try await store.order(id: id, userID: user.id) else {
+            throw PanelError.incorrectOrderID
+        }
+        let children = try await childIDs(of: [order])
+        return statusObject(order, children: children[id] ?? [])
+    }
+
+    private func childIDs(of orders: [Order]) async throws -> [Int64: [Int64]] {
+        let parents = orders.filter { $0.isDripFeedParent || $0.isSubscription }.map(\.id)
+        return try await store.childOrderIDs(parentIDs: parents)
+    }
+
+    /// The status shape: all strings; drip-feed parents add `runs` and child `orders`,
+    /// subscriptions add `expiry`, `posts` (posts handled so far) and child `orders`.
+    func statusObject(_ order: Order, children: [Int64]) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("charge", .string(order.charge.apiString)),
+            ("start_count", .string(String(order.startCount))),
+            ("status", .string(order.status.rawValue)),
+            ("remains", .string(String(order.remains))),
+            ("currency", .string(currency)),
+        ]
+        if let runs = order.runs {
+            members.append(("runs", .string(String(runs))))
+            members.append(("orders", .array(children.map(JSONValue.int))))
+        } else if order.isSubscription {
+            members.append(("expiry", .string(order.fields["expiry"] ?? "")))
+            members.append(("posts", .string(String(children.count))))
+            members.append(("orders", .array(children.map(JSONValue.int))))
+        }
+        return .object(members)
+    }
+
+    func refill(user: User, fields: [String: String]) async throws -> JSONValue {
+        if let list = fields["orders"] {
+            var results: [JSONValue] = []
+            for entry in try IDList.parse(list) {
+                let outcome: JSONValue
+                switch entry {
+                case .id(let id):
+                    do {
+                        outcome = .int(try await store.createRefill(orderID: id, userID: user.id).id)
+                    } catch let error as PanelError {
+                        outcome = .error(error.message)
+                    }
+                case .invalid:
+                    outcome = .error(PanelError.incorrectOrderID.message)
+                }
+                results.append(.object([("order", Self.idValue(entry)), ("refill", outcome)]))
+            }
+            return .array(results)
+        }
+        guard let raw = fields["order"] ?? fields["order_id"] ?? fields["id"] else { throw PanelError.incorrectRequest }
+        guard let id = IDList.parseID(raw) else { throw PanelError.incorrectOrderID }
+        let refill = try await store.createRefill(orderID: id, userID: user.id)
+        return .object([("refill", .string(String(refill.id)))])
+    }
+
+    func refillStatus(user: User, fields: [String: String]) async throws -> JSONValue {
+        if let list = fields["refills"] {
+            let entries = try IDList.parse(list)
+            let ids = entries.compactMap { if case .id(let id) = $0 { id } else { nil } }
+            let refills = try await store.refills(ids: ids, userID: user.id)
+            return .array(entries.map { entry in
+                let status: JSONValue
+                if case .id(let id) = entry, let refill = refills[id] {
+                    status = .string(refill.status.rawValue)
+                } else {
+                    status = .error(PanelError.refillNotFound.message)
+                }
+                return .object([("refill", Self.idValue(entry)), ("status", status)])
+            })
+        }
+        guard let raw = fields["refill"] ?? fields["id"] else { throw PanelError.incorrectRequest }
+        guard let id = IDList.parseID(raw), let refill = try await store.refills(ids: [id], userID: user.id)[id] else {
+            throw PanelError.refillNotFound
+        }
+        return .object([("status", .string(refill.status.rawValue))])
+    }
+
+    /// `orders` (or a single `order`): always the array shape.
+    func cancel(user: User, fields: [String: String]) async throws -> JSONValue {
+        guard let list = fields["orders"] ?? fields["order"] ?? fields["order_id"] else { throw PanelError.incorrectRequest }
+        var results: [JSONValue] = []
+        for entry in try IDList.parse(list) {
+            let outcome: JSONValue
+            switch entry {
+            case .id(let id):
+                do {
+                    _ = try await store.cancelOrder(id: id, userID: user.id)
+                    outcome = .int(1)
+                } catch let error as PanelError {
+                    outcome = .error(error.message)
+                }
+            case .invalid:
+                outcome = .error(PanelError.incorrectOrderID.message)
+            }
+            results.append(.object([("order", Self.idValue(entry)), ("cancel", outcome)]))
+        }
+        return .array(results)
+    }
+
+    func balance(user: User) -> JSONValue {
+        .object([("balance", .string(user.balance.apiString)), ("currency", .string(currency))])
+    }
+
+    /// Ids echo back as numbers; text that was no id echoes back as the text.
+    static func idValue(_ entry: IDList.Entry) -> JSONValue {
+        switch entry {
+        case .id(let id): return .int(id)
+        case .invalid(let raw): return .string(raw)
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import SMMDomain
+import SMMStorage
+
+/// The service fields an operator can set, shared by `service create` and `service update`.
+struct ServiceFieldOptions: ParsableArguments {
+    @Option(help: "Service name.") var name: String?
+    @Option(help: "Category name (created if new).") var category: String?
+    @Option(help: "Service type, e.g. Default, Package, \"Custom Comments\", Subscriptions.") var type: String?
+    @Option(help: "Price per 1000 (per package for package types), up to 5 decimals.") var rate: String?
+    @Option(help: "Minimum quantity.") var min: Int64?
+    @Option(help: "Maximum quantity.") var max: Int64?
+    @Flag(inversion: .prefixedNo, help: "Customers may request refills.") var refill: Bool?
+    @Option(help: "Days after completion during which refills are allowed (default 30).") var refillDays: Int?
+    @Flag(inversion: .prefixedNo, help: "Customers may cancel orders not yet started.") var cancel: Bool?
+    @Flag(inversion: .prefixedNo, help: "Drip-feed (runs, interval) is offered.") var dripfeed: Bool?
+    @Option(help: "Description shown to customers.") var description: String?
+    @Option(help: "Position in the catalog.") var sort: Int64?
+
+    func draft() throws -> ServiceDraft {
+        var type: ServiceType?
+        if let label = self.type {
+            guard let parsed = ServiceType(label: label) else {
+                throw OperatorError(description: "unknown type \(label); one of: \(ServiceType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            type = parsed
+        }
+        var rate: Money?
+        if let text = self.rate {
+            guard let parsed = Money(parsing: text), parsed >= .zero else {
+                throw OperatorError(description: "rate must be a non-negative number with at most 5 decimals, got \(text)")
+            }
+            rate = parsed
+        }
+        return ServiceDraft(name: name, categoryName: category, type: type, rate: rate, min: min, max: max, refill: refill,
+                            refillDays: refillDays, cancel: cancel, dripFeed: dripfeed, description: description, sort: sort)
+    }
+}
+
+func describe(_ service: Service) -> String {
+    var flags: [String] = []
+    if service.refill { flags.append("refill \(service.refillDays)d") }
+    if service.cancel { flags.append("cancel") }
+    if service.dripFeed { flags.append("dripfeed") }
+    if !service.enabled { flags.append("DISABLED") }
+    return "\(service.id)\t\(service.name)\t\(service.type.rawValue)\t\(service.categoryName)\trate \(service.rate.rateString)\t"
+        + "min \(service.min)\tmax \(service.max)\t\(flags.joined(separator: ","))"
+}
+
+struct ServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "service", abstract: "The catalog.",
+                                                    subcommands: [Create.self, Update.self, Disable.self, Enable.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a service (--name, --category, --type, --rate, --min, --max required); prints its id last.")
+        @OptionGroup var fields: ServiceFieldOptions
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            let draft = try fields.draft()
+            let service = try await db.run { try await $0.createService(draft) }
+            print(describe(service))
+            print(service.id)
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change the given fields of a service.")
+        @Argument var id: Int64
+        @OptionGroup var fields: ServiceFieldOptions
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            let draft = try fields.draft()
+            print(describe(try await db.run { try await $0.updateService(id: id, draft) }))
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Hide a service from the catalog and refuse new orders for it.")
+        @Argument var id: Int64
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            try await db.run { try await $0.setServiceEnabled(id: id, false) }
+            print("service \(id) disabled")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Offer a disabled service again.")
+        @Argument var id: Int64
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            try await db.run { try await $0.setServiceEnabled(id: id, true) }
+            print("service \(id) enabled")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List services, disabled ones included.")
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            for service in try await db.run({ try await $0.services(includeDisabled: true) }) { print(describe(service)) }
+        }
+    }
+}
+
+func parseStatus(_ text: String) throws -> OrderStatus {
+    guard let status = OrderStatus(label: text) else {
+        throw OperatorError(description: "unknown status \(text); one of: \(OrderStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return status
+}
+
+func describe(_ order: Order) -> String {
+    var extra = ""
+    if let runs = order.runs { extra += "\truns \(order.runsDone)/\(runs) every \(order.intervalMinutes ?? 0)m" }
+    if let parent = order.parentID { extra += "\tparent \(parent)" }
+    return "\(order.id)\tuser \(order.userID)\tservice \(order.serviceID)\t\(order.status.rawValue)\tquantity \(order.quantity)\t"
+        + "start \(order.startCount)\tremains \(order.remains)\tcharge \(order.charge.apiString)\t\(order.link)\(extra)"
+}
+
+struct OrderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "order", abstract: "Orders and manual fulfilment.",
+                                                    subcommands: [List.self, Update.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List orders, newest first.")
+        @Option(help: "Only this user's orders.") var user: String?
+        @Option(help: "Only orders with this status.") var status: String?
+        @Option(help: "At most this many.") var limit: Int = 100
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            let status = try self.status.map(parseStatus)
+            let orders = try await db.run { store in
+                let userID = if let user { try await requireUser(store, user).id } else { nil as Int64? }
+                return try await store.listOrders(.init(userID: userID, status: status, limit: limit))
+            }
+            for order in orders { print(describe(order)) }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an order (manual fulfilment). Partial refunds charge × remains / quantity; Canceled refunds all.")
+        @Argument var id: Int64
+        @Option(help: "New status: Pending, \"In progress\", Processing, Completed, Partial, Canceled (subscriptions: Active, Paused, Expired).")
+        var status: String?
+        @Option(help: "Count before delivery started.") var startCount: Int64?
+        @Option(help: "Units not delivered.") var remains: Int64?
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            guard status != nil || startCount != nil || remains != nil else {
+                throw OperatorError(description: "give at least one of --status, --start-count, --remains")
+            }
+            let change = OrderChange(status: try status.map(parseStatus), startCount: startCount, remains: remains)
+            print(describe(try await db.run { try await $0.updateOrder(id: id, change) }))
+        }
+    }
+}
+
+struct RefillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "refill", abstract: "Refill requests.",
+                                                    subcommands: [List.self, Update.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List refills, newest first.")
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            for refill in try await db.run({ try await $0.listRefills() }) {
+                print("\(refill.id)\torder \(refill.orderID)\tuser \(refill.userID)\t\(refill.status.rawValue)")
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a refill: \"In progress\", Completed, Rejected or Canceled.")
+        @Argument var id: Int64
+        @Option(help: "New status.") var status: String
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            guard let next = RefillStatus(label: status) else {
+                throw OperatorError(description: "unknown refill status \(status); one of: \(RefillStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let refill = try await db.run { try await $0.updateRefill(id: id, status: next) }
+            print("refill \(refill.id)\torder \(refill.orderID)\t\(refill.status.rawValue)")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import HummingbirdBcrypt
+import NIOPosix
+import SMMDomain
+import SMMStorage
+
+/// Turns a domain error into a one-line failure for the operator.
+struct OperatorError: Error, CustomStringConvertible {
+    let description: String
+}
+
+func requireUser(_ store: PanelStore, _ name: String) async throws -> User {
+    guard let user = try await store.user(named: name) else { throw OperatorError(description: "no user named \(name)") }
+    return user
+}
+
+func parseAmount(_ text: String) throws -> Money {
+    guard let amount = Money(parsing: text), amount > .zero else {
+        throw OperatorError(description: "amount must be a positive number with at most 5 decimals, got \(text)")
+    }
+    return amount
+}
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "user", abstract: "Customers and admins.",
+                                                    subcommands: [Create.self, RotateKey.self, Disable.self, Enable.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user; prints its API key (shown once) last.")
+        @Argument var name: String
+        @Option(help: "Password for the web panel.") var password: String?
+        @Flag(help: "Make the user an administrator.") var admin = false
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            // bcrypt is deliberately slow: keep it off the event loops.
+            let hash: String? = if let password {
+                try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
+            } else { nil }
+            let (user, key) = try await db.run { try await $0.createUser(username: name, passwordHash: hash, isAdmin: admin) }
+            print("created \(user.isAdmin ? "admin" : "user") \(user.username) (id \(user.id)); API key:")
+            print(key)
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rotate-key", abstract: "Revoke the user's keys and print a new one.")
+        @Argument var name: String
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let key = try await db.run { store in try await store.rotateKey(userID: try await requireUser(store, name).id) }
+            print("new API key for \(name) (the old ones stop working now):")
+            print(key)
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a user: its keys stop working.")
+        @Argument var name: String
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            try await db.run { store in try await store.setUserDisabled(userID: try await requireUser(store, name).id, true) }
+            print("user \(name) disabled")
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled user.")
+        @Argument var name: String
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            try await db.run { store in try await store.setUserDisabled(userID: try await requireUser(store, name).id, false) }
+            print("user \(name) enabled")
+        }
+    }
+}
+
+struct FundsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "funds", abstract: "Change a balance (with a ledger row).",
+                                                    subcommands: [Add.self, Deduct.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add money to a user's balance.")
+        @Argument var name: String
+        @Argument var amount: String
+        @Option var memo: String = "manual deposit"
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let value = try parseAmount(amount)
+            let balance = try await db.run { store in
+                try await store.addFunds(userID: try await requireUser(store, name).id, amount: value, memo: memo)
+            }
+            print("\(name): balance \(balance.apiString)")
+        }
+    }
+
+    struct Deduct: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take money from a user's balance (never below zero).")
+        @Argument var name: String
+        @Argument var amount: String
+        @Option var memo: String = "manual deduction"
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            let value = try parseAmount(amount)
+            let balance = try await db.run { store in
+                try await store.deductFunds(userID: try await requireUser(store, name).id, amount: value, memo: memo)
+            }
+            print("\(name): balance \(balance.apiString)")
+        }
+    }
+}
+
+struct CategoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "category", abstract: "Service categories.",
+                                                    subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a category; prints its id last.")
+        @Argument var name: String
+        @Option var sort: Int64 = 0
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            let category = try await db.run { try await $0.createCategory(name: name, sort: sort) }
+            print("created category \(category.name); id:")
+            print(category.id)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List categories.")
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            for category in try await db.run({ try await $0.categories() }) {
+                print("\(category.id)\t\(category.name)")
+            }
+        }
+    }
+}
+
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ledger", abstract: "The books.", subcommands: [Check.self])
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Exit 0 only if every balance equals its ledger, every order's charge its ledger rows, and no refund happened twice.")
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            let problems = try await db.run { try await $0.ledgerProblems() }
+            if problems.isEmpty {
+                print("ledger clean")
+                return
+            }
+            for problem in problems { print(problem) }
+            print("\(problems.count) problem(s)")
+            throw ExitCode(1)
+        }
+    }
+}

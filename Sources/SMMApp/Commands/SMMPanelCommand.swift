@@ -1,0 +1,57 @@
+import ArgumentParser
+import Logging
+import SMMStorage
+
+/// `smmpanel`: the server and the operator's tools.
+public struct SMMPanelCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "smmpanel",
+        abstract: "SMMPanel: an SMM panel and reseller speaking API v2.",
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, FundsCommand.self, CategoryCommand.self,
+                      ServiceCommand.self, OrderCommand.self, RefillCommand.self, LedgerCommand.self])
+
+    public init() {}
+}
+
+/// `--database`, shared by every command; `SMMPANEL_DATABASE` when the flag is absent.
+public struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite file path or postgres://user:pass@host:port/db (env SMMPANEL_DATABASE; default smmpanel.sqlite).")
+    public var database: String?
+
+    @Option(name: .long, help: "PostgreSQL connections in this process's pool.")
+    public var poolSize: Int = 10
+
+    public init() {}
+
+    public var location: DatabaseLocation {
+        let text = database ?? Environment.value("SMMPANEL_DATABASE") ?? DatabaseLocation.defaultSQLiteFile
+        return DatabaseLocation(text)
+    }
+
+    func configuration() -> PanelConfiguration {
+        PanelConfiguration(database: location, poolSize: poolSize)
+    }
+
+    /// Opens the store, runs `body`, closes the store; quiet logs for operator commands.
+    func run<T: Sendable>(_ body: (PanelStore) async throws -> T) async throws -> T {
+        var logger = Logger(label: "smmpanel")
+        logger.logLevel = .warning
+        return try await withStore(configuration(), logger: logger, body)
+    }
+}
+
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        let text = String(cString: raw)
+        return text.isEmpty ? nil : text
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#else
+import Darwin
+#endif

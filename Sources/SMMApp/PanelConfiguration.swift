@@ -1,0 +1,59 @@
+import Logging
+import SMMStorage
+
+/// Everything `serve` and the operator commands need to know, from flags and environment.
+public struct PanelConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var database: DatabaseLocation
+    public var currency: String
+    /// Run the background workers (drip-feed runs) inside this process.
+    public var runWorkers: Bool
+    /// How often the workers look for due work.
+    public var workerInterval: Duration
+    /// PostgreSQL connections per process.
+    public var poolSize: Int
+    public var logLevel: Logger.Level
+
+    public init(host: String = "127.0.0.1", port: Int = 8080,
+                database: DatabaseLocation = .sqliteFile(DatabaseLocation.defaultSQLiteFile),
+                currency: String = "USD", runWorkers: Bool = true, workerInterval: Duration = .seconds(5),
+                poolSize: Int = 10, logLevel: Logger.Level = .info) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.currency = currency
+        self.runWorkers = runWorkers
+        self.workerInterval = workerInterval
+        self.poolSize = poolSize
+        self.logLevel = logLevel
+    }
+}
+
+/// Opens and migrates the configured database. The caller owns the result and must call
+/// `backend.shutdown()` on it.
+public func openStore(_ configuration: PanelConfiguration, logger: Logger, clock: any PanelClock = SystemClock()) async throws -> PanelStore {
+    let backend = try await configuration.database.open(poolSize: configuration.poolSize, logger: logger)
+    let store = PanelStore(backend: backend, clock: clock)
+    do {
+        try await store.migrate()
+    } catch {
+        try? await backend.shutdown()
+        throw error
+    }
+    return store
+}
+
+/// Runs `body` with an open store and always shuts the store down afterwards.
+public func withStore<T: Sendable>(_ configuration: PanelConfiguration, logger: Logger,
+                                   _ body: (PanelStore) async throws -> T) async throws -> T {
+    let store = try await openStore(configuration, logger: logger)
+    do {
+        let result = try await body(store)
+        try await store.backend.shutdown()
+        return result
+    } catch {
+        try? await store.backend.shutdown()
+        throw error
+    }
+}

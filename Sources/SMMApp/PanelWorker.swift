@@ -1,0 +1,35 @@
+import Logging
+import SMMStorage
+import ServiceLifecycle
+
+/// Background work that belongs to no request: starting due drip-feed runs. Runs inside
+/// `serve`, stops on graceful shutdown; a failed round is logged and retried next round.
+public struct PanelWorker: ServiceLifecycle.Service {
+    let store: PanelStore
+    let interval: Duration
+    let logger: Logger
+
+    public init(store: PanelStore, interval: Duration, logger: Logger) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await runOnce()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// One round of every job; also what the tests call to drive the worker deterministically.
+    public func runOnce() async {
+        do {
+            while try await store.startDueDripFeedRuns(limit: 100) == 100 {}
+        } catch {
+            logger.error("drip-feed round failed", metadata: ["error": .string("\(error)")])
+        }
+    }
+}

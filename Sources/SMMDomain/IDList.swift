@@ -1,0 +1,40 @@
+/// A comma-separated list of ids from `orders`, `refills` and the like.
+public enum IDList {
+    public static let maximumCount = 100
+
+    /// One entry of a list: a usable id, or the text the client sent (answered with an error
+    /// under that text, as the contract's multi-status does).
+    public enum Entry: Sendable, Hashable {
+        case id(Int64)
+        case invalid(String)
+
+        public var key: String {
+            switch self {
+            case .id(let id): return String(id)
+            case .invalid(let raw): return raw
+            }
+        }
+    }
+
+    /// Splits on commas, trims spaces, drops empty entries and repeats (first one wins).
+    /// More than 100 distinct entries is an error, before any work is done.
+    public static func parse(_ text: String) throws(PanelError) -> [Entry] {
+        var seen = Set<Entry>()
+        var entries: [Entry] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: true) {
+            let raw = String(piece).trimmingSpaces()
+            if raw.isEmpty { continue }
+            let entry: Entry = parseID(raw).map(Entry.id) ?? .invalid(raw)
+            if seen.insert(entry).inserted { entries.append(entry) }
+            if entries.count > maximumCount { throw .tooManyIDs }
+        }
+        return entries
+    }
+
+    /// A positive decimal id, or nil.
+    public static func parseID(_ raw: String) -> Int64? {
+        let text = raw.trimmingSpaces()
+        guard !text.isEmpty, text.count <= 18, text.allSatisfy(\.isASCIIDigit), let value = Int64(text), value > 0 else { return nil }
+        return value
+    }
+}

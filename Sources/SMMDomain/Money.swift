@@ -1,0 +1,77 @@
+/// An amount of money in minor units of 0.00001 of the panel currency.
+///
+/// Integer arithmetic only: the API shows five decimals (`"0.27819"`), so one minor unit is
+/// the smallest amount the wire can carry and nothing smaller ever exists in the system.
+public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Decimal places carried by a minor unit.
+    public static let scale = 5
+    /// Minor units in one whole currency unit.
+    public static let unitsPerWhole: Int64 = 100_000
+    public static let zero = Money(minorUnits: 0)
+
+    public var minorUnits: Int64
+
+    public init(minorUnits: Int64) { self.minorUnits = minorUnits }
+
+    public static func < (lhs: Money, rhs: Money) -> Bool { lhs.minorUnits < rhs.minorUnits }
+    public static func + (lhs: Money, rhs: Money) -> Money { Money(minorUnits: lhs.minorUnits + rhs.minorUnits) }
+    public static func - (lhs: Money, rhs: Money) -> Money { Money(minorUnits: lhs.minorUnits - rhs.minorUnits) }
+    public static prefix func - (value: Money) -> Money { Money(minorUnits: -value.minorUnits) }
+
+    /// Parses a decimal string such as `"12"`, `"0.9"`, `"100.84292"` or `"-3.5"`.
+    ///
+    /// Rejects more than five decimals rather than rounding them: an operator typing a rate
+    /// must get exactly what was typed, or an error.
+    public init?(parsing text: String) {
+        var s = Substring(text.trimmingSpaces())
+        var negative = false
+        if s.first == "-" { negative = true; s = s.dropFirst() } else if s.first == "+" { s = s.dropFirst() }
+        let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let wholePart = parts.first else { return nil }
+        let fractionPart = parts.count > 1 ? parts[1] : ""
+        if wholePart.isEmpty && fractionPart.isEmpty { return nil }
+        guard wholePart.allSatisfy(\.isASCIIDigit), fractionPart.allSatisfy(\.isASCIIDigit),
+              fractionPart.count <= Money.scale, wholePart.count <= 13
+        else { return nil }
+        let whole = wholePart.isEmpty ? 0 : Int64(wholePart)!
+        let paddedFraction = fractionPart + String(repeating: "0", count: Money.scale - fractionPart.count)
+        let fraction = Int64(paddedFraction)!
+        let units = whole * Money.unitsPerWhole + fraction
+        self.minorUnits = negative ? -units : units
+    }
+
+    /// Formats with at least `minimumFractionDigits` decimals (trailing zeros beyond that are
+    /// dropped) and at most five.
+    public func formatted(minimumFractionDigits: Int = Money.scale) -> String {
+        let magnitude = minorUnits.magnitude
+        let whole = magnitude / UInt64(Money.unitsPerWhole)
+        var fraction = String(magnitude % UInt64(Money.unitsPerWhole))
+        fraction = String(repeating: "0", count: Money.scale - fraction.count) + fraction
+        while fraction.count > max(0, minimumFractionDigits), fraction.last == "0" { fraction.removeLast() }
+        let sign = minorUnits < 0 ? "-" : ""
+        return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+    }
+
+    /// The five-decimal form the API uses for balances and charges: `"100.84292"`.
+    public var apiString: String { formatted(minimumFractionDigits: Money.scale) }
+    /// The form used for rates in the catalog: `"0.90"`, `"8.00"`, `"1.23456"`.
+    public var rateString: String { formatted(minimumFractionDigits: 2) }
+    public var description: String { apiString }
+}
+
+extension Character {
+    /// Exactly one of the scalars 0…9: a digit with a combining mark or a keycap sorts inside
+    /// "0"..."9" as a Character, but is no digit.
+    var isASCIIDigit: Bool { asciiValue.map { (0x30...0x39).contains($0) } ?? false }
+}
+
+extension String {
+    /// Trims spaces, tabs and line breaks at both ends (no Foundation needed).
+    public func trimmingSpaces() -> String {
+        // "\r\n" is a single Character, equal to neither "\r" nor "\n".
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
+        let end = lastIndex(where: { !isSpace($0) })!
+        return String(self[start...end])
+    }
+}

@@ -1,0 +1,30 @@
+import Crypto
+
+/// API keys are shown once and stored only as a SHA-256 hash. A key carries 128 random bits,
+/// so a fast hash is enough: nothing can be learned by brute force, and lookups stay one
+/// index probe.
+public enum APIKeys {
+    /// A fresh key: 32 lowercase hex characters, the form panels' keys usually take.
+    public static func generate<R: RandomNumberGenerator>(using generator: inout R) -> String {
+        var text = ""
+        for _ in 0..<4 {
+            let word = generator.next() as UInt32
+            let hex = String(word, radix: 16)
+            text += String(repeating: "0", count: 8 - hex.count) + hex
+        }
+        return text
+    }
+
+    public static func generate() -> String {
+        var system = SystemRandomNumberGenerator()
+        return generate(using: &system)
+    }
+
+    public static func hash(_ key: String) -> String {
+        let digest = SHA256.hash(data: Array(key.utf8))
+        return digest.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}

@@ -1,0 +1,62 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+
+/// Which SQL engine a backend speaks; the few places where SQL differs ask this.
+public enum SQLEngine: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// One database, embedded or served: reads, and write transactions that are all-or-nothing.
+///
+/// Every balance change runs inside `transaction`, so a crash or an error anywhere in the
+/// body leaves no half-written order, charge or refund behind.
+public protocol DatabaseBackend: Sendable {
+    var engine: SQLEngine { get }
+    /// Runs `body` with a connection for reads (SQLite: one of the read-only connections).
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    /// Errors thrown by `body` come out unchanged.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// If `error` is a unique-constraint violation, a text naming the index or its columns.
+    func uniqueViolation(in error: any Error) -> String?
+    func shutdown() async throws
+}
+
+extension DatabaseBackend {
+    /// Appended to a SELECT inside a transaction to lock the rows it reads. SQLite needs no
+    /// lock clause: its single writer already excludes every other writer.
+    var forUpdate: String { engine == .postgres ? " FOR UPDATE" : "" }
+}
+
+/// Where the panel's data lives, from `--database`.
+public enum DatabaseLocation: Sendable, Equatable {
+    case sqliteFile(String)
+    case postgres(url: String)
+
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; anything else is a SQLite file path
+    /// (`sqlite://` prefix optional).
+    public init(_ text: String) {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            self = .postgres(url: text)
+        } else if text.hasPrefix("sqlite://") {
+            self = .sqliteFile(String(text.dropFirst("sqlite://".count)))
+        } else {
+            self = .sqliteFile(text)
+        }
+    }
+
+    public static let defaultSQLiteFile = "smmpanel.sqlite"
+
+    /// Opens the backend. The caller must `shutdown()` it.
+    public func open(poolSize: Int = 10, logger: Logger) async throws -> any DatabaseBackend {
+        switch self {
+        case .sqliteFile(let path):
+            return try await SQLiteBackend.open(path: path, readers: 4, logger: logger)
+        case .postgres(let url):
+            return try PostgresBackend(url: url, maxConnections: poolSize, logger: logger)
+        }
+    }
+}

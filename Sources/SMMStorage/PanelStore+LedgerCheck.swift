@@ -1,0 +1,45 @@
+import SMMDomain
+import SQLKit
+
+extension PanelStore {
+    /// Audits the books: every balance equals the sum of its ledger rows, every top-level
+    /// order's charge equals what its ledger rows took, no order was refunded twice, no
+    /// balance is negative. Returns one line per problem; empty means clean.
+    public func ledgerProblems() async throws -> [String] {
+        try await backend.read { db in
+            var problems: [String] = []
+            for row in try await db.raw("""
+                SELECT u.id, u.username, u.balance, CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) AS total
+                FROM users u LEFT JOIN ledger l ON l.user_id = u.id
+                GROUP BY u.id, u.username, u.balance
+                HAVING u.balance <> CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) OR u.balance < 0
+                """).all() {
+                let name = try row.decode(column: "username", as: String.self)
+                let balance = Money(minorUnits: try row.decode(column: "balance", as: Int64.self))
+                let total = Money(minorUnits: try row.decode(column: "total", as: Int64.self))
+                problems.append("user \(name): balance \(balance) but ledger rows add up to \(total)")
+            }
+            for row in try await db.raw("""
+                SELECT order_id, CAST(COUNT(*) AS BIGINT) AS refunds FROM ledger WHERE kind = 'refund'
+                GROUP BY order_id HAVING COUNT(*) > 1
+                """).all() {
+                let order = try row.decode(column: "order_id", as: Int64.self)
+                let count = try row.decode(column: "refunds", as: Int64.self)
+                problems.append("order \(order): refunded \(count) times")
+            }
+            for row in try await db.raw("""
+                SELECT o.id, o.charge, CAST(COALESCE(-SUM(l.amount), 0) AS BIGINT) AS taken
+                FROM orders o LEFT JOIN ledger l ON l.order_id = o.id
+                WHERE o.parent_id IS NULL
+                GROUP BY o.id, o.charge
+                HAVING o.charge <> CAST(COALESCE(-SUM(l.amount), 0) AS BIGINT)
+                """).all() {
+                let order = try row.decode(column: "id", as: Int64.self)
+                let charge = Money(minorUnits: try row.decode(column: "charge", as: Int64.self))
+                let taken = Money(minorUnits: try row.decode(column: "taken", as: Int64.self))
+                problems.append("order \(order): charge \(charge) but the ledger took \(taken)")
+            }
+            return problems
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import SMMDomain
+import SQLKit
+
+extension PanelStore {
+    static let activeStatusList = OrderStatus.activeStatuses.filter { $0 != .active && $0 != .paused }.map(\.rawValue)
+
+    /// Places an order: validates it against the service, then in one transaction enforces the
+    /// one-active-order-per-link rule, charges the balance (never below zero) and writes the
+    /// order and its ledger row. With a `requestID`, a repeat returns the first order instead of
+    /// creating a second one.
+    public func placeOrder(user: User, service: Service, fields: [String: String], requestID: String? = nil) async throws -> Order {
+        guard service.enabled else { throw PanelError.incorrectServiceID }
+        let new = try OrderValidator.validate(fields, for: service.terms)
+        let requestID = requestID?.trimmingSpaces()
+        if let requestID {
+            guard !requestID.isEmpty, requestID.count <= OrderLimits.maxRequestIDLength else { throw PanelError.incorrectField("request_id") }
+            if let first = try await order(userID: user.id, requestID: requestID) { return first }
+        }
+        let now = clock.now()
+        let backend = self.backend
+        do {
+            return try await backend.transaction { db in
+                if !new.link.isEmpty {
+                    let busy = try await db.raw("""
+                        SELECT id FROM orders WHERE service_id = \(bind: new.serviceID) AND link = \(bind: new.link)
+                        AND parent_id IS NULL AND status IN (\(binds: Self.activeStatusList)) LIMIT 1
+                        """).first()
+                    if busy != nil { throw PanelError.activeOrderWithLink }
+                }
+                let status: OrderStatus = new.type == .subscriptions ? .active : .pending
+                let row = try await db.raw("""
+                    INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
+                                        runs, interval_minutes, next_run_at, request_id, created_at, updated_at)
+                    VALUES (\(bind: user.id), \(bind: new.serviceID), \(bind: new.type.rawValue), \(bind: new.link), \(bind: new.quantity),
+                            \(bind: new.charge.minorUnits), 0, \(bind: new.quantity), \(bind: status.rawValue),
+                            \(bind: FieldsCoding.encode(new.fields)), \(bind: new.dripFeed?.runs), \(bind: new.dripFeed?.intervalMinutes),
+                            \(bind: new.dripFeed == nil ? nil : now), \(bind: requestID), \(bind: now), \(bind: now))
+                    RETURNING \(unsafeRaw: Columns.order.replacingOccurrences(of: "o.", with: ""))
+                    """).first()
+                let order = try row!.order()
+                if new.charge > .zero {
+                    _ = try await Ledger.debit(db, userID: user.id, amount: new.charge, kind: .charge, orderID: order.id,
+                                               memo: "order \(order.id)", now: now)
+                }
+                return order
+            }
+        } catch {
+            guard let index = backend.uniqueViolation(in: error) else { throw error }
+            if index.contains("request_id"), let requestID, let first = try await order(userID: user.id, requestID: requestID) {
+                return first
+            }
+            if index.contains("link") { throw PanelError.activeOrderWithLink }
+            throw error
+        }
+    }
+
+    func order(userID: Int64, requestID: String) async throws -> Order? {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.user_id = \(bind: userID) AND o.request_id = \(bind: requestID)
+                """).first()?.order()
+        }
+    }
+
+    /// One order, or nil if it does not exist or (with `userID`) belongs to someone else.
+    public func order(id: Int64, userID: Int64? = nil) async throws -> Order? {
+        try await backend.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id = \(bind: id)").first()?.order()
+        }.flatMap { userID == nil || $0.userID == userID ? $0 : nil }
+    }
+
+    /// The user's orders among `ids`, keyed by id; ids of others are simply absent.
+    public func orders(ids: [Int64], userID: Int64) async throws -> [Int64: Order] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await backend.read { db in
+            try await db.raw("""
+                SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id IN (\(binds: ids)) AND o.user_id = \(bind: userID)
+                """).all().map { try $0.order() }
+        }
+        return Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Child order ids of drip-feed parents and subscriptions, in creation order.
+    public func childOrderIDs(parentIDs: [Int64]) async throws -> [Int64: [Int64]] {
+        guard !parentIDs.isEmpty else { return [:] }
+        let pairs = try await backend.read { db in
+            try await db.raw("SELECT id, parent_id FROM orders WHERE parent_id IN (\(binds: parentIDs)) ORDER BY id").all().map {
+                (try $0.decode(column: "parent_id", as: Int64.self), try $0.decode(column: "id", as: Int64.self))
+            }
+        }
+        return Dictionary(grouping: pairs, by: \.0).mapValues { $0.map(\.1) }
+    }
+
+    public struct OrderFilter: Sendable {
+        public var userID: Int64?
+        public var status: OrderStatus?
+        public var limit: Int
+        public init(userID: Int64? = nil, status: OrderStatus? = nil, limit: Int = 100) {
+            self.userID = userID
+            self.status = status
+            self.limit = limit
+        }
+    }
+
+    /// Newest first.
+    public func listOrders(_ filter: OrderFilter) async throws -> [Order] {
+        try await backend.read { db in
+            var query: SQLQueryString = "SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE 1 = 1"
+            if let userID = filter.userID { query += " AND o.user_id = \(bind: userID)" }
+            if let status = filter.status { query += " AND o.status = \(bind: status.rawValue)" }
+            query += " ORDER BY o.id DESC LIMIT \(bind: Int64(filter.limit))"
+            return try await db.raw(query).all().map { try $0.order() }
+        }
+    }
+
+    /// Applies an operator's or a worker's change through the order state machine, with the
+    /// refund it owes, in one transaction. A child of a drip-feed settles its parent when it is
+    /// the last to finish.
+    @discardableResult
+    public func updateOrder(id: Int64, _ change: OrderChange) async throws -> Order {
+        let now = clock.now()
+        return try await backend.transaction { db in
+            guard let current = try await lockedOrder(db, id: id) else { throw PanelError.incorrectOrderID }
+            let updated = try await applyTransition(db, to: current, change, now: now)
+            if let parentID = updated.parentID, updated.status.isFinal {
+                try await settleDripFeedIfDone(db, parentID: parentID, now: now)
+            }
+            return updated
+        }
+    }
+
+    /// Customer cancel: only for services with cancel, and orders whose delivery has not
+    /// started; the whole charge comes back.
+    public func cancelOrder(id: Int64, userID: Int64) async throws -> Order {
+        let now = clock.now()
+        return try await backend.transaction { db in
+            guard let current = try await lockedOrder(db, id: id), current.userID == userID, current.parentID == nil else {
+                throw PanelError.incorrectOrderID
+            }
+            let allowsCancel = try await db.raw("SELECT cancel FROM services WHERE id = \(bind: current.serviceID)").first()?
+                .decode(column: "cancel", as: Bool.self) ?? false
+            guard OrderLifecycle.canCancel(status: current.status, serviceAllowsCancel: allowsCancel, deliveryStarted: current.runsDone > 0) else {
+                throw PanelError.cancelNotAvailable
+            }
+            return try await applyTransition(db, to: current, OrderChange(status: .canceled), now: now)
+        }
+    }
+
+    func lockedOrder(_ db: any SQLDatabase, id: Int64) async throws -> Order? {
+        try await db.raw("SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id = \(bind: id)\(unsafeRaw: backend.forUpdate)").first()?.order()
+    }
+
+    /// Writes one state-machine step and, for a top-level order, its refund.
+    private func applyTransition(_ db: any SQLDatabase, to current: Order, _ change: OrderChange, now: Int64) async throws -> Order {
+        let transition = try OrderLifecycle.apply(change, to: current.state)
+        var updated = current
+        updated.status = transition.state.status
+        updated.startCount = transition.state.startCount
+        updated.remains = transition.state.remains
+        updated.charge = transition.state.charge
+        updated.updatedAt = now
+        if updated.status.isFinal, updated.completedAt == nil { updated.completedAt = now }
+        if updated.status.isFinal { updated.nextRunAt = nil }
+        try await db.raw("""
+            UPDATE orders SET status = \(bind: updated.status.rawValue), start_count = \(bind: updated.startCount),
+                remains = \(bind: updated.remains), charge = \(bind: updated.charge.minorUnits), updated_at = \(bind: now),
+                completed_at = \(bind: updated.completedAt), next_run_at = \(bind: updated.nextRunAt)
+            WHERE id = \(bind: current.id)
+            """).run()
+        // Children of a drip-feed carry a share of the parent's charge for display only: the
+        // money moved on the parent, so only the parent is refunded.
+        if transition.refund > .zero, current.parentID == nil {
+            _ = try await Ledger.credit(db, userID: current.userID, amount: transition.refund, kind: .refund,
+                                        orderID: current.id, memo: "order \(current.id) \(updated.status.rawValue)", now: now)
+        }
+        return updated
+    }
+
+    // MARK: Drip-feed
+
+    /// Creates the child orders of drip-feed runs that are due, oldest first, at most `limit`.
+    /// Returns how many runs were started.
+    @discardableResult
+    public func startDueDripFeedRuns(limit: Int = 100) async throws -> Int {
+        let now = clock.now()
+        let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        return try await backend.transaction { db in
+            let parents = try await db.raw("""
+                SELECT \(unsafeRaw: Columns.order) FROM orders o
+                WHERE o.next_run_at IS NOT NULL AND o.next_run_at <= \(bind: now) AND o.status IN (\(binds: Self.activeStatusList))
+                ORDER BY o.next_run_at, o.id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked)
+                """).all().map { try $0.order() }
+            for parent in parents {
+                guard let runs = parent.runs, let interval = parent.intervalMinutes, parent.runsDone < runs else { continue }
+                let perRun = parent.quantity / runs
+                let run = parent.runsDone + 1
+                // The last run's share takes the remainder so the shares add up to the charge.
+                let share = parent.charge.minorUnits / runs
+                let childCharge = run == runs ? parent.charge.minorUnits - share * (runs - 1) : share
+                try await db.raw("""
+                    INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
+                                        parent_id, created_at, updated_at)
+                    VALUES (\(bind: parent.userID), \(bind: parent.serviceID), \(bind: parent.type.rawValue), \(bind: parent.link),
+                            \(bind: perRun), \(bind: childCharge), 0, \(bind: perRun), 'Pending', \(bind: FieldsCoding.encode(parent.fields)),
+                            \(bind: parent.id), \(bind: now), \(bind: now))
+                    """).run()
+                let nextRun: Int64? = run == runs ? nil : max(parent.nextRunAt ?? now, now - interval * 60) + interval * 60
+                try await db.raw("""
+                    UPDATE orders SET runs_done = \(bind: run), next_run_at = \(bind: nextRun), updated_at = \(bind: now),
+                        status = CASE WHEN status = 'Pending' THEN 'In progress' ELSE status END
+                    WHERE id = \(bind: parent.id)
+                    """).run()
+            }
+            return parents.count
+        }
+    }
+
+    /// When every run of a drip-feed has started and every child is final, the parent takes
+    /// the outcome: Completed if all was delivered, Canceled if nothing was, Partial otherwise,
+    /// with the refund those rules give.
+    private func settleDripFeedIfDone(_ db: any SQLDatabase, parentID: Int64, now: Int64) async throws {
+        guard let parent = try await lockedOrder(db, id: parentID), let runs = parent.runs,
+              parent.runsDone >= runs, !parent.status.isFinal else { return }
+        let children = try await db.raw("""
+            SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.parent_id = \(bind: parentID)
+            """).all().map { try $0.order() }
+        guard children.allSatisfy(\.status.isFinal) else { return }
+        var delivered: Int64 = 0
+        for child in children where child.status != .canceled {
+            delivered += child.quantity - min(max(child.remains, 0), child.quantity)
+        }
+        let remains = parent.quantity - delivered
+        let change: OrderChange
+        if remains <= 0 {
+            change = OrderChange(status: .completed, remains: remains)
+        } else if delivered == 0 {
+            change = OrderChange(status: .canceled)
+        } else {
+            change = OrderChange(status: .partial, remains: remains)
+        }
+        _ = try await applyTransition(db, to: parent, change, now: now)
+    }
+}

@@ -1,0 +1,161 @@
+import SMMDomain
+import SQLKit
+
+/// The repositories of the panel over either database engine. Every method that moves money
+/// is one transaction containing the conditional balance update and its ledger row.
+public struct PanelStore: Sendable {
+    public let backend: any DatabaseBackend
+    public let clock: any PanelClock
+
+    public init(backend: any DatabaseBackend, clock: any PanelClock = SystemClock()) {
+        self.backend = backend
+        self.clock = clock
+    }
+
+    public func migrate() async throws {
+        try await Migrations.migrate(backend, now: clock.now())
+    }
+
+    // MARK: Users and keys
+
+    /// Creates a user and its first API key; returns the user and the key (shown once).
+    public func createUser(username: String, passwordHash: String? = nil, isAdmin: Bool = false) async throws -> (User, String) {
+        let name = username.trimmingSpaces()
+        guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected("a username needs 1 to 64 characters") }
+        let key = APIKeys.generate()
+        let now = clock.now()
+        let backend = self.backend
+        do {
+            let user = try await backend.transaction { db -> User in
+                let row = try await db.raw("""
+                    INSERT INTO users (username, password_hash, is_admin, created_at)
+                    VALUES (\(bind: name), \(bind: passwordHash), \(bind: isAdmin), \(bind: now))
+                    RETURNING id
+                    """).first()
+                let id = try row!.decode(column: "id", as: Int64.self)
+                try await db.raw("""
+                    INSERT INTO api_keys (user_id, key_hash, name, created_at)
+                    VALUES (\(bind: id), \(bind: APIKeys.hash(key)), 'default', \(bind: now))
+                    """).run()
+                return User(id: id, username: name, isAdmin: isAdmin, disabled: false, balance: .zero,
+                            createdAt: now, passwordHash: passwordHash)
+            }
+            return (user, key)
+        } catch where backend.uniqueViolation(in: error) != nil {
+            throw PanelError.rejected("a user named \(name) exists already")
+        }
+    }
+
+    public func user(named username: String) async throws -> User? {
+        try await backend.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Columns.user) FROM users u WHERE u.username = \(bind: username)").first()?.user()
+        }
+    }
+
+    public func user(id: Int64) async throws -> User? {
+        try await backend.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Columns.user) FROM users u WHERE u.id = \(bind: id)").first()?.user()
+        }
+    }
+
+    /// The enabled user holding this live key, or nil (unknown, revoked, or user disabled).
+    public func user(apiKey: String) async throws -> User? {
+        let hash = APIKeys.hash(apiKey)
+        return try await backend.read { db in
+            try await db.raw("""
+                SELECT \(unsafeRaw: Columns.user) FROM api_keys k JOIN users u ON u.id = k.user_id
+                WHERE k.key_hash = \(bind: hash) AND k.revoked_at IS NULL AND u.disabled = FALSE
+                """).first()?.user()
+        }
+    }
+
+    /// Revokes every live key of the user and issues a new one (shown once).
+    public func rotateKey(userID: Int64) async throws -> String {
+        let key = APIKeys.generate()
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("UPDATE api_keys SET revoked_at = \(bind: now) WHERE user_id = \(bind: userID) AND revoked_at IS NULL").run()
+            try await db.raw("""
+                INSERT INTO api_keys (user_id, key_hash, name, created_at)
+                VALUES (\(bind: userID), \(bind: APIKeys.hash(key)), 'default', \(bind: now))
+                """).run()
+        }
+        return key
+    }
+
+    public func setUserDisabled(userID: Int64, _ disabled: Bool) async throws {
+        try await backend.transaction { db in
+            try await db.raw("UPDATE users SET disabled = \(bind: disabled) WHERE id = \(bind: userID)").run()
+        }
+    }
+
+    // MARK: Funds
+
+    /// Adds money to a balance (a deposit); returns the new balance.
+    public func addFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
+        guard amount > .zero else { throw PanelError.rejected("the amount must be greater than 0") }
+        return try await backend.transaction { db in
+            try await Ledger.credit(db, userID: userID, amount: amount, kind: .deposit, orderID: nil, memo: memo, now: clock.now())
+        }
+    }
+
+    /// Takes money from a balance; refuses to go below zero. Returns the new balance.
+    public func deductFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
+        guard amount > .zero else { throw PanelError.rejected("the amount must be greater than 0") }
+        return try await backend.transaction { db in
+            try await Ledger.debit(db, userID: userID, amount: amount, kind: .deduction, orderID: nil, memo: memo, now: clock.now())
+        }
+    }
+
+    public func ledger(userID: Int64, limit: Int = 100) async throws -> [LedgerEntry] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT id, user_id, amount, balance_after, kind, order_id, memo, created_at FROM ledger
+                WHERE user_id = \(bind: userID) ORDER BY id DESC LIMIT \(bind: Int64(limit))
+                """).all().map { row in
+                LedgerEntry(id: try row.decode(column: "id", as: Int64.self),
+                            userID: try row.decode(column: "user_id", as: Int64.self),
+                            amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self)),
+                            balanceAfter: Money(minorUnits: try row.decode(column: "balance_after", as: Int64.self)),
+                            kind: LedgerEntry.Kind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .deposit,
+                            orderID: try row.decode(column: "order_id", as: Int64?.self),
+                            memo: try row.decode(column: "memo", as: String.self),
+                            createdAt: try row.decode(column: "created_at", as: Int64.self))
+            }
+        }
+    }
+}
+
+/// The only code that changes a balance. Each change is a conditional UPDATE … RETURNING and a
+/// ledger row, and must run inside the caller's transaction.
+enum Ledger {
+    static func credit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerEntry.Kind,
+                       orderID: Int64?, memo: String, now: Int64) async throws -> Money {
+        guard let row = try await db.raw("""
+            UPDATE users SET balance = balance + \(bind: amount.minorUnits) WHERE id = \(bind: userID) RETURNING balance
+            """).first() else { throw StorageError.notFound("user \(userID)") }
+        let balance = try row.decode(column: "balance", as: Int64.self)
+        try await record(db, userID: userID, amount: amount.minorUnits, balanceAfter: balance, kind: kind, orderID: orderID, memo: memo, now: now)
+        return Money(minorUnits: balance)
+    }
+
+    /// Fails with `notEnoughFunds` and changes nothing when the balance does not cover `amount`.
+    static func debit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerEntry.Kind,
+                      orderID: Int64?, memo: String, now: Int64) async throws -> Money {
+        guard let row = try await db.raw("""
+            UPDATE users SET balance = balance - \(bind: amount.minorUnits)
+            WHERE id = \(bind: userID) AND balance >= \(bind: amount.minorUnits) RETURNING balance
+            """).first() else { throw PanelError.notEnoughFunds }
+        let balance = try row.decode(column: "balance", as: Int64.self)
+        try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balance, kind: kind, orderID: orderID, memo: memo, now: now)
+        return Money(minorUnits: balance)
+    }
+
+    private static func record(_ db: any SQLDatabase, userID: Int64, amount: Int64, balanceAfter: Int64,
+                               kind: LedgerEntry.Kind, orderID: Int64?, memo: String, now: Int64) async throws {
+        try await db.raw("""
+            INSERT INTO ledger (user_id, amount, balance_after, kind, order_id, memo, created_at)
+            VALUES (\(bind: userID), \(bind: amount), \(bind: balanceAfter), \(bind: kind.rawValue), \(bind: orderID), \(bind: memo), \(bind: now))
+            """).run()
+    }
+}

@@ -1,0 +1,90 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import Synchronization
+
+/// SQLite in WAL mode: one writer connection behind an async gate, with `BEGIN IMMEDIATE`
+/// transactions, and a few read-only connections that read in parallel with the writer.
+///
+/// `synchronous=FULL`: every acknowledged order survives a power cut, not only a crash.
+final class SQLiteBackend: DatabaseBackend {
+    let engine = SQLEngine.sqlite
+    private let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let gate = AsyncGate()
+    private let nextReader = Mutex(0)
+    private let logger: Logger
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.writer = writer
+        self.readers = readers
+        self.logger = logger
+    }
+
+    static func open(path: String, readers readerCount: Int, logger: Logger) async throws -> SQLiteBackend {
+        let pool = NIOThreadPool.singleton
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop).get()
+        do {
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+                           "PRAGMA busy_timeout=10000"] {
+                _ = try await writer.query(pragma).get()
+            }
+        } catch {
+            try? await writer.close().get()
+            throw error
+        }
+        var readers: [SQLiteConnection] = []
+        do {
+            for _ in 0..<max(1, readerCount) {
+                let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop).get()
+                readers.append(reader)
+                for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA query_only=1"] {
+                    _ = try await reader.query(pragma).get()
+                }
+            }
+        } catch {
+            for reader in readers { try? await reader.close().get() }
+            try? await writer.close().get()
+            throw error
+        }
+        return SQLiteBackend(writer: writer, readers: readers, logger: logger)
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let index = nextReader.withLock { value in
+            value = (value + 1) % readers.count
+            return value
+        }
+        return try await body(readers[index].sql(queryLogLevel: nil))
+    }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let db = writer.sql(queryLogLevel: nil)
+        return try await gate.withGate {
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    func uniqueViolation(in error: any Error) -> String? {
+        guard let error = error as? SQLiteError else { return nil }
+        let text = error.message
+        return text.contains("UNIQUE constraint failed") ? text : nil
+    }
+
+    func shutdown() async throws {
+        for reader in readers { try await reader.close().get() }
+        try await writer.close().get()
+    }
+}

@@ -1,0 +1,9 @@
+import SMMApp
+
+/// The executable only hands over to the command tree in SMMApp.
+@main
+struct SMMPanelMain {
+    static func main() async {
+        await SMMPanelCommand.main()
+    }
+}
