@@ -73,8 +73,11 @@ let package = Package(
             name: "SMMPanelTests",
             dependencies: [
                 "SMMDomain", "SMMStorage", "SMMAPI", "SMMApp",
+                // The CLI tests run the real executable, so it must be built first.
+                "smmpanel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
     ]

@@ -107,7 +107,10 @@ public enum OrderValidator {
         }
 
         var dripFeed: NewOrder.DripFeed?
-        let runsText = value("runs"), intervalText = value("interval")
+        // Clients that send every field of every type send `runs=0&interval=0` for a plain
+        // order: zero means "no drip-feed", not a mistake.
+        let runsText = value("runs").flatMap { parseInteger($0) == 0 ? nil : $0 }
+        let intervalText = value("interval").flatMap { parseInteger($0) == 0 ? nil : $0 }
         if runsText != nil || intervalText != nil {
             guard type.supportsDripFeed, service.dripFeed else { throw .dripFeedNotAvailable }
             guard let runsText else { throw .missingField("runs") }

@@ -204,13 +204,24 @@ struct DripFeedTests {
                 == "Missing required field: runs")
     }
 
-    @Test("runs must be 1…1000", arguments: ["0", "-1", "1001", "abc", "2.5", "1e2"])
+    @Test("zero runs and interval mean a plain order, as clients that send every field send them")
+    func zerosMeanNoDripFeed() throws {
+        let plain = try #require(validOrder(["link": sampleLink, "quantity": "100", "runs": "0", "interval": "0"], terms(.default)))
+        #expect(plain.dripFeed == nil)
+        #expect(plain.quantity == 100)
+        #expect(validationError(["link": sampleLink, "quantity": "100", "runs": "0", "interval": "30"], service)?.message
+                == "Missing required field: runs")
+        #expect(validationError(["link": sampleLink, "quantity": "100", "runs": "10", "interval": "0"], service)?.message
+                == "Missing required field: interval")
+    }
+
+    @Test("runs must be 1…1000", arguments: ["-1", "1001", "abc", "2.5", "1e2"])
     func badRuns(runs: String) {
         #expect(validationError(["link": sampleLink, "quantity": "100", "runs": runs, "interval": "30"], service)?.message
                 == "Incorrect runs")
     }
 
-    @Test("interval must be 1…43200 minutes", arguments: ["0", "-5", "43201", "x", "1.5"])
+    @Test("interval must be 1…43200 minutes", arguments: ["-5", "43201", "x", "1.5"])
     func badInterval(interval: String) {
         #expect(validationError(["link": sampleLink, "quantity": "100", "runs": "10", "interval": interval], service)?.message
                 == "Incorrect interval")

@@ -1,0 +1,109 @@
+import Foundation
+import SMMDomain
+import SMMStorage
+import Testing
+
+/// The operator's commands, run as the real `smmpanel` executable against a real database.
+@Suite struct CLITests {
+    /// `.build/debug/smmpanel` of this package (built because the test target depends on it).
+    static let executable: URL = {
+        var root = URL(fileURLWithPath: #filePath)
+        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root.deleteLastPathComponent()
+        }
+        return root.appendingPathComponent(".build/debug/smmpanel")
+    }()
+
+    struct Run {
+        let status: Int32
+        let output: String
+        var lastLine: String { output.split(separator: "\n").last.map(String.init) ?? "" }
+    }
+
+    /// Runs `smmpanel ARGS` with the database in the environment (as an operator's shell has it).
+    static func smmpanel(_ arguments: [String], database: DatabaseLocation) throws -> Run {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        switch database {
+        case .sqliteFile(let path): environment["SMMPANEL_DATABASE"] = path
+        case .postgres(let url): environment["SMMPANEL_DATABASE"] = url
+        }
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    @Test(arguments: TestEngine.available)
+    func operatorRunsAPanelByHand(engine: TestEngine) async throws {
+        try await TestDatabase.with(engine) { database in
+            func run(_ arguments: String...) throws -> Run {
+                let result = try Self.smmpanel(arguments, database: database)
+                #expect(result.status == 0, "smmpanel \(arguments.joined(separator: " ")): \(result.output)")
+                return result
+            }
+            let key = try run("user", "create", "alice", "--password", "s3cret").lastLine
+            #expect(key.count == 32 && key.allSatisfy(\.isHexDigit))
+            let admin = try run("user", "create", "root", "--admin").lastLine
+            #expect(admin != key)
+            #expect(try run("funds", "add", "alice", "10.5", "--memo", "bank transfer").lastLine == "alice: balance 10.50000")
+            #expect(try run("funds", "deduct", "alice", "0.5").lastLine == "alice: balance 10.00000")
+            let refusal = try Self.smmpanel(["funds", "deduct", "alice", "11"], database: database)
+            #expect(refusal.status != 0)
+            #expect(refusal.output.contains("Not enough funds on balance"))
+
+            #expect(try run("category", "create", "Instagram").lastLine == "1")
+            let serviceID = try run("service", "create", "--name", "IG Followers", "--category", "Instagram", "--type", "default",
+                                    "--rate", "0.9", "--min", "50", "--max", "10000", "--refill", "--cancel").lastLine
+            #expect(serviceID == "1")
+            let commentsID = try run("service", "create", "--name", "IG Comments", "--category", "Comments", "--type", "Custom Comments",
+                                     "--rate", "8", "--min", "1", "--max", "100").lastLine
+            #expect(commentsID == "2")
+            #expect(try run("service", "update", "2", "--rate", "9.5", "--dripfeed").output.contains("rate 9.50"))
+            #expect(try run("service", "disable", "2").lastLine == "service 2 disabled")
+            let list = try run("service", "list").output
+            #expect(list.contains("IG Followers") && list.contains("DISABLED"))
+            #expect(try Self.smmpanel(["service", "create", "--name", "x", "--category", "c", "--type", "Nope", "--rate", "1",
+                                       "--min", "1", "--max", "2"], database: database).status != 0)
+
+            // A customer orders through the API; the operator fulfils it by hand.
+            let store = try await database.open(logger: quietLogger)
+            let panel = PanelStore(backend: store)
+            let alice = try await panel.user(apiKey: key)!
+            let order = try await panel.placeOrder(user: alice, service: try await panel.service(id: 1)!,
+                                                   fields: ["link": "https://instagram.com/p/x", "quantity": "1000"])
+            try await store.shutdown()
+            #expect(try run("order", "list", "--user", "alice").output.contains("\(order.id)\tuser \(alice.id)\tservice 1\tPending"))
+            _ = try run("order", "update", "\(order.id)", "--status", "in progress", "--start-count", "3572")
+            let partial = try run("order", "update", "\(order.id)", "--status", "Partial", "--remains", "250").output
+            #expect(partial.contains("Partial") && partial.contains("charge 0.67500"))
+            #expect(try run("order", "list", "--status", "Partial").output.contains("remains 250"))
+            #expect(try Self.smmpanel(["order", "update", "\(order.id)", "--status", "Canceled"], database: database).status != 0)
+            #expect(try run("ledger", "check").lastLine == "ledger clean")
+
+            let rotated = try run("user", "rotate-key", "alice").lastLine
+            #expect(rotated != key && rotated.count == 32)
+        }
+    }
+
+    @Test(arguments: TestEngine.available)
+    func ledgerCheckFailsOnBrokenBooks(engine: TestEngine) async throws {
+        try await TestDatabase.with(engine) { database in
+            #expect(try Self.smmpanel(["user", "create", "bob"], database: database).status == 0)
+            #expect(try Self.smmpanel(["funds", "add", "bob", "3"], database: database).status == 0)
+            #expect(try Self.smmpanel(["ledger", "check"], database: database).status == 0)
+            let backend = try await database.open(logger: quietLogger)
+            try await backend.transaction { try await $0.raw("UPDATE users SET balance = 7 WHERE username = 'bob'").run() }
+            try await backend.shutdown()
+            let check = try Self.smmpanel(["ledger", "check"], database: database)
+            #expect(check.status == 1)
+            #expect(check.output.contains("user bob: balance 0.00007 but ledger rows add up to 3.00000"))
+        }
+    }
+}
