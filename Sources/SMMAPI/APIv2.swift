@@ -17,7 +17,9 @@ public struct APIv2: Sendable {
 
     /// The answer to one call. Contract errors come back as `{"error": …}`; anything else
     /// (the database unreachable) is thrown for the transport to report.
-    public func respond(to fields: [String: String]) async throws -> JSONValue {
+    public func respond(to rawFields: [String: String]) async throws -> JSONValue {
+        // A blank field is an absent field: many clients send every field of every action.
+        let fields = rawFields.filter { !$0.value.trimmingSpaces().isEmpty }
         do {
             guard let key = fields["key"]?.trimmingSpaces(), !key.isEmpty, key.utf8.count <= 256,
                   let user = try await store.user(apiKey: key) else { throw PanelError.invalidAPIKey }
@@ -59,8 +61,7 @@ public struct APIv2: Sendable {
     func add(user: User, fields: [String: String]) async throws -> JSONValue {
         guard let serviceID = fields["service"].flatMap(IDList.parseID),
               let service = try await store.service(id: serviceID), service.enabled else { throw PanelError.incorrectServiceID }
-        let requestID = fields["request_id"].flatMap { $0.trimmingSpaces().isEmpty ? nil : $0 }
-        let order = try await store.placeOrder(user: user, service: service, fields: fields, requestID: requestID)
+        let order = try await store.placeOrder(user: user, service: service, fields: fields, requestID: fields["request_id"])
         return .object([("order", .int(order.id))])
     }
 
@@ -113,22 +114,9 @@ public struct APIv2: Sendable {
 
     func refill(user: User, fields: [String: String]) async throws -> JSONValue {
         if let list = fields["orders"] {
-            var results: [JSONValue] = []
-            for entry in try IDList.parse(list) {
-                let outcome: JSONValue
-                switch entry {
-                case .id(let id):
-                    do {
-                        outcome = .int(try await store.createRefill(orderID: id, userID: user.id).id)
-                    } catch let error as PanelError {
-                        outcome = .error(error.message)
-                    }
-                case .invalid:
-                    outcome = .error(PanelError.incorrectOrderID.message)
-                }
-                results.append(.object([("order", Self.idValue(entry)), ("refill", outcome)]))
+            return try await perOrder(list, answerKey: "refill") { id in
+                .int(try await store.createRefill(orderID: id, userID: user.id).id)
             }
-            return .array(results)
         }
         guard let raw = fields["order"] ?? fields["order_id"] ?? fields["id"] else { throw PanelError.incorrectRequest }
         guard let id = IDList.parseID(raw) else { throw PanelError.incorrectOrderID }
@@ -161,21 +149,30 @@ public struct APIv2: Sendable {
     /// `orders` (or a single `order`): always the array shape.
     func cancel(user: User, fields: [String: String]) async throws -> JSONValue {
         guard let list = fields["orders"] ?? fields["order"] ?? fields["order_id"] else { throw PanelError.incorrectRequest }
+        return try await perOrder(list, answerKey: "cancel") { id in
+            _ = try await store.cancelOrder(id: id, userID: user.id)
+            return .int(1)
+        }
+    }
+
+    /// The array answer of multi `refill` and `cancel`: `{"order": id, answerKey: result}` per
+    /// id, where a refused id carries its own `{"error": …}` and does not stop the others.
+    private func perOrder(_ list: String, answerKey: String,
+                          _ action: (Int64) async throws -> JSONValue) async throws -> JSONValue {
         var results: [JSONValue] = []
         for entry in try IDList.parse(list) {
             let outcome: JSONValue
             switch entry {
             case .id(let id):
                 do {
-                    _ = try await store.cancelOrder(id: id, userID: user.id)
-                    outcome = .int(1)
+                    outcome = try await action(id)
                 } catch let error as PanelError {
                     outcome = .error(error.message)
                 }
             case .invalid:
                 outcome = .error(PanelError.incorrectOrderID.message)
             }
-            results.append(.object([("order", Self.idValue(entry)), ("cancel", outcome)]))
+            results.append(.object([("order", Self.idValue(entry)), (answerKey, outcome)]))
         }
         return .array(results)
     }

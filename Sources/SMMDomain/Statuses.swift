@@ -15,8 +15,7 @@ public enum OrderStatus: String, Sendable, CaseIterable, Codable {
     /// Accepts the wire spelling in any case, `_`/`-` for spaces, and `Cancelled`.
     public init?(label: String) {
         if let exact = OrderStatus(rawValue: label) { self = exact; return }
-        let key = String(label.lowercased().filter { $0 != " " && $0 != "_" && $0 != "-" })
-        switch key {
+        switch statusKey(label) {
         case "pending": self = .pending
         case "inprogress": self = .inProgress
         case "processing": self = .processing
@@ -55,8 +54,7 @@ public enum RefillStatus: String, Sendable, CaseIterable, Codable {
 
     public init?(label: String) {
         if let exact = RefillStatus(rawValue: label) { self = exact; return }
-        let key = String(label.lowercased().filter { $0 != " " && $0 != "_" && $0 != "-" })
-        switch key {
+        switch statusKey(label) {
         case "pending": self = .pending
         case "inprogress": self = .inProgress
         case "completed": self = .completed
@@ -81,4 +79,10 @@ public enum RefillStatus: String, Sendable, CaseIterable, Codable {
             return false
         }
     }
+}
+
+/// A status word as typed by an operator or sent by an upstream, reduced for matching:
+/// `In progress`, `in_progress` and `inprogress` all become `inprogress`.
+func statusKey(_ label: String) -> String {
+    String(label.lowercased().filter { $0 != " " && $0 != "_" && $0 != "-" })
 }

@@ -31,6 +31,21 @@ extension DatabaseBackend {
     var forUpdate: String { engine == .postgres ? " FOR UPDATE" : "" }
 }
 
+/// `begin` … `COMMIT` around `body` on one connection, `ROLLBACK` if anything throws; the
+/// body's own error comes out unchanged (so typed errors still match).
+func runTransaction<T: Sendable>(on db: any SQLDatabase, begin: String,
+                                 _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    try await db.raw(SQLQueryString(begin)).run()
+    do {
+        let result = try await body(db)
+        try await db.raw("COMMIT").run()
+        return result
+    } catch {
+        try? await db.raw("ROLLBACK").run()
+        throw error
+    }
+}
+
 /// Where the panel's data lives, from `--database`.
 public enum DatabaseLocation: Sendable, Equatable {
     case sqliteFile(String)

@@ -146,6 +146,9 @@ public enum Migrations {
     @discardableResult
     public static func migrate(_ backend: any DatabaseBackend, now: Int64) async throws -> [Migration] {
         try await backend.transaction { db in
+            // Two nodes creating the table at once collide inside PostgreSQL's catalog even with
+            // IF NOT EXISTS; the advisory lock makes them take turns.
+            if backend.engine == .postgres { try await db.raw("SELECT pg_advisory_xact_lock(7250010001)").run() }
             try await db.raw("CREATE TABLE IF NOT EXISTS smm_schema (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)").run()
         }
         var applied: [Migration] = []

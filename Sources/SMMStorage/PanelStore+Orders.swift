@@ -27,6 +27,9 @@ extension PanelStore {
                         """).first()
                     if busy != nil { throw PanelError.activeOrderWithLink }
                 }
+                // Money first: a refused charge then leaves no trace at all, not even a used-up
+                // order id (PostgreSQL sequences do not roll back).
+                let balanceAfter = new.charge > .zero ? try await Ledger.take(db, userID: user.id, amount: new.charge) : nil
                 let status: OrderStatus = new.type == .subscriptions ? .active : .pending
                 let row = try await db.raw("""
                     INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
@@ -38,9 +41,9 @@ extension PanelStore {
                     RETURNING \(unsafeRaw: Columns.order.replacingOccurrences(of: "o.", with: ""))
                     """).first()
                 let order = try row!.order()
-                if new.charge > .zero {
-                    _ = try await Ledger.debit(db, userID: user.id, amount: new.charge, kind: .charge, orderID: order.id,
-                                               memo: "order \(order.id)", now: now)
+                if let balanceAfter {
+                    try await Ledger.recordCharge(db, userID: user.id, amount: new.charge, balanceAfter: balanceAfter,
+                                                  orderID: order.id, now: now)
                 }
                 return order
             }

@@ -142,13 +142,27 @@ enum Ledger {
     /// Fails with `notEnoughFunds` and changes nothing when the balance does not cover `amount`.
     static func debit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerEntry.Kind,
                       orderID: Int64?, memo: String, now: Int64) async throws -> Money {
+        let balance = try await take(db, userID: userID, amount: amount)
+        try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balance.minorUnits, kind: kind,
+                         orderID: orderID, memo: memo, now: now)
+        return balance
+    }
+
+    /// The conditional balance update alone, for a caller that writes the ledger row itself once
+    /// it knows the order id (`recordCharge`). Returns the balance after.
+    static func take(_ db: any SQLDatabase, userID: Int64, amount: Money) async throws -> Money {
         guard let row = try await db.raw("""
             UPDATE users SET balance = balance - \(bind: amount.minorUnits)
             WHERE id = \(bind: userID) AND balance >= \(bind: amount.minorUnits) RETURNING balance
             """).first() else { throw PanelError.notEnoughFunds }
-        let balance = try row.decode(column: "balance", as: Int64.self)
-        try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balance, kind: kind, orderID: orderID, memo: memo, now: now)
-        return Money(minorUnits: balance)
+        return Money(minorUnits: try row.decode(column: "balance", as: Int64.self))
+    }
+
+    /// The ledger row of a charge already taken with `take`.
+    static func recordCharge(_ db: any SQLDatabase, userID: Int64, amount: Money, balanceAfter: Money,
+                             orderID: Int64, now: Int64) async throws {
+        try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balanceAfter.minorUnits, kind: .charge,
+                         orderID: orderID, memo: "order \(orderID)", now: now)
     }
 
     private static func record(_ db: any SQLDatabase, userID: Int64, amount: Int64, balanceAfter: Int64,

@@ -65,15 +65,7 @@ final class SQLiteBackend: DatabaseBackend {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = writer.sql(queryLogLevel: nil)
         return try await gate.withGate {
-            try await db.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(db)
-                try await db.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await db.raw("ROLLBACK").run()
-                throw error
-            }
+            try await runTransaction(on: db, begin: "BEGIN IMMEDIATE", body)
         }
     }
 
