@@ -1,5 +1,3 @@
-import Foundation
-
 /// Reads the fields of an API v2 call from wherever a real client put them: the query string
 /// (GET bots), a form body (the documented way) or a JSON body. Body fields win over query
 /// fields. Values are kept as text; what they mean is the action's business.
@@ -64,69 +62,45 @@ public enum APIRequestFields {
         }
     }
 
+    /// A JSON body must be one object; each value becomes the field's text. Nested objects, or
+    /// arrays inside arrays, fit no field and make the request malformed.
     static func parseJSON(_ bytes: [UInt8], into fields: inout [String: String]) throws(Failure) {
-        let object: [String: LooseJSON]
-        do {
-            object = try JSONDecoder().decode([String: LooseJSON].self, from: Data(bytes))
-        } catch {
-            throw .malformed
-        }
-        for (name, value) in object {
-            guard let text = value.text(joiner: listFields.contains(name) ? "\n" : ",") else { throw .malformed }
-            if let text { fields[name] = text } else { fields[name] = nil }
+        guard case .object(let members) = try? StrictJSON.parse(bytes) else { throw .malformed }
+        for (name, value) in members {
+            switch fieldText(value, joiner: listFields.contains(name) ? "\n" : ",") {
+            case .text(let text): fields[name] = text
+            case .absent: fields[name] = nil
+            case .unusable: throw .malformed
+            }
         }
     }
-}
 
-/// Any JSON value a client may send for a field.
-enum LooseJSON: Decodable {
-    case string(String)
-    case integer(Int64)
-    case number(Double)
-    case bool(Bool)
-    case null
-    case array([LooseJSON])
-    case object
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null; return }
-        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
-        if let value = try? container.decode(Int64.self) { self = .integer(value); return }
-        if let value = try? container.decode(Double.self) { self = .number(value); return }
-        if let value = try? container.decode(String.self) { self = .string(value); return }
-        if let value = try? container.decode([LooseJSON].self) { self = .array(value); return }
-        _ = try decoder.container(keyedBy: AnyKey.self)
-        self = .object
+    private enum FieldText {
+        case text(String)
+        /// JSON null: as if the field were not sent.
+        case absent
+        case unusable
     }
 
-    /// The field's text; `.some(nil)` for null (absent); nil for values no field can take.
-    func text(joiner: String) -> String?? {
-        switch self {
-        case .string(let s): return .some(s)
-        case .integer(let i): return .some(String(i))
-        case .number(let d): return .some(d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d))
-        case .bool(let b): return .some(b ? "1" : "0")
-        case .null: return .some(nil)
-        case .object: return nil
+    private static func fieldText(_ value: StrictJSON.Value, joiner: String) -> FieldText {
+        switch value {
+        case .string(let s): return .text(s)
+        case .integer(let i): return .text(String(i))
+        case .number(let d): return .text(d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d))
+        case .bool(let b): return .text(b ? "1" : "0")
+        case .null: return .absent
+        case .object: return .unusable
         case .array(let items):
             var parts: [String] = []
             for item in items {
-                switch item {
-                case .array, .object: return nil
-                default:
-                    guard case .some(let part) = item.text(joiner: joiner) else { return nil }
-                    if let part { parts.append(part) }
+                if case .array = item { return .unusable }
+                switch fieldText(item, joiner: joiner) {
+                case .text(let text): parts.append(text)
+                case .absent: continue
+                case .unusable: return .unusable
                 }
             }
-            return .some(parts.joined(separator: joiner))
+            return .text(parts.joined(separator: joiner))
         }
-    }
-
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int?
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
     }
 }

@@ -21,10 +21,18 @@ public struct APIv2Controller<Context: RequestContext>: Sendable {
         // check both spellings.
         router.post("/api/v2") { request, context in try await self.handle(request, context: context) }
         router.get("/api/v2") { request, context in try await self.handle(request, context: context) }
+        for method in [HTTPRequest.Method.put, .delete, .patch] {
+            router.on("/api/v2", method: method) { _, _ in Self.json(.error("Incorrect request"), status: .methodNotAllowed) }
+        }
     }
 
     @Sendable func handle(_ request: Request, context: Context) async throws -> Response {
-        let body = try await request.body.collect(upTo: maxBodySize)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodySize)
+        } catch {
+            return Self.json(.error("Request too large"), status: .contentTooLarge)
+        }
         let fields: [String: String]
         do {
             fields = try APIRequestFields.parse(query: request.uri.query, body: Array(buffer: body),

@@ -207,7 +207,9 @@ extension PanelStore {
                             \(bind: perRun), \(bind: childCharge), 0, \(bind: perRun), 'Pending', \(bind: FieldsCoding.encode(parent.fields)),
                             \(bind: parent.id), \(bind: now), \(bind: now))
                     """).run()
-                let nextRun: Int64? = run == runs ? nil : max(parent.nextRunAt ?? now, now - interval * 60) + interval * 60
+                // Runs stay at least `interval` apart even after a worker outage: no burst of
+                // overdue runs on the same link.
+                let nextRun: Int64? = run == runs ? nil : now + interval * 60
                 try await db.raw("""
                     UPDATE orders SET runs_done = \(bind: run), next_run_at = \(bind: nextRun), updated_at = \(bind: now),
                         status = CASE WHEN status = 'Pending' THEN 'In progress' ELSE status END
