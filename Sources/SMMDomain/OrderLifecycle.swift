@@ -93,11 +93,12 @@ public enum OrderLifecycle {
     }
 
     /// Refill: only on a service with refill, for a Completed or Partial order, inside the
-    /// service's refill window counted from completion, with no other refill open.
+    /// service's refill window counted from completion (0 days: a lifetime refill, as panels
+    /// sell them), with no other refill open.
     public static func canRefill(status: OrderStatus, service: ServiceTerms, completedAt: Int64?, now: Int64,
                                  hasOpenRefill: Bool, isSubscription: Bool) -> Bool {
         guard service.refill, !isSubscription, !hasOpenRefill, status == .completed || status == .partial,
               let completedAt else { return false }
-        return now - completedAt <= Int64(service.refillDays) * 86_400
+        return service.refillDays == 0 || now - completedAt <= Int64(service.refillDays) * 86_400
     }
 }

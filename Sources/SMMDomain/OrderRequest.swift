@@ -135,7 +135,8 @@ public enum OrderValidator {
     }
 
     /// Subscriptions: no link and no quantity; `min`/`max` per new post within the service's
-    /// limits. Nothing is charged up front: each post's delivery is charged when it is created.
+    /// limits. Nothing is charged up front: a subscription costs what its posts' child orders
+    /// cost, and those are created by whoever watches the account for new posts.
     private static func subscription(fields: [String: String], service: ServiceTerms) throws(PanelError) -> NewOrder {
         let min = Int64(fields["min"]!)!, max = Int64(fields["max"]!)!
         guard min >= service.min else { throw .quantityBelowMinimum(service.min) }

@@ -283,7 +283,7 @@ struct EligibilityTests {
         #expect(canRefill(status, after: day) == (status == .completed || status == .partial))
     }
 
-    @Test("refill window: refillDays × 24 h from completion, inclusive")
+    @Test("refill window: refillDays × 24 h from completion, inclusive; 0 days is lifetime")
     func refillWindow() {
         #expect(canRefill(after: 0))
         #expect(canRefill(after: 30 * day))
@@ -293,9 +293,11 @@ struct EligibilityTests {
         let week = terms(.default, refill: true, refillDays: 7)
         #expect(canRefill(service: week, after: 7 * day))
         #expect(!canRefill(service: week, after: 7 * day + 1))
-        let zero = terms(.default, refill: true, refillDays: 0)
-        #expect(canRefill(service: zero, after: 0))
-        #expect(!canRefill(service: zero, after: 1))
+        // 0 days is a lifetime refill.
+        let lifetime = terms(.default, refill: true, refillDays: 0)
+        #expect(canRefill(service: lifetime, after: 0))
+        #expect(canRefill(service: lifetime, after: 3650 * day))
+        #expect(!canRefill(service: lifetime, after: day, open: true))
     }
 
     @Test func refillRefusals() {

@@ -11,7 +11,7 @@ struct ServiceFieldOptions: ParsableArguments {
     @Option(help: "Minimum quantity.") var min: Int64?
     @Option(help: "Maximum quantity.") var max: Int64?
     @Flag(inversion: .prefixedNo, help: "Customers may request refills.") var refill: Bool?
-    @Option(help: "Days after completion during which refills are allowed (default 30).") var refillDays: Int?
+    @Option(help: "Days after completion during which refills are allowed (default 30; 0 = lifetime).") var refillDays: Int?
     @Flag(inversion: .prefixedNo, help: "Customers may cancel orders not yet started.") var cancel: Bool?
     @Flag(inversion: .prefixedNo, help: "Drip-feed (runs, interval) is offered.") var dripfeed: Bool?
     @Option(help: "Description shown to customers.") var description: String?
@@ -39,7 +39,7 @@ struct ServiceFieldOptions: ParsableArguments {
 
 func describe(_ service: Service) -> String {
     var flags: [String] = []
-    if service.refill { flags.append("refill \(service.refillDays)d") }
+    if service.refill { flags.append(service.refillDays == 0 ? "refill lifetime" : "refill \(service.refillDays)d") }
     if service.cancel { flags.append("cancel") }
     if service.dripFeed { flags.append("dripfeed") }
     if !service.enabled { flags.append("DISABLED") }
