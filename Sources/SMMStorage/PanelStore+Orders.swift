@@ -38,7 +38,7 @@ extension PanelStore {
                             \(bind: new.charge.minorUnits), 0, \(bind: new.quantity), \(bind: status.rawValue),
                             \(bind: FieldsCoding.encode(new.fields)), \(bind: new.dripFeed?.runs), \(bind: new.dripFeed?.intervalMinutes),
                             \(bind: new.dripFeed == nil ? nil : now), \(bind: requestID), \(bind: now), \(bind: now))
-                    RETURNING \(unsafeRaw: Columns.order.replacingOccurrences(of: "o.", with: ""))
+                    RETURNING \(unsafeRaw: Columns.orderReturning)
                     """).first()
                 let order = try row!.order()
                 if let balanceAfter {

@@ -14,6 +14,8 @@ enum Columns {
         o.fields, o.parent_id, o.runs, o.interval_minutes, o.runs_done, o.next_run_at, o.request_id,
         o.created_at, o.updated_at, o.completed_at
         """
+    /// The order columns unqualified, for `INSERT … RETURNING`.
+    static let orderReturning = order.replacingOccurrences(of: "o.", with: "")
     static let refill = "r.id, r.order_id, r.user_id, r.status, r.created_at, r.updated_at"
 }
 
