@@ -4,7 +4,7 @@ import PackageDescription
 // Every package comes from the machine's mirror; versions are the ones it carries.
 let package = Package(
     name: "SMMPanel",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "smmpanel", targets: ["smmpanel"]),
     ],

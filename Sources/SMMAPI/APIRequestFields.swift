@@ -22,14 +22,22 @@ public enum APIRequestFields {
     }
 
     /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte; a malformed escape
-    /// is kept as written; the last repeat of a name wins, as in PHP.
+    /// is kept as written; the last repeat of a plain name wins, as in PHP.
     static func parseForm(_ bytes: [UInt8], into fields: inout [String: String]) {
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             var name = decodeComponent(parts[0])
-            if name.hasSuffix("[]") { name.removeLast(2) }
+            let value = parts.count > 1 ? decodeComponent(parts[1]) : ""
+            if name.hasSuffix("[]") {
+                // PHP-style repeats (`orders[]=1&orders[]=2`) collect into one list.
+                name.removeLast(2)
+                guard !name.isEmpty else { continue }
+                let joiner = listFields.contains(name) ? "\n" : ","
+                fields[name] = fields[name].map { $0 + joiner + value } ?? value
+                continue
+            }
             guard !name.isEmpty else { continue }
-            fields[name] = parts.count > 1 ? decodeComponent(parts[1]) : ""
+            fields[name] = value
         }
     }
 

@@ -21,8 +21,12 @@ public struct APIv2Controller<Context: RequestContext>: Sendable {
         // check both spellings.
         router.post("/api/v2") { request, context in try await self.handle(request, context: context) }
         router.get("/api/v2") { request, context in try await self.handle(request, context: context) }
-        for method in [HTTPRequest.Method.put, .delete, .patch] {
-            router.on("/api/v2", method: method) { _, _ in Self.json(.error("Incorrect request"), status: .methodNotAllowed) }
+        for method in [HTTPRequest.Method.put, .delete, .patch, .head, .options] {
+            router.on("/api/v2", method: method) { _, _ in
+                var response = Self.json(.error("Incorrect request"), status: .methodNotAllowed)
+                response.headers[.allow] = "GET, POST"
+                return response
+            }
         }
     }
 

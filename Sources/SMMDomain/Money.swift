@@ -8,6 +8,9 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
     /// Minor units in one whole currency unit.
     public static let unitsPerWhole: Int64 = 100_000
     public static let zero = Money(minorUnits: 0)
+    /// No balance grows past this (10^13 currency units), so balance arithmetic never nears
+    /// Int64's limit.
+    public static let maximumBalance = Money(minorUnits: 1_000_000_000_000_000_000)
 
     public var minorUnits: Int64
 

@@ -46,6 +46,8 @@ public struct OrderTransition: Sendable, Hashable {
 ///          └───────────────┴────────────────┼─> Partial   (refund charge × remains / quantity)
 ///                                           └─> Canceled  (refund the whole charge)
 /// ```
+/// Orders only move forward (a step may be skipped): moving back to Pending would reopen the
+/// customer's full cancel on an order already being delivered.
 /// Subscriptions: Active ⇄ Paused, then Completed, Expired or Canceled.
 /// Final statuses never change, which is what makes each refund happen at most once.
 public enum OrderLifecycle {
@@ -59,6 +61,9 @@ public enum OrderLifecycle {
         guard allowed.contains(target) else {
             throw .rejected("status \(target.rawValue) does not apply to \(current.isSubscription ? "a subscription" : "an order")")
         }
+        guard progress(of: target) >= progress(of: current.status) else {
+            throw .rejected("an order moves forward only: \(current.status.rawValue) cannot go back to \(target.rawValue)")
+        }
         if let startCount = change.startCount {
             guard startCount >= 0 else { throw .rejected("start count must not be negative") }
             next.startCount = startCount
@@ -70,13 +75,17 @@ public enum OrderLifecycle {
         switch target {
         case .completed where !current.isSubscription:
             // Over-delivery may leave remains negative; an unspecified Completed means all delivered.
-            next.remains = change.remains.map { min($0, 0) } ?? 0
-        case .partial:
-            guard let remains = change.remains ?? (current.remains > 0 ? current.remains : nil), remains > 0 else {
-                throw .rejected("a Partial order needs remains greater than 0")
+            if let remains = change.remains, remains > 0 {
+                throw .rejected("a Completed order has nothing left to deliver; with remains \(remains) it is Partial")
             }
-            next.remains = min(remains, current.quantity)
-            refund = Pricing.partialRefund(charge: current.charge, quantity: current.quantity, remains: next.remains)
+            next.remains = change.remains ?? 0
+        case .partial:
+            let remains = change.remains ?? current.remains
+            guard remains > 0, remains < current.quantity else {
+                throw .rejected("a Partial order needs remains between 1 and \(current.quantity - 1); nothing delivered is Canceled")
+            }
+            next.remains = remains
+            refund = Pricing.partialRefund(charge: current.charge, quantity: current.quantity, remains: remains)
         case .canceled:
             next.remains = current.quantity
             refund = current.charge
@@ -85,6 +94,18 @@ public enum OrderLifecycle {
         }
         next.charge = current.charge - refund
         return OrderTransition(state: next, refund: refund)
+    }
+
+    /// How far along an order is; a change may not lower it. Subscriptions move freely between
+    /// Active and Paused.
+    static func progress(of status: OrderStatus) -> Int {
+        switch status {
+        case .pending: return 0
+        case .processing: return 1
+        case .inProgress: return 2
+        case .active, .paused: return 0
+        case .completed, .partial, .canceled, .expired: return 3
+        }
     }
 
     /// Cancel by the customer: only where the service allows it and delivery has not started.

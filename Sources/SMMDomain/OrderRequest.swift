@@ -101,7 +101,9 @@ public enum OrderValidator {
             guard let number = parseInteger(text) else { throw .incorrectField("quantity") }
             quantity = number
         }
-        if !type.isFlatPrice {
+        // A plain package has no quantity; every other type, Custom Comments Package included
+        // (its price is flat, its comment count is not free), stays within min…max.
+        if type != .package {
             guard quantity >= service.min else { throw .quantityBelowMinimum(service.min) }
             guard quantity <= service.max else { throw .quantityAboveMaximum(service.max) }
         }
@@ -148,7 +150,9 @@ public enum OrderValidator {
             guard let date = CalendarDate(dayMonthYear: expiry) else { throw .incorrectField("expiry") }
             fields["expiry"] = date.dayMonthYear
         }
-        return NewOrder(serviceID: service.id, type: .subscriptions, link: "", quantity: 0, charge: .zero,
+        // The watched account stands where other orders have their link, so the
+        // one-active-order-per-link rule also keeps one live subscription per account.
+        return NewOrder(serviceID: service.id, type: .subscriptions, link: fields["username"]!, quantity: 0, charge: .zero,
                         fields: fields, dripFeed: nil)
     }
 

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLKit
+import Synchronization
 
 /// Which SQL engine a backend speaks; the few places where SQL differs ask this.
 public enum SQLEngine: String, Sendable {
@@ -71,7 +72,45 @@ public enum DatabaseLocation: Sendable, Equatable {
         case .sqliteFile(let path):
             return try await SQLiteBackend.open(path: path, readers: 4, logger: logger)
         case .postgres(let url):
-            return try PostgresBackend(url: url, maxConnections: poolSize, logger: logger)
+            let backend = try PostgresBackend(url: url, maxConnections: poolSize, logger: logger)
+            // The pool waits for a server indefinitely; an operator must hear at once that
+            // there is none.
+            do {
+                try await withDeadline(.seconds(15)) {
+                    try await backend.read { try await $0.raw("SELECT 1").run() }
+                }
+            } catch {
+                try? await backend.shutdown()
+                throw StorageError.badConfiguration("cannot reach PostgreSQL at \(PostgresBackend.redacted(url)): \(error)")
+            }
+            return backend
+        }
+    }
+}
+
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    var description: String { "no answer in time" }
+}
+
+/// Runs `operation`, or fails with `DeadlineExceeded` after `limit` even if the operation
+/// ignores cancellation (it is cancelled, and its result dropped).
+func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    let settled = Mutex(false)
+    return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        let settle: @Sendable (Result<T, any Error>) -> Void = { result in
+            let first = settled.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { continuation.resume(with: result) }
+        }
+        let work = Task {
+            do { settle(.success(try await operation())) } catch { settle(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: limit)
+            settle(.failure(DeadlineExceeded()))
+            work.cancel()
         }
     }
 }

@@ -94,10 +94,11 @@ public enum Migrations {
             "CREATE INDEX orders_status ON orders (status, id)",
             "CREATE INDEX orders_parent ON orders (parent_id) WHERE parent_id IS NOT NULL",
             // The one-active-order-per-link rule, enforced by the database itself so that two
-            // racing requests cannot both pass the check.
+            // racing requests cannot both pass the check. Subscriptions hold their username as
+            // link. The status list is OrderStatus.activeStatuses (a test keeps them equal).
             """
             CREATE UNIQUE INDEX orders_active_link ON orders (service_id, link)
-                WHERE parent_id IS NULL AND link <> '' AND status IN ('Pending', 'In progress', 'Processing')
+                WHERE parent_id IS NULL AND link <> '' AND status IN ('Pending', 'In progress', 'Processing', 'Active', 'Paused')
             """,
             "CREATE UNIQUE INDEX orders_request_id ON orders (user_id, request_id) WHERE request_id IS NOT NULL",
             "CREATE INDEX orders_dripfeed_due ON orders (next_run_at) WHERE next_run_at IS NOT NULL",

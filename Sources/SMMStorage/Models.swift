@@ -112,17 +112,7 @@ public struct Refill: Sendable, Hashable {
     public var updatedAt: Int64
 }
 
-public struct LedgerEntry: Sendable, Hashable {
-    public enum Kind: String, Sendable {
-        case deposit, deduction, charge, refund
-    }
-
-    public var id: Int64
-    public var userID: Int64
-    public var amount: Money
-    public var balanceAfter: Money
-    public var kind: Kind
-    public var orderID: Int64?
-    public var memo: String
-    public var createdAt: Int64
+/// Why a ledger row moved money.
+public enum LedgerKind: String, Sendable {
+    case deposit, deduction, charge, refund
 }

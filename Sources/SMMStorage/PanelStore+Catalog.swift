@@ -54,36 +54,39 @@ extension PanelStore {
         return try await service(id: id)!
     }
 
-    /// Changes what the draft sets and keeps the rest.
+    /// Changes what the draft sets and keeps the rest, in one transaction so that two operators
+    /// editing at once cannot undo each other's fields.
     public func updateService(id: Int64, _ draft: ServiceDraft) async throws -> Service {
-        guard var current = try await service(id: id) else { throw PanelError.incorrectServiceID }
-        if let name = draft.name?.trimmingSpaces() {
-            guard !name.isEmpty, name.count <= 500 else { throw PanelError.rejected("a service name needs 1 to 500 characters") }
-            current.name = name
-        }
-        if let type = draft.type { current.type = type }
-        if let rate = draft.rate { current.rate = rate }
-        if let min = draft.min { current.min = min }
-        if let max = draft.max { current.max = max }
-        if let refill = draft.refill { current.refill = refill }
-        if let days = draft.refillDays { current.refillDays = days }
-        if let cancel = draft.cancel { current.cancel = cancel }
-        if let dripFeed = draft.dripFeed { current.dripFeed = dripFeed }
-        if let description = draft.description { current.description = description }
-        if let sort = draft.sort { current.sort = sort }
-        try ServiceTerms.validateDefinition(rate: current.rate, min: current.min, max: current.max, refillDays: current.refillDays)
-        let updated = current
         let now = clock.now()
+        let backend = self.backend
         try await backend.transaction { db in
-            var categoryID = updated.categoryID
+            guard var current = try await db.raw("""
+                SELECT \(unsafeRaw: Columns.service) FROM services s JOIN categories c ON c.id = s.category_id
+                WHERE s.id = \(bind: id)\(unsafeRaw: backend.engine == .postgres ? " FOR UPDATE OF s" : "")
+                """).first()?.service() else { throw PanelError.incorrectServiceID }
+            if let name = draft.name?.trimmingSpaces() {
+                guard !name.isEmpty, name.count <= 500 else { throw PanelError.rejected("a service name needs 1 to 500 characters") }
+                current.name = name
+            }
+            if let type = draft.type { current.type = type }
+            if let rate = draft.rate { current.rate = rate }
+            if let min = draft.min { current.min = min }
+            if let max = draft.max { current.max = max }
+            if let refill = draft.refill { current.refill = refill }
+            if let days = draft.refillDays { current.refillDays = days }
+            if let cancel = draft.cancel { current.cancel = cancel }
+            if let dripFeed = draft.dripFeed { current.dripFeed = dripFeed }
+            if let description = draft.description { current.description = description }
+            if let sort = draft.sort { current.sort = sort }
+            try ServiceTerms.validateDefinition(rate: current.rate, min: current.min, max: current.max, refillDays: current.refillDays)
             if let categoryName = draft.categoryName?.trimmingSpaces(), !categoryName.isEmpty {
-                categoryID = try await findOrCreateCategory(db, name: categoryName)
+                current.categoryID = try await findOrCreateCategory(db, name: categoryName)
             }
             try await db.raw("""
-                UPDATE services SET name = \(bind: updated.name), category_id = \(bind: categoryID), type = \(bind: updated.type.rawValue),
-                    rate = \(bind: updated.rate.minorUnits), min_quantity = \(bind: updated.min), max_quantity = \(bind: updated.max),
-                    refill = \(bind: updated.refill), refill_days = \(bind: Int64(updated.refillDays)), cancel = \(bind: updated.cancel),
-                    dripfeed = \(bind: updated.dripFeed), description = \(bind: updated.description), sort = \(bind: updated.sort),
+                UPDATE services SET name = \(bind: current.name), category_id = \(bind: current.categoryID), type = \(bind: current.type.rawValue),
+                    rate = \(bind: current.rate.minorUnits), min_quantity = \(bind: current.min), max_quantity = \(bind: current.max),
+                    refill = \(bind: current.refill), refill_days = \(bind: Int64(current.refillDays)), cancel = \(bind: current.cancel),
+                    dripfeed = \(bind: current.dripFeed), description = \(bind: current.description), sort = \(bind: current.sort),
                     updated_at = \(bind: now)
                 WHERE id = \(bind: id)
                 """).run()

@@ -2,7 +2,9 @@ import SMMDomain
 import SQLKit
 
 extension PanelStore {
-    static let activeStatusList = OrderStatus.activeStatuses.filter { $0 != .active && $0 != .paused }.map(\.rawValue)
+    /// Statuses that hold a link; the same list as the `orders_active_link` index (a test keeps
+    /// the two equal).
+    static let activeStatusList = OrderStatus.activeStatuses.map(\.rawValue)
 
     /// Places an order: validates it against the service, then in one transaction enforces the
     /// one-active-order-per-link rule, charges the balance (never below zero) and writes the
@@ -57,7 +59,8 @@ extension PanelStore {
         }
     }
 
-    func order(userID: Int64, requestID: String) async throws -> Order? {
+    /// The user's order placed with this `request_id`, if any.
+    public func order(userID: Int64, requestID: String) async throws -> Order? {
         try await backend.read { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.user_id = \(bind: userID) AND o.request_id = \(bind: requestID)
@@ -124,6 +127,9 @@ extension PanelStore {
         let now = clock.now()
         return try await backend.transaction { db in
             guard let current = try await lockedOrder(db, id: id) else { throw PanelError.incorrectOrderID }
+            if current.isDripFeedParent, current.runsDone > 0, let status = change.status, status.isFinal, !current.status.isFinal {
+                return try await stopDripFeed(db, current, requested: status, now: now)
+            }
             let updated = try await applyTransition(db, to: current, change, now: now)
             if let parentID = updated.parentID, updated.status.isFinal {
                 try await settleDripFeedIfDone(db, parentID: parentID, now: now)
@@ -220,16 +226,40 @@ extension PanelStore {
         }
     }
 
+    /// A drip-feed whose runs have started is settled from what its runs delivered, never by
+    /// decree: an operator may only stop it (Canceled), which cancels the runs still open and
+    /// refunds exactly the undelivered part.
+    private func stopDripFeed(_ db: any SQLDatabase, _ parent: Order, requested: OrderStatus, now: Int64) async throws -> Order {
+        guard requested == .canceled else {
+            throw PanelError.rejected("""
+                drip-feed order \(parent.id) has started: update its runs (child orders), or set it Canceled to stop \
+                the remaining runs
+                """)
+        }
+        try await db.raw("""
+            UPDATE orders SET status = 'Canceled', remains = quantity, completed_at = \(bind: now), updated_at = \(bind: now)
+            WHERE parent_id = \(bind: parent.id) AND status IN (\(binds: Self.activeStatusList))
+            """).run()
+        return try await settleDripFeed(db, parent, now: now)
+    }
+
     /// When every run of a drip-feed has started and every child is final, the parent takes
-    /// the outcome: Completed if all was delivered, Canceled if nothing was, Partial otherwise,
-    /// with the refund those rules give.
+    /// the outcome of its runs.
     private func settleDripFeedIfDone(_ db: any SQLDatabase, parentID: Int64, now: Int64) async throws {
         guard let parent = try await lockedOrder(db, id: parentID), let runs = parent.runs,
               parent.runsDone >= runs, !parent.status.isFinal else { return }
+        _ = try await settleDripFeed(db, parent, now: now)
+    }
+
+    /// Completed if all was delivered, Canceled if nothing was, Partial otherwise, with the
+    /// refund those rules give; runs never started count as undelivered. Nothing happens while
+    /// a run is still open.
+    @discardableResult
+    private func settleDripFeed(_ db: any SQLDatabase, _ parent: Order, now: Int64) async throws -> Order {
         let children = try await db.raw("""
-            SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.parent_id = \(bind: parentID)
+            SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.parent_id = \(bind: parent.id)
             """).all().map { try $0.order() }
-        guard children.allSatisfy(\.status.isFinal) else { return }
+        guard children.allSatisfy(\.status.isFinal) else { return parent }
         var delivered: Int64 = 0
         for child in children where child.status != .canceled {
             delivered += child.quantity - min(max(child.remains, 0), child.quantity)
@@ -243,6 +273,6 @@ extension PanelStore {
         } else {
             change = OrderChange(status: .partial, remains: remains)
         }
-        _ = try await applyTransition(db, to: parent, change, now: now)
+        return try await applyTransition(db, to: parent, change, now: now)
     }
 }

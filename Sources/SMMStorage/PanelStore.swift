@@ -93,7 +93,9 @@ public struct PanelStore: Sendable {
 
     /// Adds money to a balance (a deposit); returns the new balance.
     public func addFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
-        guard amount > .zero else { throw PanelError.rejected("the amount must be greater than 0") }
+        guard amount > .zero, amount <= Money.maximumBalance else {
+            throw PanelError.rejected("the amount must be greater than 0 and at most \(Money.maximumBalance.apiString)")
+        }
         return try await backend.transaction { db in
             try await Ledger.credit(db, userID: userID, amount: amount, kind: .deposit, orderID: nil, memo: memo, now: clock.now())
         }
@@ -106,41 +108,27 @@ public struct PanelStore: Sendable {
             try await Ledger.debit(db, userID: userID, amount: amount, kind: .deduction, orderID: nil, memo: memo, now: clock.now())
         }
     }
-
-    public func ledger(userID: Int64, limit: Int = 100) async throws -> [LedgerEntry] {
-        try await backend.read { db in
-            try await db.raw("""
-                SELECT id, user_id, amount, balance_after, kind, order_id, memo, created_at FROM ledger
-                WHERE user_id = \(bind: userID) ORDER BY id DESC LIMIT \(bind: Int64(limit))
-                """).all().map { row in
-                LedgerEntry(id: try row.decode(column: "id", as: Int64.self),
-                            userID: try row.decode(column: "user_id", as: Int64.self),
-                            amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self)),
-                            balanceAfter: Money(minorUnits: try row.decode(column: "balance_after", as: Int64.self)),
-                            kind: LedgerEntry.Kind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .deposit,
-                            orderID: try row.decode(column: "order_id", as: Int64?.self),
-                            memo: try row.decode(column: "memo", as: String.self),
-                            createdAt: try row.decode(column: "created_at", as: Int64.self))
-            }
-        }
-    }
 }
 
 /// The only code that changes a balance. Each change is a conditional UPDATE … RETURNING and a
 /// ledger row, and must run inside the caller's transaction.
 enum Ledger {
-    static func credit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerEntry.Kind,
+    static func credit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerKind,
                        orderID: Int64?, memo: String, now: Int64) async throws -> Money {
         guard let row = try await db.raw("""
-            UPDATE users SET balance = balance + \(bind: amount.minorUnits) WHERE id = \(bind: userID) RETURNING balance
-            """).first() else { throw StorageError.notFound("user \(userID)") }
+            UPDATE users SET balance = balance + \(bind: amount.minorUnits)
+            WHERE id = \(bind: userID) AND balance <= \(bind: Money.maximumBalance.minorUnits - amount.minorUnits) RETURNING balance
+            """).first() else {
+            let exists = try await db.raw("SELECT id FROM users WHERE id = \(bind: userID)").first() != nil
+            throw exists ? PanelError.rejected("the balance would exceed \(Money.maximumBalance.apiString)") : StorageError.notFound("user \(userID)")
+        }
         let balance = try row.decode(column: "balance", as: Int64.self)
         try await record(db, userID: userID, amount: amount.minorUnits, balanceAfter: balance, kind: kind, orderID: orderID, memo: memo, now: now)
         return Money(minorUnits: balance)
     }
 
     /// Fails with `notEnoughFunds` and changes nothing when the balance does not cover `amount`.
-    static func debit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerEntry.Kind,
+    static func debit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerKind,
                       orderID: Int64?, memo: String, now: Int64) async throws -> Money {
         let balance = try await take(db, userID: userID, amount: amount)
         try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balance.minorUnits, kind: kind,
@@ -166,7 +154,7 @@ enum Ledger {
     }
 
     private static func record(_ db: any SQLDatabase, userID: Int64, amount: Int64, balanceAfter: Int64,
-                               kind: LedgerEntry.Kind, orderID: Int64?, memo: String, now: Int64) async throws {
+                               kind: LedgerKind, orderID: Int64?, memo: String, now: Int64) async throws {
         try await db.raw("""
             INSERT INTO ledger (user_id, amount, balance_after, kind, order_id, memo, created_at)
             VALUES (\(bind: userID), \(bind: amount), \(bind: balanceAfter), \(bind: kind.rawValue), \(bind: orderID), \(bind: memo), \(bind: now))

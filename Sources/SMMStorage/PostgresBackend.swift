@@ -41,9 +41,17 @@ final class PostgresBackend: DatabaseBackend {
         }
         return PostgresClient.Configuration(
             host: host, port: url.port ?? 5432,
-            username: url.user?.removingPercentEncoding ?? "postgres",
-            password: url.password?.removingPercentEncoding,
+            // URLComponents has already percent-decoded these.
+            username: url.user ?? "postgres",
+            password: url.password,
             database: database.isEmpty ? nil : database, tls: tls)
+    }
+
+    /// The URL without its password, for messages and logs.
+    static func redacted(_ text: String) -> String {
+        guard var url = URLComponents(string: text) else { return "the configured URL" }
+        if url.password != nil { url.password = "***" }
+        return url.string ?? "the configured URL"
     }
 
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {

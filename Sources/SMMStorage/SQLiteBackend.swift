@@ -75,8 +75,12 @@ final class SQLiteBackend: DatabaseBackend {
         return text.contains("UNIQUE constraint failed") ? text : nil
     }
 
+    /// Closes every connection even if one fails to close; reports the first failure.
     func shutdown() async throws {
-        for reader in readers { try await reader.close().get() }
-        try await writer.close().get()
+        var firstError: (any Error)?
+        for connection in readers + [writer] {
+            do { try await connection.close().get() } catch { firstError = firstError ?? error }
+        }
+        if let firstError { throw firstError }
     }
 }

@@ -41,13 +41,35 @@ struct OrderLifecycleTests {
     }
 
     @Test("Completed: remains 0 unless over-delivered (negative remains kept)", arguments: [
-        (nil, 0), (0, 0), (30, 0), (-20, -20), (-1, -1),
+        (nil, 0), (0, 0), (-20, -20), (-1, -1),
     ] as [(Int64?, Int64)])
     func completedRemains(given: Int64?, stored: Int64) throws {
         let step = try OrderLifecycle.apply(OrderChange(status: .completed, remains: given), to: order(.inProgress, remains: 500))
         #expect(step.state.remains == stored)
         #expect(step.refund == .zero)
         #expect(step.state.charge == money("0.90"))
+    }
+
+    @Test("Completed with something left to deliver is refused: that is Partial")
+    func completedWithRemainsIsRefused() {
+        let error = lifecycleError(OrderChange(status: .completed, remains: 30), order(.inProgress, remains: 500))
+        #expect(error?.message == "a Completed order has nothing left to deliver; with remains 30 it is Partial")
+    }
+
+    @Test("orders only move forward", arguments: [
+        (OrderStatus.processing, OrderStatus.pending), (.inProgress, .pending), (.inProgress, .processing),
+    ])
+    func noBackwardMoves(from: OrderStatus, to: OrderStatus) {
+        let error = lifecycleError(OrderChange(status: to), order(from))
+        #expect(error?.message == "an order moves forward only: \(from.rawValue) cannot go back to \(to.rawValue)")
+    }
+
+    @Test("subscriptions move between Active and Paused both ways")
+    func subscriptionPauseAndResume() throws {
+        let active = OrderState(status: .active, quantity: 0, charge: .zero, startCount: 0, remains: 0, isSubscription: true)
+        let paused = try OrderLifecycle.apply(OrderChange(status: .paused), to: active)
+        #expect(paused.state.status == .paused)
+        #expect(try OrderLifecycle.apply(OrderChange(status: .active), to: paused.state).state.status == .active)
     }
 
     // MARK: Partial
@@ -81,28 +103,19 @@ struct OrderLifecycleTests {
         #expect(two.state.charge.minorUnits == 34)
     }
 
-    @Test("Partial remains above quantity are clamped to the quantity")
-    func partialClamped() throws {
-        let step = try OrderLifecycle.apply(OrderChange(status: .partial, remains: 5000), to: order(.inProgress))
-        #expect(step.state.remains == 1000)
-        #expect(step.refund == money("0.90"))
-        #expect(step.state.charge == .zero)
-    }
-
-    @Test("Partial needs remains greater than 0", arguments: [
-        (0, 500), (-3, 500), (nil, 0), (nil, -10),
+    @Test("Partial needs remains between 1 and quantity − 1 (all undelivered is Canceled)", arguments: [
+        (0, 500), (-3, 500), (nil, 0), (nil, -10), (1000, 500), (5000, 500), (nil, 1000),
     ] as [(Int64?, Int64)])
     func partialNeedsRemains(given: Int64?, current: Int64) {
         let error = lifecycleError(OrderChange(status: .partial, remains: given), order(.inProgress, remains: current))
-        #expect(error == .rejected("a Partial order needs remains greater than 0"))
-        #expect(error?.message == "a Partial order needs remains greater than 0")
+        #expect(error == .rejected("a Partial order needs remains between 1 and 999; nothing delivered is Canceled"))
     }
 
     @Test("refund + kept charge always equals the charge before")
     func partialConservation() throws {
         for charge: Int64 in [1, 7, 27_819, 90_000, 1_234_567] {
             for quantity: Int64 in [1, 3, 7, 157, 1000] {
-                for remains in Set<Int64>([1, quantity / 2, quantity - 1, quantity]) where remains > 0 {
+                for remains in Set<Int64>([1, quantity / 2, quantity - 1]) where remains > 0 && remains < quantity {
                     let state = OrderState(status: .processing, quantity: quantity, charge: Money(minorUnits: charge),
                                            startCount: 0, remains: quantity)
                     let step = try OrderLifecycle.apply(OrderChange(status: .partial, remains: remains), to: state)
@@ -169,7 +182,8 @@ struct OrderLifecycleTests {
     @Test("only Partial and Canceled ever move money",
           arguments: [OrderStatus.pending, .processing, .inProgress], [OrderStatus.pending, .processing, .inProgress, .completed])
     func noRefundOtherwise(from: OrderStatus, to: OrderStatus) throws {
-        let step = try OrderLifecycle.apply(OrderChange(status: to, remains: 10), to: order(from))
+        guard OrderLifecycle.progress(of: to) >= OrderLifecycle.progress(of: from) else { return } // backward: refused above
+        let step = try OrderLifecycle.apply(OrderChange(status: to, remains: to == .completed ? 0 : 10), to: order(from))
         #expect(step.refund == .zero)
         #expect(step.state.charge == money("0.90"))
     }

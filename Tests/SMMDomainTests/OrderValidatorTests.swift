@@ -323,11 +323,11 @@ struct SubscriptionTests {
 
     func with(_ extra: [String: String]) -> [String: String] { base.merging(extra) { _, new in new } }
 
-    @Test("no link, no quantity, nothing charged up front")
+    @Test("no link (the account stands in for it), no quantity, nothing charged up front")
     func subscriptionOrder() throws {
         let order = try #require(validOrder(with(["link": sampleLink, "quantity": "5000", "runs": "5", "interval": "5"]), service))
         #expect(order.type == .subscriptions)
-        #expect(order.link == "")
+        #expect(order.link == "natgeo")
         #expect(order.quantity == 0)
         #expect(order.charge == .zero)
         #expect(order.dripFeed == nil)

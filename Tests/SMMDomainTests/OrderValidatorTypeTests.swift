@@ -74,7 +74,8 @@ struct OrderValidatorTypeTests {
         let order = try #require(validOrder(row.raw, row.service))
         #expect(order.serviceID == 42)
         #expect(order.type == row.type)
-        #expect(order.link == (row.type == .subscriptions ? "" : sampleLink))
+        // A subscription's account stands in for the link (one live subscription per account).
+        #expect(order.link == (row.type == .subscriptions ? row.raw["username"]! : sampleLink))
         #expect(order.quantity == row.quantity)
         #expect(order.charge.apiString == row.charge)
         #expect(order.fields == row.fields)
@@ -155,12 +156,21 @@ struct OrderValidatorTypeTests {
         #expect(validOrder(raw, terms(type, min: 3, max: 3))?.quantity == 3)
     }
 
-    @Test("flat types skip min and max and charge the rate", arguments: [ServiceType.package, .customCommentsPackage])
-    func flatTypesSkipLimits(type: ServiceType) throws {
-        let raw = ["link": sampleLink, "quantity": "1", "comments": "a\nb\nc"]
-        let order = try #require(validOrder(raw, terms(type, rate: "8.00", min: 50, max: 60)))
+    @Test("a package skips min and max and charges the rate")
+    func packageSkipsLimits() throws {
+        let order = try #require(validOrder(["link": sampleLink, "quantity": "1"], terms(.package, rate: "8.00", min: 50, max: 60)))
         #expect(order.charge == money("8"))
-        #expect(order.quantity == (type == .package ? 1 : 3))
+        #expect(order.quantity == 1)
+    }
+
+    @Test("a comments package charges its flat rate for a comment count within min…max")
+    func commentsPackageKeepsLimits() throws {
+        let raw = ["link": sampleLink, "quantity": "1", "comments": "a\nb\nc"]
+        let order = try #require(validOrder(raw, terms(.customCommentsPackage, rate: "8.00", min: 1, max: 3)))
+        #expect(order.charge == money("8"))
+        #expect(order.quantity == 3)
+        #expect(validationError(raw, terms(.customCommentsPackage, rate: "8.00", min: 1, max: 2))?.message == "Quantity more than maximum 2")
+        #expect(validationError(raw, terms(.customCommentsPackage, rate: "8.00", min: 5, max: 60))?.message == "Quantity less than minimal 5")
     }
 
     @Test func packageIgnoresGivenQuantity() throws {

@@ -45,7 +45,8 @@ struct AddTypeCase: Sendable, CustomTestStringConvertible {
         AddTypeCase(label: "Custom Comments", rate: "3", min: 1, max: 1000,
                     fields: [("link", "https://t.test/cc"), ("comments", "Great post!\r\n\r\nLove it\n  \nNice one\r\n")],
                     required: ["comments"], lists: ["comments"], status: pending("0.00900", "3"), balanceAfter: "99.99100"),
-        AddTypeCase(label: "Custom Comments Package", rate: "4.75", min: 50, max: 10_000,
+        // Flat price, but the comment count stays within min…max.
+        AddTypeCase(label: "Custom Comments Package", rate: "4.75", min: 1, max: 10,
                     fields: [("link", "https://t.test/ccp"), ("comments", "first\r\nsecond")],
                     required: ["comments"], lists: ["comments"], status: pending("4.75000", "2"), balanceAfter: "95.25000"),
         // 1.5 × 200 / 1000 = 0.3
@@ -208,11 +209,11 @@ struct AddTypeCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test(arguments: TestEngine.available)
-    func packagesCostTheirRateWhateverQuantityOrLinesAreSent(engine: TestEngine) async throws {
+    func packagesCostTheirRateWhateverQuantityIsSent(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
             let (user, key) = try await panel.customer(balance: "29.99999")
             let package = try await panel.service(.package, rate: "9.99999", min: 1, max: 1)
-            let commentsPackage = try await panel.service(.customCommentsPackage, rate: "20", min: 1, max: 2)
+            let commentsPackage = try await panel.service(.customCommentsPackage, rate: "20", min: 1, max: 6)
             try await panel.live { api in
                 #expect(try await api.call([("key", key), ("action", "add"), ("service", "\(package.id)"),
                                             ("link", "https://p.test/1"), ("quantity", "5000")]) == #"{"order":1}"#)
@@ -223,6 +224,10 @@ struct AddTypeCase: Sendable, CustomTestStringConvertible {
                 #expect(try await api.call([("key", key), ("action", "status"), ("order", "2")])
                     == #"{"charge":"20.00000","start_count":"0","status":"Pending","remains":"6","currency":"USD"}"#)
                 #expect(try await api.call([("key", key), ("action", "balance")]) == #"{"balance":"0.00000","currency":"USD"}"#)
+                // More comments than the package's max is refused before money is looked at.
+                try await ContractProbe.expectRefused(panel, api, user, [("key", key), ("action", "add"), ("service", "\(commentsPackage.id)"),
+                                                                         ("link", "https://p.test/4"), ("comments", "1\n2\n3\n4\n5\n6\n7")],
+                                                      "Quantity more than maximum 6")
                 try await ContractProbe.expectRefused(panel, api, user, [("key", key), ("action", "add"), ("service", "\(commentsPackage.id)"),
                                                                          ("link", "https://p.test/3"), ("comments", "x")], "Not enough funds on balance")
             }

@@ -420,3 +420,29 @@ private func transportJSONObject(_ fields: [(String, String)]) throws -> String 
         #expect(throws: StrictJSON.Malformed.self) { try StrictJSON.parse(Array(text.utf8)) }
     }
 }
+
+/// PHP clients send lists as `orders[]=1&orders[]=2`; other methods get a JSON 405.
+@Suite struct APIFormQuirksTests {
+    @Test(arguments: TestEngine.available)
+    func phpStyleListsAndOtherMethods(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (_, key) = try await panel.customer(balance: "10")
+            let service = try await panel.service(.customComments, rate: "1", min: 1, max: 10)
+            try await panel.live { api in
+                #expect(try await api.call([("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", "https://php.test"),
+                                            ("comments[]", "one"), ("comments[]", "two")]) == #"{"order":1}"#)
+                #expect(try await panel.store.order(id: 1)?.fields["comments"] == "one\ntwo")
+                #expect(try await api.call([("key", key), ("action", "status"), ("orders[]", "1"), ("orders[]", "2")])
+                        == #"{"1":{"charge":"0.00200","start_count":"0","status":"Pending","remains":"2","currency":"USD"},"2":{"error":"Incorrect order ID"}}"#)
+                for method in [HTTPRequest.Method.put, .delete, .patch, .options] {
+                    let (status, body, allow) = try await api.client.execute(uri: "/api/v2", method: method) { response in
+                        (Int(response.status.code), String(buffer: response.body), response.headers[.allow])
+                    }
+                    #expect(status == 405)
+                    #expect(body == #"{"error":"Incorrect request"}"#)
+                    #expect(allow == "GET, POST")
+                }
+            }
+        }
+    }
+}

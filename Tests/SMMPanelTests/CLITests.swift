@@ -87,8 +87,29 @@ import Testing
             #expect(try Self.smmpanel(["order", "update", "\(order.id)", "--status", "Canceled"], database: database).status != 0)
             #expect(try run("ledger", "check").lastLine == "ledger clean")
 
+            // A refill on the finished order, moved along by the operator.
+            let refillBackend = try await database.open(logger: quietLogger)
+            try await refillBackend.transaction { try await $0.raw("UPDATE services SET refill = TRUE WHERE id = 1").run() }
+            let refill = try await PanelStore(backend: refillBackend).createRefill(orderID: order.id, userID: alice.id)
+            try await refillBackend.shutdown()
+            #expect(try run("refill", "list").output.contains("\(refill.id)\torder \(order.id)\tuser \(alice.id)\tPending"))
+            #expect(try run("refill", "update", "\(refill.id)", "--status", "in_progress").lastLine == "refill \(refill.id)\torder \(order.id)\tIn progress")
+            #expect(try run("refill", "update", "\(refill.id)", "--status", "Completed").lastLine.hasSuffix("Completed"))
+            #expect(try Self.smmpanel(["refill", "update", "\(refill.id)", "--status", "Pending"], database: database).status != 0)
+
+            #expect(try run("service", "enable", "2").lastLine == "service 2 enabled")
+            #expect(try run("user", "disable", "alice").lastLine == "user alice disabled")
+            let check = try await database.open(logger: quietLogger)
+            #expect(try await PanelStore(backend: check).user(apiKey: key) == nil)
+            try await check.shutdown()
+            #expect(try run("user", "enable", "alice").lastLine == "user alice enabled")
+
             let rotated = try run("user", "rotate-key", "alice").lastLine
             #expect(rotated != key && rotated.count == 32)
+            let after = try await database.open(logger: quietLogger)
+            #expect(try await PanelStore(backend: after).user(apiKey: key) == nil)
+            #expect(try await PanelStore(backend: after).user(apiKey: rotated)?.username == "alice")
+            try await after.shutdown()
         }
     }
 

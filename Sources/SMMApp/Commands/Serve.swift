@@ -13,7 +13,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Currency code shown by the API.") var currency: String = Environment.value("SMMPANEL_CURRENCY") ?? "USD"
     @Flag(help: "Seed a demo catalog and customer, and print the customer's API key.") var demo = false
-    @Flag(help: "Serve requests only; leave background work to `smmpanel worker` processes.") var noWorkers = false
+    @Flag(help: "Serve requests only: no background work (drip-feed runs) in this process; another `serve` must run it.") var noWorkers = false
     @Option(help: "Seconds between background work rounds.") var workerInterval: Int = 5
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
 

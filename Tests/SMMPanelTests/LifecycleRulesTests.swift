@@ -1,0 +1,117 @@
+import Foundation
+import SMMDomain
+import SMMStorage
+import Testing
+
+/// Rules an operator's hand could otherwise break: drip-feeds settle from their runs, orders
+/// move forward only, one live subscription per account, retries answer as the first call.
+@Suite struct LifecycleRulesTests {
+    @Test(arguments: TestEngine.available)
+    func aStartedDripFeedCanOnlyBeStoppedAndRefundsWhatWasNotDelivered(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (user, key) = try await panel.customer(balance: "10")
+            let service = try await panel.service(.default, rate: "1", min: 100, max: 1000, dripFeed: true)
+            let worker = panel.worker()
+            try await panel.live { api in
+                _ = try await api.call([("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", "https://stop.test"),
+                                        ("quantity", "100"), ("runs", "4"), ("interval", "5")])
+                await worker.runOnce()
+                panel.clock.advance(seconds: 300)
+                await worker.runOnce() // runs 1 (order 2) and 2 (order 3) started
+            }
+            #expect(try await panel.balance(of: user) == Money(parsing: "9.6")!)
+            for decree in [OrderStatus.completed, .partial] {
+                await #expect(throws: PanelError.self) { try await panel.store.updateOrder(id: 1, OrderChange(status: decree, remains: 10)) }
+            }
+            try await panel.store.updateOrder(id: 2, OrderChange(status: .completed))
+            // Run 2 is still open; stopping cancels it and the two runs never started.
+            let stopped = try await panel.store.updateOrder(id: 1, OrderChange(status: .canceled))
+            #expect(stopped.status == .partial)
+            #expect(stopped.remains == 300)
+            #expect(stopped.charge == Money(parsing: "0.1")!)
+            #expect(try await panel.store.order(id: 3)?.status == .canceled)
+            #expect(try await panel.balance(of: user) == Money(parsing: "9.9")!)
+            // No more runs, and the finished order stays as it is.
+            panel.clock.advance(seconds: 3600)
+            await worker.runOnce()
+            #expect(try await panel.store.childOrderIDs(parentIDs: [1])[1] == [2, 3])
+            await #expect(throws: PanelError.self) { try await panel.store.updateOrder(id: 3, OrderChange(status: .completed)) }
+            try await panel.expectLedgerClean()
+        }
+    }
+
+    @Test(arguments: TestEngine.available)
+    func anOrderBeingDeliveredCannotBeReopenedForACancel(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (user, key) = try await panel.customer(balance: "10")
+            let service = try await panel.service(.default, rate: "1", cancel: true)
+            try await panel.live { api in
+                _ = try await api.call([("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", "https://fwd.test"), ("quantity", "1000")])
+                try await panel.store.updateOrder(id: 1, OrderChange(status: .inProgress, startCount: 10))
+                await #expect(throws: PanelError.rejected("an order moves forward only: In progress cannot go back to Pending")) {
+                    try await panel.store.updateOrder(id: 1, OrderChange(status: .pending))
+                }
+                #expect(try await api.call([("key", key), ("action", "cancel"), ("order", "1")])
+                        == #"[{"order":1,"cancel":{"error":"Cancel is not available for this order"}}]"#)
+            }
+            #expect(try await panel.balance(of: user) == Money(parsing: "9")!)
+        }
+    }
+
+    @Test(arguments: TestEngine.available)
+    func oneLiveSubscriptionPerAccountAndService(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (_, key) = try await panel.customer(balance: "10")
+            let service = try await panel.service(.subscriptions, rate: "1", min: 50, max: 500)
+            try await panel.live { api in
+                let add = [("key", key), ("action", "add"), ("service", "\(service.id)"), ("username", "natgeo"), ("min", "50"), ("max", "100")]
+                #expect(try await api.call(add) == #"{"order":1}"#)
+                #expect(try await api.call(add) == #"{"error":"You have active order with this link. Please wait until order being completed."}"#)
+                try await panel.store.updateOrder(id: 1, OrderChange(status: .paused))
+                #expect(try await api.call(add).contains("You have active order with this link"))
+                try await panel.store.updateOrder(id: 1, OrderChange(status: .canceled))
+                #expect(try await api.call(add) == #"{"order":2}"#)
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aRetryAnswersAsTheFirstCallEvenAfterTheServiceChanged(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (user, key) = try await panel.customer(balance: "10")
+            let service = try await panel.service(.default, rate: "1")
+            try await panel.live { api in
+                let add = [("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", "https://again.test"),
+                           ("quantity", "1000"), ("request_id", "r-1")]
+                #expect(try await api.call(add) == #"{"order":1}"#)
+                try await panel.store.setServiceEnabled(id: service.id, false)
+                #expect(try await api.call(add) == #"{"order":1}"#)
+                #expect(try await api.call(add.dropLast() + [("request_id", "r-2")]) == #"{"error":"Incorrect service ID"}"#)
+            }
+            #expect(try await panel.balance(of: user) == Money(parsing: "9")!)
+        }
+    }
+
+    @Test func theActiveLinkIndexCoversExactlyTheActiveStatuses() throws {
+        let index = try #require(Migrations.all.flatMap(\.statements).first { $0.contains("orders_active_link") })
+        let listed = index.split(separator: "(").last!.split(separator: ")").first!
+            .split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '")) }
+        #expect(listed == OrderStatus.activeStatuses.map(\.rawValue))
+    }
+
+    @Test(arguments: TestEngine.available)
+    func balancesStayFarFromOverflow(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (user, _) = try await panel.customer(balance: "0")
+            _ = try await panel.store.addFunds(userID: user.id, amount: Money.maximumBalance, memo: "max")
+            await #expect(throws: PanelError.rejected("the balance would exceed 10000000000000.00000")) {
+                _ = try await panel.store.addFunds(userID: user.id, amount: Money(minorUnits: 1), memo: "one more")
+            }
+            await #expect(throws: PanelError.self) {
+                _ = try await panel.store.addFunds(userID: user.id, amount: Money(minorUnits: .max), memo: "absurd")
+            }
+            #expect(try await panel.balance(of: user) == Money.maximumBalance)
+            try await panel.expectLedgerClean()
+        }
+    }
+}
