@@ -1,0 +1,112 @@
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import SMMDomain
+import SMMStorage
+import Synchronization
+import Testing
+
+/// A panel killed with SIGKILL in the middle of concurrent orders loses nothing: every order a
+/// client saw acknowledged exists after a restart, no order exists without its charge, and the
+/// books balance.
+@Suite struct CrashRecoveryTests {
+    /// A `smmpanel serve` child process and the port it listens on.
+    struct Server {
+        let process: Process
+        let port: Int
+
+        static func start(database: String) async throws -> Server {
+            let process = Process()
+            process.executableURL = CLITests.executable
+            process.arguments = ["serve", "--port", "0", "--database", database, "--no-workers"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            let output = ServeCommandTests.OutputCollector()
+            pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
+            try process.run()
+            for _ in 0..<400 {
+                if let line = output.value.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
+                   let port = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) {
+                    return Server(process: process, port: port)
+                }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            process.terminate()
+            throw CancellationError()
+        }
+
+        func kill() {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Order ids the clients saw acknowledged.
+    final class Acknowledged: Sendable {
+        private let store = Mutex<[Int64]>([])
+        func add(_ id: Int64) { store.withLock { $0.append(id) } }
+        var ids: [Int64] { store.withLock { $0 } }
+    }
+
+    @Test(arguments: TestEngine.available)
+    func killedMidOrdersLosesNothing(engine: TestEngine) async throws {
+        try await TestDatabase.with(engine) { location in
+            let database: String = switch location {
+            case .sqliteFile(let path): path
+            case .postgres(let url): url
+            }
+            // Customer and service, created by the operator's tools.
+            let setup = try await location.open(logger: quietLogger)
+            let store = PanelStore(backend: setup)
+            try await store.migrate()
+            let (user, key) = try await store.createUser(username: "crash")
+            _ = try await store.addFunds(userID: user.id, amount: Money(parsing: "1000")!, memo: "funds")
+            let service = try await store.createService(ServiceDraft(name: "s", categoryName: "c", type: .default,
+                                                                      rate: Money(parsing: "1")!, min: 10, max: 1000))
+            try await setup.shutdown()
+
+            let acknowledged = Acknowledged()
+            for round in 0..<3 {
+                let server = try await Server.start(database: database)
+                // Eight clients keep ordering until the server dies under them.
+                let clients = Task {
+                    await withTaskGroup(of: Void.self) { group in
+                        for client in 0..<8 {
+                            group.addTask {
+                                _ = try? await withExtraClient(port: server.port) { connection in
+                                    for index in 0..<10_000 {
+                                        let answer = try await connection.postForm([
+                                            ("key", key), ("action", "add"), ("service", "\(service.id)"),
+                                            ("link", "https://crash.test/\(round)/\(client)/\(index)"), ("quantity", "10")])
+                                        if let data = answer.data(using: .utf8),
+                                           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                                           let id = object["order"] as? Int {
+                                            acknowledged.add(Int64(id))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 150...600)))
+                server.kill()
+                await clients.value
+            }
+
+            let check = try await location.open(logger: quietLogger)
+            let after = PanelStore(backend: check)
+            let seen = acknowledged.ids
+            #expect(!seen.isEmpty)
+            let stored = try await after.listOrders(.init(userID: user.id, limit: 1_000_000))
+            let storedIDs = Set(stored.map(\.id))
+            #expect(seen.allSatisfy(storedIDs.contains), "acknowledged orders missing after the crash")
+            // Each order cost 0.01; the balance is exactly what the stored orders left.
+            let balance = try await after.user(id: user.id)!.balance
+            #expect(balance == Money(parsing: "1000")! - Money(minorUnits: Int64(stored.count) * 1_000))
+            #expect(try await after.ledgerProblems().isEmpty)
+            try await check.shutdown()
+        }
+    }
+}
