@@ -10,38 +10,6 @@ import Testing
 /// client saw acknowledged exists after a restart, no order exists without its charge, and the
 /// books balance.
 @Suite struct CrashRecoveryTests {
-    /// A `smmpanel serve` child process and the port it listens on.
-    struct Server {
-        let process: Process
-        let port: Int
-
-        static func start(database: String) async throws -> Server {
-            let process = Process()
-            process.executableURL = CLITests.executable
-            process.arguments = ["serve", "--port", "0", "--database", database, "--no-workers"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            let output = ServeCommandTests.OutputCollector()
-            pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
-            try process.run()
-            for _ in 0..<400 {
-                if let line = output.value.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
-                   let port = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) {
-                    return Server(process: process, port: port)
-                }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            process.terminate()
-            throw CancellationError()
-        }
-
-        func kill() {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
     /// Order ids the clients saw acknowledged.
     final class Acknowledged: Sendable {
         private let store = Mutex<[Int64]>([])
@@ -52,10 +20,6 @@ import Testing
     @Test(arguments: TestEngine.available)
     func killedMidOrdersLosesNothing(engine: TestEngine) async throws {
         try await TestDatabase.with(engine) { location in
-            let database: String = switch location {
-            case .sqliteFile(let path): path
-            case .postgres(let url): url
-            }
             // Customer and service, created by the operator's tools.
             let setup = try await location.open(logger: quietLogger)
             let store = PanelStore(backend: setup)
@@ -68,7 +32,7 @@ import Testing
 
             let acknowledged = Acknowledged()
             for round in 0..<3 {
-                let server = try await Server.start(database: database)
+                let server = try await ServerProcess.start(database: location, ["--no-workers"])
                 // Eight clients keep ordering until the server dies under them.
                 let clients = Task {
                     await withTaskGroup(of: Void.self) { group in

@@ -1,0 +1,61 @@
+import Foundation
+import SMMStorage
+import Synchronization
+
+/// A real `smmpanel serve` child process on a port the OS picked, with its output.
+struct ServerProcess {
+    /// Collects a child process's output as it arrives.
+    final class Output: Sendable {
+        private let text = Mutex("")
+        func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        var value: String { text.withLock { $0 } }
+        var lines: [String] { value.split(separator: "\n").map(String.init) }
+    }
+
+    struct NeverListened: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "smmpanel serve never logged its port; output: \(output)" }
+    }
+
+    let process: Process
+    let port: Int
+    let output: Output
+
+    /// Starts `smmpanel serve --port 0 --database DB EXTRA…` and waits for the port it logs.
+    static func start(database: DatabaseLocation, _ extra: [String] = []) async throws -> ServerProcess {
+        let process = Process()
+        process.executableURL = CLITests.executable
+        let location: String = switch database {
+        case .sqliteFile(let path): path
+        case .postgres(let url): url
+        }
+        process.arguments = ["serve", "--port", "0", "--database", location] + extra
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let output = Output()
+        pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
+        try process.run()
+        for _ in 0..<600 {
+            if let line = output.lines.first(where: { $0.contains("listening on 127.0.0.1:") }),
+               let port = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) {
+                return ServerProcess(process: process, port: port, output: output)
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        process.terminate()
+        throw NeverListened(output: output.value)
+    }
+
+    /// SIGTERM, then waits up to 10 s; true if it exited by itself.
+    func stopGracefully() async throws -> Bool {
+        process.terminate()
+        for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        return !process.isRunning
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
