@@ -59,12 +59,10 @@ public struct APIv2: Sendable {
     }
 
     func add(user: User, fields: [String: String]) async throws -> JSONValue {
-        // A retry answers as the first call did, even if the service has changed since.
-        if let requestID = fields["request_id"], let first = try await store.order(userID: user.id, requestID: requestID) {
-            return .object([("order", .int(first.id))])
-        }
+        // A disabled service is refused by `placeOrder`, after it has answered a retried
+        // `request_id` with the first order.
         guard let serviceID = fields["service"].flatMap(IDList.parseID),
-              let service = try await store.service(id: serviceID), service.enabled else { throw PanelError.incorrectServiceID }
+              let service = try await store.service(id: serviceID) else { throw PanelError.incorrectServiceID }
         let order = try await store.placeOrder(user: user, service: service, fields: fields, requestID: fields["request_id"])
         return .object([("order", .int(order.id))])
     }

@@ -9,15 +9,15 @@ extension PanelStore {
     /// Places an order: validates it against the service, then in one transaction enforces the
     /// one-active-order-per-link rule, charges the balance (never below zero) and writes the
     /// order and its ledger row. With a `requestID`, a repeat returns the first order instead of
-    /// creating a second one.
+    /// creating a second one, before anything else is checked: the service may have changed since.
     public func placeOrder(user: User, service: Service, fields: [String: String], requestID: String? = nil) async throws -> Order {
-        guard service.enabled else { throw PanelError.incorrectServiceID }
-        let new = try OrderValidator.validate(fields, for: service.terms)
         let requestID = requestID?.trimmingSpaces()
         if let requestID {
             guard !requestID.isEmpty, requestID.count <= OrderLimits.maxRequestIDLength else { throw PanelError.incorrectField("request_id") }
             if let first = try await order(userID: user.id, requestID: requestID) { return first }
         }
+        guard service.enabled else { throw PanelError.incorrectServiceID }
+        let new = try OrderValidator.validate(fields, for: service.terms)
         let now = clock.now()
         let backend = self.backend
         do {
@@ -60,7 +60,7 @@ extension PanelStore {
     }
 
     /// The user's order placed with this `request_id`, if any.
-    public func order(userID: Int64, requestID: String) async throws -> Order? {
+    func order(userID: Int64, requestID: String) async throws -> Order? {
         try await backend.read { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.user_id = \(bind: userID) AND o.request_id = \(bind: requestID)

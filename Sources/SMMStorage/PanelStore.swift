@@ -105,7 +105,7 @@ public struct PanelStore: Sendable {
     public func deductFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
         guard amount > .zero else { throw PanelError.rejected("the amount must be greater than 0") }
         return try await backend.transaction { db in
-            try await Ledger.debit(db, userID: userID, amount: amount, kind: .deduction, orderID: nil, memo: memo, now: clock.now())
+            try await Ledger.debit(db, userID: userID, amount: amount, kind: .deduction, memo: memo, now: clock.now())
         }
     }
 }
@@ -129,10 +129,10 @@ enum Ledger {
 
     /// Fails with `notEnoughFunds` and changes nothing when the balance does not cover `amount`.
     static func debit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerKind,
-                      orderID: Int64?, memo: String, now: Int64) async throws -> Money {
+                      memo: String, now: Int64) async throws -> Money {
         let balance = try await take(db, userID: userID, amount: amount)
         try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balance.minorUnits, kind: kind,
-                         orderID: orderID, memo: memo, now: now)
+                         orderID: nil, memo: memo, now: now)
         return balance
     }
 
