@@ -1,0 +1,1 @@
+// Upstream providers: other panels speaking API v2, which SMMPanel resells.

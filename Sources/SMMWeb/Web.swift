@@ -1,0 +1,1 @@
+// The customer site and the admin console.
