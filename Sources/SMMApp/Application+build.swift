@@ -1,31 +1,69 @@
+import AsyncHTTPClient
 import Hummingbird
 import Logging
+import Prometheus
 import SMMAPI
+import SMMProviders
 import SMMStorage
 import ServiceLifecycle
 
 /// The request context of every route.
 public typealias PanelRequestContext = BasicRequestContext
 
-/// The router: API v2 and a health check. Shared by `serve` and the tests.
-public func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger) -> Router<PanelRequestContext> {
+/// The router: API v2, a health check and the metrics. Shared by `serve` and the tests.
+public func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
+                        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> Router<PanelRequestContext> {
     let router = Router(context: PanelRequestContext.self)
     // A trivial answer with no database behind it: load balancers' health check, and the
     // baseline the benchmarks compare against.
     router.get("/health") { _, _ in "ok" }
+    // Prometheus text format.
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+    }
     APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger), logger: logger)
         .addRoutes(to: router)
     return router
 }
 
 /// The whole panel as one service group: the HTTP server and, unless disabled, the workers.
-public func buildApplication(store: PanelStore, configuration: PanelConfiguration, logger: Logger) -> some ApplicationProtocol {
+public func buildApplication(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
+                             metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> some ApplicationProtocol {
     var app = Application(
-        router: buildRouter(store: store, configuration: configuration, logger: logger),
+        router: buildRouter(store: store, configuration: configuration, logger: logger, metrics: metrics),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SMMPanel"),
         logger: logger)
     if configuration.runWorkers {
-        app.addServices(PanelWorker(store: store, interval: configuration.workerInterval, logger: logger))
+        for worker in backgroundWorkers(store: store, configuration: configuration, logger: logger, metrics: metrics) {
+            app.addServices(worker)
+        }
     }
     return app
+}
+
+/// Everything that runs besides requests: drip-feed runs and the reseller engine.
+public func backgroundWorkers(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
+                              metrics: PrometheusCollectorRegistry) -> [any ServiceLifecycle.Service] {
+    let engine = makeEngine(store: store, configuration: configuration, logger: logger,
+                            metrics: ProviderMetrics(factory: PrometheusMetricsFactory(registry: metrics)))
+    return [
+        PanelWorker(store: store, interval: configuration.workerInterval, logger: logger),
+        ProviderWorker(engine: engine, schedule: .init(interval: configuration.workerInterval, catalogInterval: configuration.catalogSyncInterval),
+                       logger: logger),
+    ]
+}
+
+/// The reseller engine over the process-wide HTTP client (verifies TLS, needs no shutdown).
+public func makeEngine(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
+                       metrics: ProviderMetrics = .none) -> ProviderEngine {
+    let timeout = configuration.providerTimeout.components.seconds
+    let client = ProviderClient(http: HTTPClient.shared, timeout: .seconds(max(1, timeout))) { provider, action, seconds in
+        metrics.callLatency(provider: provider, action: action, seconds: seconds)
+    }
+    var settings = EngineSettings()
+    settings.recheckAfter = configuration.statusRecheckSeconds
+    // A claim outlives the longest call, so a slow live call is never taken for a dead one.
+    settings.sendLease = max(settings.sendLease, timeout * 2 + 10)
+    return ProviderEngine(store: store, client: client, metrics: metrics, settings: settings, logger: logger)
 }

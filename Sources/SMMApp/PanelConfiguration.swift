@@ -14,6 +14,12 @@ public struct PanelConfiguration: Sendable {
     /// PostgreSQL connections per process.
     public var poolSize: Int
     public var logLevel: Logger.Level
+    /// Longest wait for one call to a provider.
+    public var providerTimeout: Duration = .seconds(30)
+    /// How often every provider's catalog is synced.
+    public var catalogSyncInterval: Duration = .seconds(3600)
+    /// How often a sent order's status is checked at its provider, in seconds.
+    public var statusRecheckSeconds: Int64 = 60
 
     public init(host: String = "127.0.0.1", port: Int = 8080,
                 database: DatabaseLocation = .sqliteFile(DatabaseLocation.defaultSQLiteFile),

@@ -132,6 +132,7 @@ public enum Migrations {
             // Each refund happens once per order, ever.
             "CREATE UNIQUE INDEX ledger_one_refund ON ledger (order_id) WHERE kind = 'refund'",
         ]),
+        providers,
     ]
 
     public static var latestVersion: Int64 { all.last?.version ?? 0 }

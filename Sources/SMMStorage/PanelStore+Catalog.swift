@@ -26,6 +26,13 @@ extension PanelStore {
 
     /// Creates a service; its category is found by name, or created.
     public func createService(_ draft: ServiceDraft) async throws -> Service {
+        let now = clock.now()
+        let id = try await backend.transaction { db in try await insertService(db, draft, now: now) }
+        return try await service(id: id)!
+    }
+
+    /// Validates a draft and inserts the service inside the caller's transaction.
+    func insertService(_ db: any SQLDatabase, _ draft: ServiceDraft, now: Int64) async throws -> Int64 {
         guard let name = draft.name?.trimmingSpaces(), !name.isEmpty, name.count <= 500 else {
             throw PanelError.rejected("a service needs a name (1 to 500 characters)")
         }
@@ -37,21 +44,17 @@ extension PanelStore {
         }
         let refillDays = draft.refillDays ?? 30
         try ServiceTerms.validateDefinition(rate: rate, min: min, max: max, refillDays: refillDays)
-        let now = clock.now()
-        let id = try await backend.transaction { db -> Int64 in
-            let categoryID = try await findOrCreateCategory(db, name: categoryName)
-            let row = try await db.raw("""
-                INSERT INTO services (name, category_id, type, rate, min_quantity, max_quantity, refill, refill_days,
-                                      cancel, dripfeed, description, sort, created_at, updated_at)
-                VALUES (\(bind: name), \(bind: categoryID), \(bind: type.rawValue), \(bind: rate.minorUnits), \(bind: min), \(bind: max),
-                        \(bind: draft.refill ?? false), \(bind: Int64(refillDays)), \(bind: draft.cancel ?? false),
-                        \(bind: draft.dripFeed ?? false), \(bind: draft.description ?? ""), \(bind: draft.sort ?? 0),
-                        \(bind: now), \(bind: now))
-                RETURNING id
-                """).first()
-            return try row!.decode(column: "id", as: Int64.self)
-        }
-        return try await service(id: id)!
+        let categoryID = try await findOrCreateCategory(db, name: categoryName)
+        let row = try await db.raw("""
+            INSERT INTO services (name, category_id, type, rate, min_quantity, max_quantity, refill, refill_days,
+                                  cancel, dripfeed, description, sort, created_at, updated_at)
+            VALUES (\(bind: name), \(bind: categoryID), \(bind: type.rawValue), \(bind: rate.minorUnits), \(bind: min), \(bind: max),
+                    \(bind: draft.refill ?? false), \(bind: Int64(refillDays)), \(bind: draft.cancel ?? false),
+                    \(bind: draft.dripFeed ?? false), \(bind: draft.description ?? ""), \(bind: draft.sort ?? 0),
+                    \(bind: now), \(bind: now))
+            RETURNING id
+            """).first()
+        return try row!.decode(column: "id", as: Int64.self)
     }
 
     /// Changes what the draft sets and keeps the rest, in one transaction so that two operators

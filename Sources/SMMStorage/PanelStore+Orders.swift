@@ -33,16 +33,21 @@ extension PanelStore {
                 // order id (PostgreSQL sequences do not roll back).
                 let balanceAfter = new.charge > .zero ? try await Ledger.take(db, userID: user.id, amount: new.charge) : nil
                 let status: OrderStatus = new.type == .subscriptions ? .active : .pending
+                // A provider-backed order goes to the dispatch queue; its provider runs a
+                // drip-feed itself, so no local runs are scheduled for it.
+                let upstream = try await Self.upstreamMapping(db, serviceID: new.serviceID)
+                let firstRunAt: Int64? = new.dripFeed == nil || upstream != nil ? nil : now
                 let row = try await db.raw("""
                     INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
                                         runs, interval_minutes, next_run_at, request_id, created_at, updated_at)
                     VALUES (\(bind: user.id), \(bind: new.serviceID), \(bind: new.type.rawValue), \(bind: new.link), \(bind: new.quantity),
                             \(bind: new.charge.minorUnits), 0, \(bind: new.quantity), \(bind: status.rawValue),
                             \(bind: FieldsCoding.encode(new.fields)), \(bind: new.dripFeed?.runs), \(bind: new.dripFeed?.intervalMinutes),
-                            \(bind: new.dripFeed == nil ? nil : now), \(bind: requestID), \(bind: now), \(bind: now))
+                            \(bind: firstRunAt), \(bind: requestID), \(bind: now), \(bind: now))
                     RETURNING \(unsafeRaw: Columns.orderReturning)
                     """).first()
                 let order = try row!.order()
+                if let upstream { try await Self.enqueueUpstream(db, order: order, mapping: upstream, now: now) }
                 if let balanceAfter {
                     try await Ledger.recordCharge(db, userID: user.id, amount: new.charge, balanceAfter: balanceAfter,
                                                   orderID: order.id, now: now)
@@ -139,7 +144,9 @@ extension PanelStore {
     }
 
     /// Customer cancel: only for services with cancel, and orders whose delivery has not
-    /// started; the whole charge comes back.
+    /// started; the whole charge comes back. An order its provider already has is canceled
+    /// there: the request is queued for the provider, and the refund follows the provider's
+    /// Canceled status (the order is returned unchanged meanwhile).
     public func cancelOrder(id: Int64, userID: Int64) async throws -> Order {
         let now = clock.now()
         return try await backend.transaction { db in
@@ -151,6 +158,21 @@ extension PanelStore {
             guard OrderLifecycle.canCancel(status: current.status, serviceAllowsCancel: allowsCancel, deliveryStarted: current.runsDone > 0) else {
                 throw PanelError.cancelNotAvailable
             }
+            if let upstream = try await Self.upstreamState(db, orderID: id, lock: backend.forUpdate) {
+                switch upstream.state {
+                case .sending:
+                    // Mid-call: whether the provider has it is unknown for a moment.
+                    throw PanelError.cancelNotAvailable
+                case .sent:
+                    try await db.raw("""
+                        UPDATE upstream_orders SET cancel_state = 'requested', updated_at = \(bind: now)
+                        WHERE order_id = \(bind: id) AND (cancel_state IS NULL OR cancel_state = 'refused')
+                        """).run()
+                    return current
+                case .queued, .held, .failed, .closed:
+                    break
+                }
+            }
             return try await applyTransition(db, to: current, OrderChange(status: .canceled), now: now)
         }
     }
@@ -160,7 +182,7 @@ extension PanelStore {
     }
 
     /// Writes one state-machine step and, for a top-level order, its refund.
-    private func applyTransition(_ db: any SQLDatabase, to current: Order, _ change: OrderChange, now: Int64) async throws -> Order {
+    func applyTransition(_ db: any SQLDatabase, to current: Order, _ change: OrderChange, now: Int64) async throws -> Order {
         let transition = try OrderLifecycle.apply(change, to: current.state)
         var updated = current
         updated.status = transition.state.status
@@ -169,7 +191,10 @@ extension PanelStore {
         updated.charge = transition.state.charge
         updated.updatedAt = now
         if updated.status.isFinal, updated.completedAt == nil { updated.completedAt = now }
-        if updated.status.isFinal { updated.nextRunAt = nil }
+        if updated.status.isFinal {
+            updated.nextRunAt = nil
+            try await Self.closeUpstream(db, orderID: current.id, now: now)
+        }
         try await db.raw("""
             UPDATE orders SET status = \(bind: updated.status.rawValue), start_count = \(bind: updated.startCount),
                 remains = \(bind: updated.remains), charge = \(bind: updated.charge.minorUnits), updated_at = \(bind: now),
@@ -245,7 +270,7 @@ extension PanelStore {
 
     /// When every run of a drip-feed has started and every child is final, the parent takes
     /// the outcome of its runs.
-    private func settleDripFeedIfDone(_ db: any SQLDatabase, parentID: Int64, now: Int64) async throws {
+    func settleDripFeedIfDone(_ db: any SQLDatabase, parentID: Int64, now: Int64) async throws {
         guard let parent = try await lockedOrder(db, id: parentID), let runs = parent.runs,
               parent.runsDone >= runs, !parent.status.isFinal else { return }
         _ = try await settleDripFeed(db, parent, now: now)

@@ -29,7 +29,14 @@ extension PanelStore {
                     VALUES (\(bind: orderID), \(bind: userID), 'Pending', \(bind: now), \(bind: now))
                     RETURNING id
                     """).first()
-                return Refill(id: try row!.decode(column: "id", as: Int64.self), orderID: orderID, userID: userID,
+                let refillID = try row!.decode(column: "id", as: Int64.self)
+                // A provider-backed order is refilled by its provider: queue the request there.
+                try await db.raw("""
+                    INSERT INTO upstream_refills (refill_id, provider_id, upstream_order_id, state, next_attempt_at, created_at, updated_at)
+                    SELECT \(bind: refillID), provider_id, upstream_order_id, 'queued', \(bind: now), \(bind: now), \(bind: now)
+                    FROM upstream_orders WHERE order_id = \(bind: orderID) AND upstream_order_id IS NOT NULL
+                    """).run()
+                return Refill(id: refillID, orderID: orderID, userID: userID,
                               status: .pending, createdAt: now, updatedAt: now)
             }
         } catch where backend.uniqueViolation(in: error) != nil {

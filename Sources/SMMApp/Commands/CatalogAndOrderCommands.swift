@@ -118,23 +118,69 @@ func describe(_ order: Order) -> String {
         + "start \(order.startCount)\tremains \(order.remains)\tcharge \(order.charge.apiString)\t\(order.link)\(extra)"
 }
 
+/// The provider side of an order: where it went, its state there, cost and profit.
+func describe(_ info: UpstreamOrderInfo, charge: Money) -> String {
+    var text = "\tprovider \(info.providerName) \(info.state.rawValue)"
+    if let remote = info.upstreamOrderID { text += " upstream \(remote)" }
+    if !info.upstreamStatus.isEmpty { text += " (\(info.upstreamStatus))" }
+    if let cost = info.cost { text += "\tcost \(cost.apiString)\tprofit \((charge - cost).apiString)" }
+    if !info.reason.isEmpty { text += "\t\(info.reason)" }
+    return text
+}
+
 struct OrderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "order", abstract: "Orders and manual fulfilment.",
-                                                    subcommands: [List.self, Update.self])
+                                                    subcommands: [List.self, Update.self, Resend.self, LinkUpstream.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List orders, newest first.")
         @Option(help: "Only this user's orders.") var user: String?
         @Option(help: "Only orders with this status.") var status: String?
         @Option(help: "At most this many.") var limit: Int = 100
+        @Flag(help: "Only orders that need the operator: held for reconciliation, failed sends, unreadable upstream statuses.")
+        var attention = false
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let status = try self.status.map(parseStatus)
-            let orders = try await db.run { store in
-                let userID = if let user { try await requireUser(store, user).id } else { nil as Int64? }
-                return try await store.listOrders(.init(userID: userID, status: status, limit: limit))
+            if attention {
+                let items = try await db.run { try await $0.attentionItems(limit: limit) }
+                for item in items {
+                    let state = item.review ? "review" : item.state.rawValue
+                    print("\(item.orderID)\tuser \(item.userID)\tprovider \(item.providerName)\t\(state)"
+                          + "\tupstream \(item.upstreamOrderID ?? "-") \(item.upstreamStatus)\t\(item.reason)")
+                }
+                print("\(items.count) orders need attention")
+                return
             }
-            for order in orders { print(describe(order)) }
+            let status = try self.status.map(parseStatus)
+            let (orders, upstream) = try await db.run { store in
+                let userID = if let user { try await requireUser(store, user).id } else { nil as Int64? }
+                let orders = try await store.listOrders(.init(userID: userID, status: status, limit: limit))
+                return (orders, try await store.upstreamInfo(orderIDs: orders.map(\.id)))
+            }
+            for order in orders { print(describe(order) + (upstream[order.id].map { describe($0, charge: order.charge) } ?? "")) }
+        }
+    }
+
+    struct Resend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a held order to its provider again (after checking the provider does not have it).")
+        @Argument var id: Int64
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            try await db.run { try await $0.resendHeld(orderID: id) }
+            print("order \(id) queued for its provider")
+        }
+    }
+
+    struct LinkUpstream: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "link-upstream", abstract: "A held order does exist at its provider: follow it under this upstream id.")
+        @Argument var id: Int64
+        @Argument var upstreamOrderID: String
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            try await db.run { try await $0.linkUpstreamOrder(orderID: id, upstreamOrderID: upstreamOrderID) }
+            print("order \(id) follows upstream order \(upstreamOrderID)")
         }
     }
 

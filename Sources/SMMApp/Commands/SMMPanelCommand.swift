@@ -8,7 +8,8 @@ public struct SMMPanelCommand: AsyncParsableCommand {
         commandName: "smmpanel",
         abstract: "SMMPanel: an SMM panel and reseller speaking API v2.",
         subcommands: [Serve.self, Migrate.self, UserCommand.self, FundsCommand.self, CategoryCommand.self,
-                      ServiceCommand.self, OrderCommand.self, RefillCommand.self, LedgerCommand.self])
+                      ServiceCommand.self, OrderCommand.self, RefillCommand.self, LedgerCommand.self, ProviderCommand.self,
+                      Worker.self])
 
     public init() {}
 }

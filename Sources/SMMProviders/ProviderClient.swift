@@ -1,0 +1,281 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SMMDomain
+import SMMStorage
+
+/// Why a call to a provider got no usable answer.
+public enum UpstreamCallError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No connection was made: the request never reached the provider, so it is always safe to
+    /// repeat.
+    case unreachable(String)
+    /// The request may have reached the provider: no answer in time.
+    case timeout
+    /// An HTTP error status (a proxy's 502, the panel's 500…), with the start of the body.
+    case httpStatus(Int, String)
+    /// A 2xx answer that is not JSON (an HTML error page), with its start.
+    case notJSON(String)
+    /// JSON of an unexpected shape.
+    case unexpected(String)
+    /// The whole call was refused with an `{"error": …}` (bad key, unknown action…).
+    case refused(String)
+
+    /// Whether the provider may have acted on the request although we got no answer.
+    public var mayHaveReachedProvider: Bool {
+        if case .unreachable = self { return false }
+        return true
+    }
+
+    /// Short label for metrics and logs.
+    public var kind: String {
+        switch self {
+        case .unreachable: "unreachable"
+        case .timeout: "timeout"
+        case .httpStatus: "http_status"
+        case .notJSON: "not_json"
+        case .unexpected: "unexpected"
+        case .refused: "refused"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unreachable(let detail): "provider unreachable: \(detail)"
+        case .timeout: "provider did not answer in time"
+        case .httpStatus(let code, let body): "provider answered HTTP \(code): \(body)"
+        case .notJSON(let body): "provider answered something that is not JSON: \(body)"
+        case .unexpected(let body): "provider answered an unexpected shape: \(body)"
+        case .refused(let message): "provider refused the call: \(message)"
+        }
+    }
+}
+
+/// The answer to `add`.
+public enum AddAnswer: Sendable, Hashable {
+    case order(String)
+    case error(String)
+}
+
+/// A per-id answer of the multi `refill` and `refill_status` calls.
+public enum ItemAnswer: Sendable, Hashable {
+    case value(String)
+    case error(String)
+}
+
+/// Calls a provider's API v2. Every call is a form POST (the documented transport), with a
+/// timeout, TLS verification on (AsyncHTTPClient's default), and every dialect of §7 read.
+public struct ProviderClient: Sendable {
+    let http: HTTPClient
+    let timeout: TimeAmount
+    let observe: @Sendable (_ provider: String, _ action: String, _ seconds: Double) -> Void
+
+    public init(http: HTTPClient, timeout: TimeAmount = .seconds(30),
+                observe: @escaping @Sendable (_ provider: String, _ action: String, _ seconds: Double) -> Void = { _, _, _ in }) {
+        self.http = http
+        self.timeout = timeout
+        self.observe = observe
+    }
+
+    /// One call; returns the parsed JSON and the raw body (kept for the operator).
+    func call(_ provider: Provider, _ fields: [(String, String)]) async throws -> (LooseJSON, String) {
+        var request = HTTPClientRequest(url: provider.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "SMMPanel")
+        let body = FormEncoding.encode([("key", provider.apiKey)] + fields)
+        request.body = .bytes(ByteBuffer(string: body))
+        let action = fields.first { $0.0 == "action" }?.1 ?? "?"
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            observe(provider.name, action, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: timeout)
+            bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        } catch {
+            throw Self.classify(error)
+        }
+        let text = String(buffer: bytes)
+        let snippet = String(text.prefix(300))
+        guard (200..<300).contains(Int(response.status.code)) else { throw UpstreamCallError.httpStatus(Int(response.status.code), snippet) }
+        guard let json = LooseJSON.parse(bytes.readableBytesView) else { throw UpstreamCallError.notJSON(snippet) }
+        return (json, text)
+    }
+
+    /// Sorts transport failures into "never reached the provider" and "may have".
+    static func classify(_ error: any Error) -> UpstreamCallError {
+        if let error = error as? HTTPClientError {
+            if [.connectTimeout, .invalidURL, .emptyHost, .emptyScheme].contains(error) {
+                return .unreachable(String(describing: error))
+            }
+            if [.deadlineExceeded, .readTimeout, .writeTimeout].contains(error) { return .timeout }
+        }
+        if error is NIOConnectionError { return .unreachable(String(describing: error)) }
+        if let io = error as? IOError, io.errnoCode == ECONNREFUSED || io.errnoCode == EHOSTUNREACH || io.errnoCode == ENETUNREACH {
+            return .unreachable(String(describing: io))
+        }
+        if let channel = error as? ChannelError, case .connectTimeout = channel { return .unreachable("connect timeout") }
+        return .timeout
+    }
+
+    // MARK: Actions
+
+    public func balance(_ provider: Provider) async throws -> (balance: String, currency: String) {
+        let (json, raw) = try await call(provider, [("action", "balance")])
+        if let message = json.errorMessage { throw UpstreamCallError.refused(message) }
+        guard let balance = json["balance"]?.text else { throw UpstreamCallError.unexpected(String(raw.prefix(300))) }
+        return (balance, json["currency"]?.text ?? "")
+    }
+
+    /// The provider's catalog. Entries that cannot be read (no id, no rate) are skipped.
+    public func services(_ provider: Provider) async throws -> [UpstreamCatalogEntry] {
+        let (json, raw) = try await call(provider, [("action", "services")])
+        if let message = json.errorMessage { throw UpstreamCallError.refused(message) }
+        let items: [LooseJSON]
+        switch json {
+        case .array(let array): items = array
+        case .object(let object) where object["services"] != nil:
+            guard case .array(let array) = object["services"]! else { throw UpstreamCallError.unexpected(String(raw.prefix(300))) }
+            items = array
+        case .object(let object): items = object.keys.sorted().map { object[$0]! }
+        default: throw UpstreamCallError.unexpected(String(raw.prefix(300)))
+        }
+        return items.compactMap { item in
+            guard let id = item["service"]?.text?.trimmingSpaces(), !id.isEmpty,
+                  let rate = item["rate"]?.text.flatMap(UpstreamDialect.money) else { return nil }
+            return UpstreamCatalogEntry(
+                id: id, name: item["name"]?.text ?? "Service \(id)", typeLabel: item["type"]?.text ?? "Default",
+                category: item["category"]?.text ?? "Other", rate: rate,
+                min: item["min"]?.text.flatMap(UpstreamDialect.integer) ?? 1,
+                max: item["max"]?.text.flatMap(UpstreamDialect.integer) ?? 1,
+                refill: item["refill"]?.flag ?? false, cancel: item["cancel"]?.flag ?? false,
+                dripFeed: item["dripfeed"]?.flag ?? false, description: item["desc"]?.text ?? item["description"]?.text ?? "")
+        }
+    }
+
+    /// `add`; reads `{"order":1}`, `{"order":"1"}`, `{"status":"success","order":1}` and errors.
+    public func add(_ provider: Provider, fields: [(String, String)]) async throws -> (AddAnswer, String) {
+        let (json, raw) = try await call(provider, [("action", "add")] + fields)
+        if let message = json.errorMessage { return (.error(message), raw) }
+        if let order = json["order"]?.text?.trimmingSpaces(), !order.isEmpty { return (.order(order), raw) }
+        if case .object(let inner) = json["data"] ?? .null, let order = inner["order"]?.text ?? inner["order_id"]?.text {
+            return (.order(order), raw)
+        }
+        throw UpstreamCallError.unexpected(String(raw.prefix(300)))
+    }
+
+    /// Multi-status for up to 100 upstream ids; every id asked for gets a report (a missing
+    /// one reads as an error).
+    public func status(_ provider: Provider, ids: [String]) async throws -> ([String: UpstreamReport], String) {
+        precondition(ids.count <= 100, "the protocol allows 100 ids per call")
+        let (json, raw) = try await call(provider, [("action", "status"), ("orders", ids.joined(separator: ","))])
+        if ids.count > 0, json["status"] != nil, json["error"] == nil, ids.count == 1 {
+            // Some panels answer a one-id multi-status with the single shape.
+            return ([ids[0]: report(from: json, codes: provider.statusCodes)], raw)
+        }
+        if let message = json.errorMessage, case .object(let object) = json, object.count == 1 {
+            throw UpstreamCallError.refused(message)
+        }
+        var entries: [String: LooseJSON] = [:]
+        switch json {
+        case .object(let object):
+            entries = object
+        case .array(let array):
+            for item in array { if let id = item["order"]?.text ?? item["id"]?.text { entries[id] = item } }
+        default:
+            throw UpstreamCallError.unexpected(String(raw.prefix(300)))
+        }
+        var reports: [String: UpstreamReport] = [:]
+        for id in ids {
+            reports[id] = entries[id].map { report(from: $0, codes: provider.statusCodes) } ?? UpstreamReport(.error("no report for this id"))
+        }
+        return (reports, raw)
+    }
+
+    func report(from item: LooseJSON, codes: [Int: OrderStatus]) -> UpstreamReport {
+        if let message = item.errorMessage { return UpstreamReport(.error(message)) }
+        let label = item["status"]?.text ?? ""
+        var children: [String] = []
+        if case .array(let ids) = item["orders"] ?? .null { children = ids.compactMap(\.text) }
+        return UpstreamReport(.status(UpstreamDialect.status(label, codes: codes), label: label,
+                                      startCount: item["start_count"]?.text.flatMap(UpstreamDialect.integer),
+                                      remains: item["remains"]?.text.flatMap(UpstreamDialect.integer),
+                                      charge: item["charge"]?.text.flatMap(UpstreamDialect.money),
+                                      children: children))
+    }
+
+    /// Multi-cancel: `[{"order":9,"cancel":1},{"order":2,"cancel":{"error":"…"}}]`.
+    public func cancel(_ provider: Provider, ids: [String]) async throws -> [String: CancelOutcome] {
+        let (json, raw) = try await call(provider, [("action", "cancel"), ("orders", ids.joined(separator: ","))])
+        return try perItem(json, raw: raw, ids: ids, idKey: "order", valueKey: "cancel").mapValues { answer in
+            switch answer {
+            case .value: .accepted
+            case .error(let message): UpstreamDialect.classify(error: message) == .retryLater ? .retry : .refused(message)
+            }
+        }
+    }
+
+    /// Multi-refill: `[{"order":1,"refill":1},{"order":3,"refill":{"error":"…"}}]`.
+    public func refill(_ provider: Provider, ids: [String]) async throws -> [String: ItemAnswer] {
+        let (json, raw) = try await call(provider, [("action", "refill"), ("orders", ids.joined(separator: ","))])
+        return try perItem(json, raw: raw, ids: ids, idKey: "order", valueKey: "refill")
+    }
+
+    /// Multi refill status: `[{"refill":1,"status":"Completed"},{"refill":3,"status":{"error":"…"}}]`.
+    public func refillStatus(_ provider: Provider, ids: [String]) async throws -> [String: ItemAnswer] {
+        let (json, raw) = try await call(provider, [("action", "refill_status"), ("refills", ids.joined(separator: ","))])
+        return try perItem(json, raw: raw, ids: ids, idKey: "refill", valueKey: "status")
+    }
+
+    /// Reads the array shape of the multi actions (and the object-keyed shape some panels use).
+    private func perItem(_ json: LooseJSON, raw: String, ids: [String], idKey: String, valueKey: String) throws -> [String: ItemAnswer] {
+        var answers: [String: ItemAnswer] = [:]
+        func read(_ value: LooseJSON?) -> ItemAnswer {
+            guard let value else { return .error("no answer for this id") }
+            if let message = value.errorMessage { return .error(message) }
+            return value.text.map(ItemAnswer.value) ?? .error("unreadable answer")
+        }
+        switch json {
+        case .array(let items):
+            for item in items { if let id = item[idKey]?.text { answers[id] = read(item[valueKey]) } }
+        case .object(let object):
+            if let message = json.errorMessage, object.count == 1 { throw UpstreamCallError.refused(message) }
+            if ids.count == 1, let value = object[valueKey] { answers[ids[0]] = read(value) } else {
+                for (id, item) in object { answers[id] = item[valueKey] != nil ? read(item[valueKey]) : read(item) }
+            }
+        default:
+            throw UpstreamCallError.unexpected(String(raw.prefix(300)))
+        }
+        for id in ids where answers[id] == nil { answers[id] = .error("no answer for this id") }
+        return answers
+    }
+}
+
+/// `application/x-www-form-urlencoded`, as PHP's `http_build_query` writes it.
+enum FormEncoding {
+    static func encode(_ fields: [(String, String)]) -> String {
+        fields.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    }
+
+    private static let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            if unreserved.contains(byte) {
+                out.unicodeScalars.append(UnicodeScalar(byte))
+            } else if byte == 0x20 {
+                out += "+"
+            } else {
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+}

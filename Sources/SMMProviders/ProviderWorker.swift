@@ -1,0 +1,67 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs the reseller engine's rounds on their schedules inside `serve` (or alone in
+/// `smmpanel worker`), until graceful shutdown. A failed round is logged and tried again next
+/// time: every round's state lives in the database, so nothing is lost between rounds.
+public struct ProviderWorker: ServiceLifecycle.Service {
+    public struct Schedule: Sendable {
+        /// Dispatch, cancels, refills and status sync look for work this often.
+        public var interval: Duration
+        /// Catalog sync of every provider.
+        public var catalogInterval: Duration
+        /// Provider balance check.
+        public var balanceInterval: Duration
+
+        public init(interval: Duration = .seconds(2), catalogInterval: Duration = .seconds(3600),
+                    balanceInterval: Duration = .seconds(300)) {
+            self.interval = interval
+            self.catalogInterval = catalogInterval
+            self.balanceInterval = balanceInterval
+        }
+    }
+
+    let engine: ProviderEngine
+    let schedule: Schedule
+    let logger: Logger
+
+    public init(engine: ProviderEngine, schedule: Schedule, logger: Logger) {
+        self.engine = engine
+        self.schedule = schedule
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await every(schedule.interval) { await deliveryRound() } }
+                group.addTask { await every(schedule.catalogInterval) { await engine.catalogRound() } }
+                group.addTask { await every(schedule.balanceInterval) { await engine.balanceRound() } }
+            }
+        }
+    }
+
+    private func every(_ interval: Duration, _ body: @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            await body()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Sends everything due (batch after batch), forwards cancels and refills, then syncs.
+    public func deliveryRound() async {
+        await attempt("dispatch") { while try await engine.dispatchRound() == engine.settings.dispatchBatch, !Task.isCancelled {} }
+        await attempt("cancel forwarding") { try await engine.cancelRound() }
+        await attempt("refill forwarding") { try await engine.refillRound() }
+        await attempt("status sync") { try await engine.statusRound() }
+        await attempt("attention count") { engine.metrics.ordersNeedingAttention(try await engine.store.attentionItems(limit: 10_000).count) }
+    }
+
+    private func attempt(_ what: String, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+        } catch {
+            logger.error("\(what) round failed", metadata: ["error": .string("\(error)")])
+        }
+    }
+}

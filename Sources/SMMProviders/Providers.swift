@@ -1,1 +1,0 @@
-// Upstream providers: other panels speaking API v2, which SMMPanel resells.

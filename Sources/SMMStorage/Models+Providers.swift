@@ -1,0 +1,108 @@
+import SMMDomain
+
+/// An upstream panel this panel resells.
+public struct Provider: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var url: String
+    /// The key of our account at the provider. Stored in clear because every call needs it.
+    public var apiKey: String
+    public var enabled: Bool
+    /// Whether the provider answers a repeated `request_id` with the first order instead of a
+    /// new one (SMMPanel does). Only then is an interrupted send safe to repeat.
+    public var honorsRequestID: Bool
+    /// How the provider's numeric status codes read; empty: numeric statuses go to review.
+    public var statusCodes: [Int: OrderStatus]
+    /// Last balance seen at the provider, as it sent it.
+    public var balance: String?
+    public var currency: String?
+    public var balanceCheckedAt: Int64?
+    /// What needs the operator (its balance ran out, it refuses our key); empty when fine.
+    public var alert: String
+    public var createdAt: Int64
+}
+
+/// The state of an order's journey to its provider.
+public enum UpstreamState: String, Sendable, CaseIterable {
+    /// Waiting to be sent (first time or after a retryable failure).
+    case queued
+    /// Claimed by a sender that is calling the provider now.
+    case sending
+    /// The provider has it; status sync follows it.
+    case sent
+    /// Waiting for the operator, with a reason (ambiguous send, provider out of funds…).
+    case held
+    /// The provider refused it for good; the order was canceled and refunded.
+    case failed
+    /// Nothing more to do: the order is final.
+    case closed
+}
+
+/// An order claimed for sending, with everything the `add` call needs.
+public struct DispatchJob: Sendable, Hashable {
+    public var order: Order
+    public var providerID: Int64
+    public var upstreamService: String
+    public var requestID: String
+    /// This claim's attempt number; results are recorded only for the matching attempt.
+    public var attempt: Int64
+}
+
+/// A sent order due for a status check.
+public struct SyncItem: Sendable, Hashable {
+    public var order: Order
+    public var upstreamOrderID: String
+}
+
+/// A refill to forward, or to check, at the provider.
+public struct RefillJob: Sendable, Hashable {
+    public var refillID: Int64
+    public var providerID: Int64
+    public var upstreamOrderID: String
+    public var upstreamRefillID: String?
+    public var status: RefillStatus
+    public var attempt: Int64
+}
+
+/// A customer's cancel request waiting to be forwarded.
+public struct CancelJob: Sendable, Hashable {
+    public var orderID: Int64
+    public var upstreamOrderID: String
+}
+
+/// An order that needs the operator, with the reason.
+public struct AttentionItem: Sendable, Hashable {
+    public var orderID: Int64
+    public var userID: Int64
+    public var providerName: String
+    public var state: UpstreamState
+    public var review: Bool
+    public var upstreamOrderID: String?
+    public var upstreamStatus: String
+    public var reason: String
+    public var updatedAt: Int64
+}
+
+/// What the upstream said about one order in a status answer.
+public struct UpstreamReport: Sendable, Hashable {
+    public enum Content: Sendable, Hashable {
+        case status(UpstreamStatus, label: String, startCount: Int64?, remains: Int64?, charge: Money?, children: [String])
+        case error(String)
+    }
+    public var content: Content
+
+    public init(_ content: Content) { self.content = content }
+}
+
+/// The provider-side view of an order, for the operator: cost, profit, upstream ids.
+public struct UpstreamOrderInfo: Sendable, Hashable {
+    public var orderID: Int64
+    public var providerName: String
+    public var state: UpstreamState
+    public var upstreamOrderID: String?
+    public var upstreamStatus: String
+    public var cost: Money?
+    public var reason: String
+    public var lastResponse: String
+    public var attempts: Int64
+}

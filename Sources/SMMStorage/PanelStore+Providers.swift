@@ -1,0 +1,198 @@
+import SMMDomain
+import SQLKit
+
+extension PanelStore {
+    // MARK: Providers
+
+    public func createProvider(name: String, url: String, apiKey: String, honorsRequestID: Bool,
+                               statusCodes: [Int: OrderStatus] = [:]) async throws -> Provider {
+        let name = name.trimmingSpaces()
+        let url = url.trimmingSpaces()
+        let apiKey = apiKey.trimmingSpaces()
+        guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected("a provider name needs 1 to 64 characters") }
+        guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count <= 2048 else {
+            throw PanelError.rejected("a provider URL starts with https:// (or http:// for a local test panel)")
+        }
+        guard !apiKey.isEmpty, apiKey.count <= 512 else { throw PanelError.rejected("a provider needs its API key") }
+        let now = clock.now()
+        let codes = UpstreamDialect.formatStatusCodes(statusCodes)
+        let backend = self.backend
+        do {
+            let id = try await backend.transaction { db in
+                try await db.raw("""
+                    INSERT INTO providers (name, url, api_key, honors_request_id, status_codes, created_at, updated_at)
+                    VALUES (\(bind: name), \(bind: url), \(bind: apiKey), \(bind: honorsRequestID), \(bind: codes), \(bind: now), \(bind: now))
+                    RETURNING id
+                    """).first()!.decode(column: "id", as: Int64.self)
+            }
+            return try await provider(id: id)!
+        } catch where backend.uniqueViolation(in: error) != nil {
+            throw PanelError.rejected("a provider named \(name) exists already")
+        }
+    }
+
+    public func providers() async throws -> [Provider] {
+        try await backend.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Columns.provider) FROM providers p ORDER BY p.id").all().map { try $0.provider() }
+        }
+    }
+
+    public func provider(id: Int64) async throws -> Provider? {
+        try await backend.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Columns.provider) FROM providers p WHERE p.id = \(bind: id)").first()?.provider()
+        }
+    }
+
+    public func provider(named name: String) async throws -> Provider? {
+        try await backend.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Columns.provider) FROM providers p WHERE p.name = \(bind: name)").first()?.provider()
+        }
+    }
+
+    /// Disabling a provider stops every call to it: its orders wait, queued, until it is enabled.
+    public func setProviderEnabled(id: Int64, _ enabled: Bool) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("UPDATE providers SET enabled = \(bind: enabled), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+        }
+    }
+
+    public func recordProviderBalance(id: Int64, balance: String, currency: String) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE providers SET balance = \(bind: String(balance.prefix(64))), currency = \(bind: String(currency.prefix(16))),
+                    balance_checked_at = \(bind: now) WHERE id = \(bind: id)
+                """).run()
+        }
+    }
+
+    /// Sets (or, with "", clears) the alert shown for a provider.
+    public func setProviderAlert(id: Int64, _ alert: String) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE providers SET alert = \(bind: String(alert.prefix(1000))), updated_at = \(bind: now)
+                WHERE id = \(bind: id) AND alert <> \(bind: alert)
+                """).run()
+        }
+    }
+
+    // MARK: Catalog mapping
+
+    /// Creates a local service sold from an upstream one, in one transaction with its mapping.
+    /// Returns nil when that upstream service is imported already.
+    public func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, type: ServiceType, categoryName: String,
+                                      markup: Money) async throws -> Service? {
+        guard let price = Pricing.markedUp(entry.rate, percent: markup) else { throw PanelError.rejected("markup out of range") }
+        let (min, max) = CatalogSync.clampLimits(min: entry.min, max: entry.max)
+        let draft = ServiceDraft(name: String(entry.name.trimmingSpaces().prefix(500)).isEmpty ? "Service \(entry.id)" : String(entry.name.prefix(500)),
+                                 categoryName: String(categoryName.prefix(200)), type: type, rate: price, min: min, max: max,
+                                 refill: entry.refill, refillDays: 30, cancel: entry.cancel, dripFeed: entry.dripFeed,
+                                 description: String(entry.description.prefix(5000)))
+        let now = clock.now()
+        let backend = self.backend
+        do {
+            let id = try await backend.transaction { db -> Int64? in
+                let known = try await db.raw("""
+                    SELECT service_id FROM service_upstreams WHERE provider_id = \(bind: providerID) AND upstream_service = \(bind: entry.id)
+                    """).first()
+                if known != nil { return nil }
+                let id = try await insertService(db, draft, now: now)
+                try await db.raw("""
+                    INSERT INTO service_upstreams (service_id, provider_id, upstream_service, cost, markup, synced_at)
+                    VALUES (\(bind: id), \(bind: providerID), \(bind: entry.id), \(bind: entry.rate.minorUnits), \(bind: markup.minorUnits),
+                            \(bind: now))
+                    """).run()
+                return id
+            }
+            guard let id else { return nil }
+            return try await service(id: id)
+        } catch where backend.uniqueViolation(in: error) != nil {
+            return nil
+        }
+    }
+
+    /// The local services sold from a provider, as catalog sync compares them.
+    public func mappedServices(providerID: Int64) async throws -> [MappedService] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT s.id, s.type, s.rate, s.min_quantity, s.max_quantity, s.refill, s.cancel, s.dripfeed, s.enabled,
+                       m.upstream_service, m.cost, m.markup, m.vanished_at
+                FROM service_upstreams m JOIN services s ON s.id = m.service_id
+                WHERE m.provider_id = \(bind: providerID) ORDER BY s.id
+                """).all().map { row in
+                let label = try row.decode(column: "type", as: String.self)
+                guard let type = ServiceType(rawValue: label) else { throw CorruptRow(description: "service type \(label)") }
+                return MappedService(
+                    serviceID: try row.decode(column: "id", as: Int64.self),
+                    upstreamID: try row.decode(column: "upstream_service", as: String.self),
+                    type: type,
+                    rate: Money(minorUnits: try row.decode(column: "rate", as: Int64.self)),
+                    cost: Money(minorUnits: try row.decode(column: "cost", as: Int64.self)),
+                    markup: try row.decode(column: "markup", as: Int64?.self).map(Money.init(minorUnits:)),
+                    min: try row.decode(column: "min_quantity", as: Int64.self),
+                    max: try row.decode(column: "max_quantity", as: Int64.self),
+                    refill: try row.decode(column: "refill", as: Bool.self),
+                    cancel: try row.decode(column: "cancel", as: Bool.self),
+                    dripFeed: try row.decode(column: "dripfeed", as: Bool.self),
+                    enabled: try row.decode(column: "enabled", as: Bool.self),
+                    vanished: try row.decode(column: "vanished_at", as: Int64?.self) != nil)
+            }
+        }
+    }
+
+    /// Writes what catalog sync decided for one service, and stamps the mapping as synced.
+    public func applyCatalogUpdate(_ update: CatalogUpdate) async throws {
+        let now = clock.now()
+        let after = update.after
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE services SET type = \(bind: after.type.rawValue), rate = \(bind: after.rate.minorUnits),
+                    min_quantity = \(bind: after.min), max_quantity = \(bind: after.max), refill = \(bind: after.refill),
+                    cancel = \(bind: after.cancel), dripfeed = \(bind: after.dripFeed), enabled = \(bind: after.enabled),
+                    updated_at = \(bind: now)
+                WHERE id = \(bind: update.serviceID)
+                """).run()
+            try await db.raw("""
+                UPDATE service_upstreams SET cost = \(bind: after.cost.minorUnits), vanished_at = \(bind: after.vanished ? now : nil),
+                    synced_at = \(bind: now)
+                WHERE service_id = \(bind: update.serviceID)
+                """).run()
+        }
+    }
+
+    /// Sets how a service's price relates to its cost: a markup it follows on every sync, or
+    /// nil to keep the price the operator set.
+    public func setServiceMarkup(serviceID: Int64, markup: Money?) async throws {
+        try await backend.transaction { db in
+            guard try await db.raw("UPDATE service_upstreams SET markup = \(bind: markup?.minorUnits) WHERE service_id = \(bind: serviceID) RETURNING service_id").first() != nil else {
+                throw PanelError.rejected("service \(serviceID) is not sold from a provider")
+            }
+        }
+    }
+}
+
+extension Columns {
+    static let provider = """
+        p.id, p.name, p.url, p.api_key, p.enabled, p.honors_request_id, p.status_codes, p.balance, p.currency,
+        p.balance_checked_at, p.alert, p.created_at
+        """
+}
+
+extension SQLRow {
+    func provider() throws -> Provider {
+        Provider(id: try decode(column: "id", as: Int64.self),
+                 name: try decode(column: "name", as: String.self),
+                 url: try decode(column: "url", as: String.self),
+                 apiKey: try decode(column: "api_key", as: String.self),
+                 enabled: try decode(column: "enabled", as: Bool.self),
+                 honorsRequestID: try decode(column: "honors_request_id", as: Bool.self),
+                 statusCodes: UpstreamDialect.statusCodes(try decode(column: "status_codes", as: String.self)) ?? [:],
+                 balance: try decode(column: "balance", as: String?.self),
+                 currency: try decode(column: "currency", as: String?.self),
+                 balanceCheckedAt: try decode(column: "balance_checked_at", as: Int64?.self),
+                 alert: try decode(column: "alert", as: String.self),
+                 createdAt: try decode(column: "created_at", as: Int64.self))
+    }
+}

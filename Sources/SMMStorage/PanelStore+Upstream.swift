@@ -1,0 +1,546 @@
+import SMMDomain
+import SQLKit
+
+/// The sending and syncing state of provider-backed orders and refills.
+///
+/// Every step is a short transaction that records a decision *before* or *after* a call to the
+/// provider, never around it: a claim marks the order `sending` (committed) before the call, and
+/// the call's result is written afterwards only if the claim still holds. A sender that dies
+/// mid-call leaves a `sending` row whose lease runs out; the next claim reconciles it.
+extension PanelStore {
+    /// The upstream row an order gets when its service is sold from a provider; called inside
+    /// `placeOrder`'s transaction so the order and its place in the queue exist together.
+    static func enqueueUpstream(_ db: any SQLDatabase, order: Order, mapping: (providerID: Int64, upstreamService: String),
+                                now: Int64) async throws {
+        try await db.raw("""
+            INSERT INTO upstream_orders (order_id, provider_id, upstream_service, state, request_id, next_attempt_at, created_at, updated_at)
+            VALUES (\(bind: order.id), \(bind: mapping.providerID), \(bind: mapping.upstreamService), 'queued',
+                    \(bind: "smm-\(order.id)-\(order.createdAt)"), \(bind: now), \(bind: now), \(bind: now))
+            """).run()
+    }
+
+    /// The provider and upstream service a local service is sold from, if any.
+    static func upstreamMapping(_ db: any SQLDatabase, serviceID: Int64) async throws -> (providerID: Int64, upstreamService: String)? {
+        guard let row = try await db.raw("""
+            SELECT provider_id, upstream_service FROM service_upstreams WHERE service_id = \(bind: serviceID)
+            """).first() else { return nil }
+        return (try row.decode(column: "provider_id", as: Int64.self), try row.decode(column: "upstream_service", as: String.self))
+    }
+
+    /// An order that became final needs nothing more from its provider.
+    static func closeUpstream(_ db: any SQLDatabase, orderID: Int64, now: Int64) async throws {
+        try await db.raw("""
+            UPDATE upstream_orders SET state = 'closed', updated_at = \(bind: now)
+            WHERE order_id = \(bind: orderID) AND state IN ('queued', 'held', 'sent')
+            """).run()
+    }
+
+    static func upstreamState(_ db: any SQLDatabase, orderID: Int64, lock: String) async throws -> (state: UpstreamState, providerID: Int64, upstreamOrderID: String?)? {
+        guard let row = try await db.raw("""
+            SELECT state, provider_id, upstream_order_id FROM upstream_orders WHERE order_id = \(bind: orderID)\(unsafeRaw: lock)
+            """).first() else { return nil }
+        let label = try row.decode(column: "state", as: String.self)
+        guard let state = UpstreamState(rawValue: label) else { throw CorruptRow(description: "upstream state \(label)") }
+        return (state, try row.decode(column: "provider_id", as: Int64.self), try row.decode(column: "upstream_order_id", as: String?.self))
+    }
+
+    // MARK: Dispatch
+
+    /// Claims up to `limit` queued orders of enabled providers, oldest due first, marking them
+    /// `sending` until `lease` seconds from now. First reconciles sends abandoned mid-call: they
+    /// are queued again when the provider honours `request_id` (the resend returns the first
+    /// order), and otherwise held for the operator, because the provider may have the order.
+    public func claimDispatch(limit: Int, lease: Int64) async throws -> [DispatchJob] {
+        let now = clock.now()
+        let skipLocked = backend.engine == .postgres ? " FOR UPDATE OF u SKIP LOCKED" : ""
+        return try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), lease_until = NULL, updated_at = \(bind: now),
+                    reason = 'an earlier send was interrupted; sending again with the same request_id'
+                WHERE state = 'sending' AND lease_until < \(bind: now)
+                  AND provider_id IN (SELECT id FROM providers WHERE honors_request_id = TRUE)
+                """).run()
+            try await db.raw("""
+                UPDATE upstream_orders SET state = 'held', lease_until = NULL, updated_at = \(bind: now),
+                    reason = 'a send was interrupted (crash or timeout) and this provider does not honour request_id: it may or may not have the order; check at the provider, then resend it, link its upstream id, or cancel it'
+                WHERE state = 'sending' AND lease_until < \(bind: now)
+                """).run()
+            let claimed = try await db.raw("""
+                UPDATE upstream_orders SET state = 'sending', attempts = attempts + 1, lease_until = \(bind: now + lease),
+                    updated_at = \(bind: now)
+                WHERE order_id IN (
+                    SELECT u.order_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id
+                    WHERE u.state = 'queued' AND u.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
+                    ORDER BY u.next_attempt_at, u.order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
+                RETURNING order_id, provider_id, upstream_service, request_id, attempts
+                """).all()
+            guard !claimed.isEmpty else { return [] }
+            let ids = try claimed.map { try $0.decode(column: "order_id", as: Int64.self) }
+            let orders = try await db.raw("SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id IN (\(binds: ids))").all()
+                .map { try $0.order() }
+            let byID = Dictionary(orders.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            return try claimed.compactMap { row in
+                let id = try row.decode(column: "order_id", as: Int64.self)
+                guard let order = byID[id] else { return nil }
+                return DispatchJob(order: order, providerID: try row.decode(column: "provider_id", as: Int64.self),
+                                   upstreamService: try row.decode(column: "upstream_service", as: String.self),
+                                   requestID: try row.decode(column: "request_id", as: String.self),
+                                   attempt: try row.decode(column: "attempts", as: Int64.self))
+            }.sorted { $0.order.id < $1.order.id }
+        }
+    }
+
+    /// The provider accepted the order. An upstream id is the truth about where the order is,
+    /// so it is recorded even if this claim was overtaken (then held or queued again).
+    /// Returns false when the order was already sent or closed meanwhile.
+    @discardableResult
+    public func recordSent(orderID: Int64, upstreamOrderID: String, response: String) async throws -> Bool {
+        let now = clock.now()
+        return try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_orders SET state = 'sent', upstream_order_id = \(bind: upstreamOrderID), lease_until = NULL,
+                    sent_at = \(bind: now), checked_at = 0, reason = '', last_response = \(bind: String(response.prefix(2000))),
+                    updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID) AND state IN ('sending', 'queued', 'held') AND upstream_order_id IS NULL
+                RETURNING order_id
+                """).first() != nil
+        }
+    }
+
+    /// A failure worth another try: back to the queue until `retryAt`.
+    public func recordRetry(orderID: Int64, attempt: Int64, reason: String, response: String, retryAt: Int64) async throws {
+        try await finishClaim(orderID: orderID, attempt: attempt, state: .queued, reason: reason, response: response, nextAttemptAt: retryAt)
+    }
+
+    /// A failure only the operator can resolve.
+    public func recordHeld(orderID: Int64, attempt: Int64, reason: String, response: String) async throws {
+        try await finishClaim(orderID: orderID, attempt: attempt, state: .held, reason: reason, response: response, nextAttemptAt: nil)
+    }
+
+    private func finishClaim(orderID: Int64, attempt: Int64, state: UpstreamState, reason: String, response: String,
+                             nextAttemptAt: Int64?) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_orders SET state = \(bind: state.rawValue), reason = \(bind: String(reason.prefix(1000))),
+                    last_response = \(bind: String(response.prefix(2000))), lease_until = NULL,
+                    next_attempt_at = \(bind: nextAttemptAt ?? now), updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt)
+                """).run()
+        }
+    }
+
+    /// The provider refused the order for good: cancel it with a full refund, keeping the
+    /// provider's message as the reason. Returns the canceled order, or nil if the claim was
+    /// overtaken meanwhile.
+    @discardableResult
+    public func recordFailed(orderID: Int64, attempt: Int64, reason: String, response: String) async throws -> Order? {
+        let now = clock.now()
+        return try await backend.transaction { db in
+            guard try await db.raw("""
+                UPDATE upstream_orders SET state = 'failed', reason = \(bind: String(reason.prefix(1000))),
+                    last_response = \(bind: String(response.prefix(2000))), lease_until = NULL, updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt)
+                RETURNING order_id
+                """).first() != nil else { return nil }
+            guard let order = try await lockedOrder(db, id: orderID), !order.status.isFinal else { return nil }
+            return try await applyTransition(db, to: order, OrderChange(status: .canceled), now: now)
+        }
+    }
+
+    /// Operator: send a held order again (after checking the provider does not have it).
+    public func resendHeld(orderID: Int64) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            guard try await db.raw("""
+                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), reason = 'resent by the operator',
+                    updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID) AND state = 'held' RETURNING order_id
+                """).first() != nil else {
+                throw PanelError.rejected("order \(orderID) is not held for its provider")
+            }
+        }
+    }
+
+    /// Operator: the provider does have the order, under this id; follow it from now on.
+    public func linkUpstreamOrder(orderID: Int64, upstreamOrderID: String) async throws {
+        let upstreamOrderID = upstreamOrderID.trimmingSpaces()
+        guard !upstreamOrderID.isEmpty else { throw PanelError.rejected("an upstream order id is needed") }
+        let now = clock.now()
+        try await backend.transaction { db in
+            guard try await db.raw("""
+                UPDATE upstream_orders SET state = 'sent', upstream_order_id = \(bind: upstreamOrderID), sent_at = \(bind: now),
+                    checked_at = 0, reason = 'linked by the operator', updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID) AND state = 'held' RETURNING order_id
+                """).first() != nil else {
+                throw PanelError.rejected("order \(orderID) is not held for its provider")
+            }
+        }
+    }
+
+    /// Operator: release every order held because of one provider (after topping up the
+    /// balance there, or fixing the key).
+    public func resendHeld(providerID: Int64, reasonContaining marker: String) async throws -> Int {
+        let now = clock.now()
+        return try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), updated_at = \(bind: now)
+                WHERE provider_id = \(bind: providerID) AND state = 'held' AND reason LIKE \(bind: "%\(marker)%")
+                RETURNING order_id
+                """).all().count
+        }
+    }
+
+    // MARK: Status sync
+
+    /// Providers with sent orders not checked since `checkedBefore`.
+    public func providersDueForSync(checkedBefore: Int64) async throws -> [Int64] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT DISTINCT u.provider_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id
+                WHERE u.state = 'sent' AND u.checked_at < \(bind: checkedBefore) AND p.enabled = TRUE
+                """).all().map { try $0.decode(column: "provider_id", as: Int64.self) }
+        }
+    }
+
+    /// Claims the `limit` least recently checked sent orders of a provider, stamping them as
+    /// checked now so that concurrent syncers (and the next round) take others: none starves.
+    public func claimSync(providerID: Int64, checkedBefore: Int64, limit: Int = 100) async throws -> [SyncItem] {
+        let now = clock.now()
+        let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        return try await backend.transaction { db in
+            let claimed = try await db.raw("""
+                UPDATE upstream_orders SET checked_at = \(bind: now)
+                WHERE order_id IN (
+                    SELECT order_id FROM upstream_orders
+                    WHERE provider_id = \(bind: providerID) AND state = 'sent' AND checked_at < \(bind: checkedBefore)
+                    ORDER BY checked_at, order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
+                RETURNING order_id, upstream_order_id
+                """).all()
+            guard !claimed.isEmpty else { return [] }
+            var remote: [Int64: String] = [:]
+            for row in claimed {
+                remote[try row.decode(column: "order_id", as: Int64.self)] = try row.decode(column: "upstream_order_id", as: String?.self)
+            }
+            let orders = try await db.raw("SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id IN (\(binds: Array(remote.keys)))")
+                .all().map { try $0.order() }
+            return orders.compactMap { order in remote[order.id].flatMap { $0 }.map { SyncItem(order: order, upstreamOrderID: $0) } }
+                .sorted { $0.order.id < $1.order.id }
+        }
+    }
+
+    /// Applies what the provider reported for one order, in one transaction: the status change
+    /// through the state machine (so each refund happens once), the cost, the raw status, a
+    /// review flag when the report cannot be read, and the mirrored child orders of a drip-feed.
+    @discardableResult
+    public func applyUpstreamReport(orderID: Int64, _ report: UpstreamReport, raw: String) async throws -> Order? {
+        let now = clock.now()
+        return try await backend.transaction { db in
+            guard var order = try await lockedOrder(db, id: orderID) else { return nil }
+            guard let upstream = try await Self.upstreamState(db, orderID: orderID, lock: backend.forUpdate), upstream.state == .sent else {
+                return order
+            }
+            let raw = String(raw.prefix(2000))
+            switch report.content {
+            case .error(let message):
+                try await db.raw("""
+                    UPDATE upstream_orders SET review = TRUE, reason = \(bind: "the provider answers for this order: \(String(message.prefix(500)))"),
+                        last_response = \(bind: raw), updated_at = \(bind: now)
+                    WHERE order_id = \(bind: orderID)
+                    """).run()
+                return order
+            case let .status(status, label, startCount, remains, charge, children):
+                if !children.isEmpty, order.isDripFeedParent {
+                    try await mirrorChildren(db, parent: order, upstreamIDs: children, providerID: upstream.providerID, now: now)
+                }
+                var review: String?
+                switch UpstreamDialect.outcome(of: status, startCount: startCount, remains: remains, for: order.state) {
+                case .unchanged:
+                    break
+                case .review(let reason):
+                    review = reason
+                case .apply(let change):
+                    do {
+                        order = try await applyTransition(db, to: order, change, now: now)
+                        if let parentID = order.parentID, order.status.isFinal {
+                            try await settleDripFeedIfDone(db, parentID: parentID, now: now)
+                        }
+                    } catch let error as PanelError {
+                        review = "the provider's report cannot apply: \(error.message)"
+                    }
+                }
+                try await db.raw("""
+                    UPDATE upstream_orders SET upstream_status = \(bind: String(label.prefix(100))), cost = COALESCE(\(bind: charge?.minorUnits), cost),
+                        review = \(bind: review != nil), reason = \(bind: review ?? ""), last_response = \(bind: raw),
+                        state = \(bind: order.status.isFinal ? "closed" : "sent"), updated_at = \(bind: now)
+                    WHERE order_id = \(bind: orderID)
+                    """).run()
+                return order
+            }
+        }
+    }
+
+    /// Creates local mirrors of a provider-backed drip-feed's runs as the provider reports them.
+    /// They carry display-only charge shares like local runs; the money stays on the parent,
+    /// which follows the provider's own status for it.
+    private func mirrorChildren(_ db: any SQLDatabase, parent: Order, upstreamIDs: [String], providerID: Int64, now: Int64) async throws {
+        let known = Set(try await db.raw("""
+            SELECT u.upstream_order_id FROM upstream_orders u JOIN orders o ON o.id = u.order_id
+            WHERE o.parent_id = \(bind: parent.id)
+            """).all().compactMap { try $0.decode(column: "upstream_order_id", as: String?.self) })
+        let runs = max(parent.runs ?? 1, 1)
+        let perRun = parent.quantity / runs
+        let share = parent.charge.minorUnits / runs
+        for upstreamID in upstreamIDs.prefix(Int(runs)) where !known.contains(upstreamID) {
+            let row = try await db.raw("""
+                INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
+                                    parent_id, created_at, updated_at)
+                VALUES (\(bind: parent.userID), \(bind: parent.serviceID), \(bind: parent.type.rawValue), \(bind: parent.link),
+                        \(bind: perRun), \(bind: share), 0, \(bind: perRun), 'Pending', \(bind: FieldsCoding.encode(parent.fields)),
+                        \(bind: parent.id), \(bind: now), \(bind: now))
+                RETURNING id
+                """).first()
+            let childID = try row!.decode(column: "id", as: Int64.self)
+            try await db.raw("""
+                INSERT INTO upstream_orders (order_id, provider_id, upstream_service, state, request_id, next_attempt_at,
+                                             upstream_order_id, sent_at, created_at, updated_at)
+                SELECT \(bind: childID), provider_id, upstream_service, 'sent', \(bind: "mirror-\(childID)"), \(bind: now),
+                       \(bind: upstreamID), \(bind: now), \(bind: now), \(bind: now)
+                FROM upstream_orders WHERE order_id = \(bind: parent.id)
+                """).run()
+        }
+    }
+
+    // MARK: Cancel requests
+
+    /// Claims the customers' cancel requests waiting for a provider, at most `limit`.
+    public func claimCancels(providerID: Int64, limit: Int = 100) async throws -> [CancelJob] {
+        let now = clock.now()
+        let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        return try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_orders SET cancel_state = 'sending', updated_at = \(bind: now)
+                WHERE order_id IN (SELECT order_id FROM upstream_orders WHERE provider_id = \(bind: providerID)
+                                   AND cancel_state = 'requested' ORDER BY order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
+                RETURNING order_id, upstream_order_id
+                """).all().compactMap { row in
+                guard let remote = try row.decode(column: "upstream_order_id", as: String?.self) else { return nil }
+                return CancelJob(orderID: try row.decode(column: "order_id", as: Int64.self), upstreamOrderID: remote)
+            }
+        }
+    }
+
+    public func providersWithCancelRequests() async throws -> [Int64] {
+        try await backend.read { db in
+            try await db.raw("SELECT DISTINCT provider_id FROM upstream_orders WHERE cancel_state = 'requested'").all()
+                .map { try $0.decode(column: "provider_id", as: Int64.self) }
+        }
+    }
+
+    /// The provider's answer to a forwarded cancel: accepted (the refund follows with its
+    /// Canceled status), refused (with its message), or to be asked again.
+    public func recordCancel(orderID: Int64, outcome: CancelOutcome) async throws {
+        let now = clock.now()
+        let (state, reason): (String, String?) = switch outcome {
+        case .accepted: ("accepted", nil)
+        case .refused(let message): ("refused", "the provider refused the cancel: \(message.prefix(500))")
+        case .retry: ("requested", nil)
+        }
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_orders SET cancel_state = \(bind: state), reason = COALESCE(\(bind: reason), reason), updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID) AND cancel_state = 'sending'
+                """).run()
+        }
+    }
+
+    // MARK: Refills
+
+    /// Claims refills waiting to be forwarded to enabled providers.
+    public func claimRefillSends(limit: Int) async throws -> [RefillJob] {
+        let now = clock.now()
+        let skipLocked = backend.engine == .postgres ? " FOR UPDATE OF f SKIP LOCKED" : ""
+        return try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_refills SET attempts = attempts + 1, next_attempt_at = \(bind: now + 600), updated_at = \(bind: now)
+                WHERE refill_id IN (SELECT f.refill_id FROM upstream_refills f JOIN providers p ON p.id = f.provider_id
+                                    WHERE f.state = 'queued' AND f.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
+                                    ORDER BY f.next_attempt_at, f.refill_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
+                RETURNING refill_id, provider_id, upstream_order_id, upstream_refill_id, attempts
+                """).all().map { try $0.refillJob(status: .pending) }
+        }
+    }
+
+    public func recordRefillSent(refillID: Int64, upstreamRefillID: String) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_refills SET state = 'sent', upstream_refill_id = \(bind: upstreamRefillID), checked_at = 0, reason = '',
+                    updated_at = \(bind: now)
+                WHERE refill_id = \(bind: refillID) AND state = 'queued'
+                """).run()
+        }
+    }
+
+    public func recordRefillRetry(refillID: Int64, reason: String, retryAt: Int64) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_refills SET next_attempt_at = \(bind: retryAt), reason = \(bind: String(reason.prefix(1000))),
+                    updated_at = \(bind: now)
+                WHERE refill_id = \(bind: refillID) AND state = 'queued'
+                """).run()
+        }
+    }
+
+    /// The provider refused the refill: the customer's refill is Rejected, with the reason kept.
+    public func recordRefillRefused(refillID: Int64, reason: String) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_refills SET state = 'failed', reason = \(bind: String(reason.prefix(1000))), updated_at = \(bind: now)
+                WHERE refill_id = \(bind: refillID) AND state = 'queued'
+                """).run()
+            try await db.raw("""
+                UPDATE refills SET status = 'Rejected', updated_at = \(bind: now)
+                WHERE id = \(bind: refillID) AND status IN (\(binds: RefillStatus.openStatuses.map(\.rawValue)))
+                """).run()
+        }
+    }
+
+    public func providersDueForRefillSync(checkedBefore: Int64) async throws -> [Int64] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT DISTINCT provider_id FROM upstream_refills WHERE state = 'sent' AND checked_at < \(bind: checkedBefore)
+                """).all().map { try $0.decode(column: "provider_id", as: Int64.self) }
+        }
+    }
+
+    /// Claims sent refills of a provider for a `refill_status` check, least recently checked first.
+    public func claimRefillSync(providerID: Int64, checkedBefore: Int64, limit: Int = 100) async throws -> [RefillJob] {
+        let now = clock.now()
+        let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        return try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_refills SET checked_at = \(bind: now)
+                WHERE refill_id IN (SELECT refill_id FROM upstream_refills WHERE provider_id = \(bind: providerID) AND state = 'sent'
+                                    AND checked_at < \(bind: checkedBefore) ORDER BY checked_at, refill_id
+                                    LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
+                RETURNING refill_id, provider_id, upstream_order_id, upstream_refill_id, attempts
+                """).all().map { try $0.refillJob(status: .pending) }
+        }
+    }
+
+    /// Mirrors the provider's refill status; an unreadable one is kept as text for the operator.
+    public func applyUpstreamRefillStatus(refillID: Int64, label: String) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            let status = RefillStatus(label: label)
+            if let status, let current = try await db.raw("SELECT status FROM refills WHERE id = \(bind: refillID)\(unsafeRaw: backend.forUpdate)")
+                .first().flatMap({ RefillStatus(rawValue: try $0.decode(column: "status", as: String.self)) }),
+                current != status, current.canMove(to: status) {
+                try await db.raw("UPDATE refills SET status = \(bind: status.rawValue), updated_at = \(bind: now) WHERE id = \(bind: refillID)").run()
+            }
+            try await db.raw("""
+                UPDATE upstream_refills SET upstream_status = \(bind: String(label.prefix(100))),
+                    state = \(bind: status?.isFinal == true ? "closed" : "sent"),
+                    reason = \(bind: status == nil ? "unknown upstream refill status \"\(label.prefix(100))\"" : ""), updated_at = \(bind: now)
+                WHERE refill_id = \(bind: refillID)
+                """).run()
+        }
+    }
+
+    // MARK: Operator views
+
+    /// Orders held for the operator, failed sends and unreadable upstream reports, newest first.
+    public func attentionItems(limit: Int = 200) async throws -> [AttentionItem] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT u.order_id, o.user_id, p.name AS provider_name, u.state, u.review, u.upstream_order_id, u.upstream_status,
+                       u.reason, u.updated_at
+                FROM upstream_orders u JOIN orders o ON o.id = u.order_id JOIN providers p ON p.id = u.provider_id
+                WHERE u.state IN ('held', 'failed') OR u.review = TRUE
+                ORDER BY u.updated_at DESC, u.order_id DESC LIMIT \(bind: Int64(limit))
+                """).all().map { row in
+                let label = try row.decode(column: "state", as: String.self)
+                return AttentionItem(orderID: try row.decode(column: "order_id", as: Int64.self),
+                                     userID: try row.decode(column: "user_id", as: Int64.self),
+                                     providerName: try row.decode(column: "provider_name", as: String.self),
+                                     state: UpstreamState(rawValue: label) ?? .held,
+                                     review: try row.decode(column: "review", as: Bool.self),
+                                     upstreamOrderID: try row.decode(column: "upstream_order_id", as: String?.self),
+                                     upstreamStatus: try row.decode(column: "upstream_status", as: String.self),
+                                     reason: try row.decode(column: "reason", as: String.self),
+                                     updatedAt: try row.decode(column: "updated_at", as: Int64.self))
+            }
+        }
+    }
+
+    /// The provider side of orders, for `order list`: upstream id, state, cost.
+    public func upstreamInfo(orderIDs: [Int64]) async throws -> [Int64: UpstreamOrderInfo] {
+        guard !orderIDs.isEmpty else { return [:] }
+        let rows = try await backend.read { db in
+            try await db.raw("""
+                SELECT u.order_id, p.name AS provider_name, u.state, u.upstream_order_id, u.upstream_status, u.cost, u.reason,
+                       u.last_response, u.attempts
+                FROM upstream_orders u JOIN providers p ON p.id = u.provider_id WHERE u.order_id IN (\(binds: orderIDs))
+                """).all().map { row in
+                UpstreamOrderInfo(orderID: try row.decode(column: "order_id", as: Int64.self),
+                                  providerName: try row.decode(column: "provider_name", as: String.self),
+                                  state: UpstreamState(rawValue: try row.decode(column: "state", as: String.self)) ?? .held,
+                                  upstreamOrderID: try row.decode(column: "upstream_order_id", as: String?.self),
+                                  upstreamStatus: try row.decode(column: "upstream_status", as: String.self),
+                                  cost: try row.decode(column: "cost", as: Int64?.self).map(Money.init(minorUnits:)),
+                                  reason: try row.decode(column: "reason", as: String.self),
+                                  lastResponse: try row.decode(column: "last_response", as: String.self),
+                                  attempts: try row.decode(column: "attempts", as: Int64.self))
+            }
+        }
+        return Dictionary(rows.map { ($0.orderID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Counts by upstream state, for metrics and the dashboard.
+    public func upstreamCounts() async throws -> [UpstreamState: Int64] {
+        try await backend.read { db in
+            var counts: [UpstreamState: Int64] = [:]
+            for row in try await db.raw("SELECT state, COUNT(*) AS n FROM upstream_orders GROUP BY state").all() {
+                if let state = UpstreamState(rawValue: try row.decode(column: "state", as: String.self)) {
+                    counts[state] = try row.decode(column: "n", as: Int64.self)
+                }
+            }
+            return counts
+        }
+    }
+
+    /// Seconds since the least recently checked sent order was checked (0 when none): how far
+    /// status sync lags behind.
+    public func syncLag() async throws -> Int64 {
+        let now = clock.now()
+        return try await backend.read { db in
+            let row = try await db.raw("""
+                SELECT CAST(MIN(CASE WHEN checked_at = 0 THEN sent_at ELSE checked_at END) AS BIGINT) AS oldest
+                FROM upstream_orders WHERE state = 'sent'
+                """).first()
+            guard let oldest = try row?.decode(column: "oldest", as: Int64?.self) else { return 0 }
+            return max(0, now - oldest)
+        }
+    }
+}
+
+/// A provider's answer to a forwarded cancel.
+public enum CancelOutcome: Sendable, Hashable {
+    case accepted
+    case refused(String)
+    case retry
+}
+
+extension SQLRow {
+    func refillJob(status: RefillStatus) throws -> RefillJob {
+        RefillJob(refillID: try decode(column: "refill_id", as: Int64.self),
+                  providerID: try decode(column: "provider_id", as: Int64.self),
+                  upstreamOrderID: try decode(column: "upstream_order_id", as: String.self),
+                  upstreamRefillID: try decode(column: "upstream_refill_id", as: String?.self),
+                  status: status,
+                  attempt: try decode(column: "attempts", as: Int64.self))
+    }
+}
