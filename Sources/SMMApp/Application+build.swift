@@ -63,7 +63,8 @@ public func makeEngine(store: PanelStore, configuration: PanelConfiguration, log
     }
     var settings = EngineSettings()
     settings.recheckAfter = configuration.statusRecheckSeconds
-    // A claim outlives the longest call, so a slow live call is never taken for a dead one.
-    settings.sendLease = max(settings.sendLease, timeout * 2 + 10)
+    // A claim outlives the longest call (with margin), so a slow live call is never taken
+    // for a dead one; and no longer, so a crashed sender's orders are reconciled soon.
+    settings.sendLease = max(1, timeout) * 2 + 10
     return ProviderEngine(store: store, client: client, metrics: metrics, settings: settings, logger: logger)
 }

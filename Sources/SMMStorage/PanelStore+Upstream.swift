@@ -250,7 +250,7 @@ extension PanelStore {
                     """).run()
                 return order
             case let .status(status, label, startCount, remains, charge, children):
-                if !children.isEmpty, order.isDripFeedParent {
+                if !children.isEmpty, order.isDripFeedParent || order.isSubscription {
                     try await mirrorChildren(db, parent: order, upstreamIDs: children, providerID: upstream.providerID, now: now)
                 }
                 var review: String?
@@ -280,17 +280,18 @@ extension PanelStore {
         }
     }
 
-    /// Creates local mirrors of a provider-backed drip-feed's runs as the provider reports them.
-    /// They carry display-only charge shares like local runs; the money stays on the parent,
-    /// which follows the provider's own status for it.
+    /// Creates local mirrors of a provider-backed drip-feed's runs (or a subscription's posts)
+    /// as the provider reports them. They carry display-only charge shares like local runs; the
+    /// money stays on the parent, which follows the provider's own status for it. A post's
+    /// quantity is not in the protocol's status answer, so subscription mirrors show none.
     private func mirrorChildren(_ db: any SQLDatabase, parent: Order, upstreamIDs: [String], providerID: Int64, now: Int64) async throws {
         let known = Set(try await db.raw("""
             SELECT u.upstream_order_id FROM upstream_orders u JOIN orders o ON o.id = u.order_id
             WHERE o.parent_id = \(bind: parent.id)
             """).all().compactMap { try $0.decode(column: "upstream_order_id", as: String?.self) })
-        let runs = max(parent.runs ?? 1, 1)
-        let perRun = parent.quantity / runs
-        let share = parent.charge.minorUnits / runs
+        let runs = max(parent.runs ?? Int64(upstreamIDs.count), 1)
+        let perRun = parent.isDripFeedParent ? parent.quantity / runs : 0
+        let share = parent.isDripFeedParent ? parent.charge.minorUnits / runs : 0
         for upstreamID in upstreamIDs.prefix(Int(runs)) where !known.contains(upstreamID) {
             let row = try await db.raw("""
                 INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,

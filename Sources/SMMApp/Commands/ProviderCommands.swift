@@ -144,6 +144,8 @@ struct Worker: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Seconds between work rounds.") var workerInterval: Int = 2
     @Option(help: "Seconds between catalog syncs of every provider.") var catalogInterval: Int = 3600
+    @Option(help: "Seconds between status checks of an order at its provider.") var statusRecheck: Int = 60
+    @Option(help: "Seconds to wait for a provider's answer.") var providerTimeout: Int = 30
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
 
     func run() async throws {
@@ -151,7 +153,9 @@ struct Worker: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = db.configuration()
         configuration.workerInterval = .seconds(max(1, workerInterval))
-        configuration.catalogSyncInterval = .seconds(max(60, catalogInterval))
+        configuration.catalogSyncInterval = .seconds(max(10, catalogInterval))
+        configuration.statusRecheckSeconds = Int64(max(1, statusRecheck))
+        configuration.providerTimeout = .seconds(max(1, providerTimeout))
         let store = try await openStore(configuration, logger: logger)
         do {
             let workers = backgroundWorkers(store: store, configuration: configuration, logger: logger, metrics: PrometheusCollectorRegistry())

@@ -13,8 +13,11 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Currency code shown by the API.") var currency: String = Environment.value("SMMPANEL_CURRENCY") ?? "USD"
     @Flag(help: "Seed a demo catalog and customer, and print the customer's API key.") var demo = false
-    @Flag(help: "Serve requests only: no background work (drip-feed runs) in this process; another `serve` must run it.") var noWorkers = false
+    @Flag(help: "Serve requests only: no background work (drip-feed runs, providers) in this process; run `smmpanel worker` (or another `serve`) for it.") var noWorkers = false
     @Option(help: "Seconds between background work rounds.") var workerInterval: Int = 5
+    @Option(help: "Seconds between status checks of an order at its provider.") var statusRecheck: Int = 60
+    @Option(help: "Seconds to wait for a provider's answer.") var providerTimeout: Int = 30
+    @Option(help: "Seconds between catalog syncs of every provider.") var catalogInterval: Int = 3600
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
 
     func run() async throws {
@@ -26,6 +29,9 @@ struct Serve: AsyncParsableCommand {
         configuration.currency = currency
         configuration.runWorkers = !noWorkers
         configuration.workerInterval = .seconds(max(1, workerInterval))
+        configuration.statusRecheckSeconds = Int64(max(1, statusRecheck))
+        configuration.providerTimeout = .seconds(max(1, providerTimeout))
+        configuration.catalogSyncInterval = .seconds(max(10, catalogInterval))
         let store = try await openStore(configuration, logger: logger)
         do {
             if demo {
