@@ -5,6 +5,8 @@
 #                                      stdout is DATABASE_URL=postgres://postgres@127.0.0.1:PORT/smmpanel_test
 #   scripts/test-postgres.sh stop      stop the server this script started and delete its files
 #   scripts/test-postgres.sh status    exit 0 if a server answers on the port, 1 otherwise
+#   scripts/test-postgres.sh restart   restart the server this script started (fast shutdown:
+#                                      every connection is cut), for the scale-out test
 #
 # Typical use:
 #   export "$(scripts/test-postgres.sh | tail -n 1)"
@@ -189,6 +191,15 @@ cmd_stop() {
     fi
 }
 
+cmd_restart() {
+    [ -f "$DATA/postmaster.pid" ] && [ -f "$MARKER" ] || die "no server started by this script on port $PORT"
+    PG_BIN="$(find_pg_bin)" || die "cannot find pg_ctl"
+    log "restarting server in $DATA"
+    as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG" -m fast -w -t 60 \
+        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" restart >&2
+    wait_ready || die "server did not come back"
+}
+
 cmd_status() {
     PG_BIN="$(find_pg_bin)" || die "PostgreSQL binaries not found"
     [ "$(ready_state)" = 0 ]
@@ -198,6 +209,7 @@ case "${1:-start}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    restart) cmd_restart ;;
     -h|--help|help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "usage: $0 [start|stop|status]" ;;
+    *) die "usage: $0 [start|stop|status|restart]" ;;
 esac

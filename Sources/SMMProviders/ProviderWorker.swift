@@ -35,8 +35,21 @@ public struct ProviderWorker: ServiceLifecycle.Service {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await every(schedule.interval) { await deliveryRound() } }
-                group.addTask { await every(schedule.catalogInterval) { await engine.catalogRound() } }
-                group.addTask { await every(schedule.balanceInterval) { await engine.balanceRound() } }
+                // Periodic jobs run on one process at a time, once per period across all of them.
+                group.addTask {
+                    await every(schedule.interval) {
+                        await attempt("catalog sync") {
+                            try await engine.store.runPeriodic("catalog-sync", every: seconds(schedule.catalogInterval)) {
+                                await engine.catalogRound()
+                            }
+                        }
+                        await attempt("balance check") {
+                            try await engine.store.runPeriodic("provider-balances", every: seconds(schedule.balanceInterval)) {
+                                await engine.balanceRound()
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -56,6 +69,8 @@ public struct ProviderWorker: ServiceLifecycle.Service {
         await attempt("status sync") { try await engine.statusRound() }
         await attempt("attention count") { engine.metrics.ordersNeedingAttention(try await engine.store.attentionItems(limit: 10_000).count) }
     }
+
+    private func seconds(_ duration: Duration) -> Int64 { max(1, duration.components.seconds) }
 
     private func attempt(_ what: String, _ body: () async throws -> Void) async {
         do {

@@ -23,6 +23,10 @@ public protocol DatabaseBackend: Sendable {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// If `error` is a unique-constraint violation, a text naming the index or its columns.
     func uniqueViolation(in error: any Error) -> String?
+    /// Runs `body` only if no other process holds the lock `key` (PostgreSQL: a session
+    /// advisory lock, released when `body` ends or the process dies); nil when it is held.
+    /// SQLite serves one process, so `body` simply runs.
+    func exclusively<T: Sendable>(_ key: Int64, _ body: @Sendable () async throws -> T) async throws -> T?
     func shutdown() async throws
 }
 

@@ -87,5 +87,8 @@ extension Migrations {
         """,
         "CREATE INDEX upstream_refills_queue ON upstream_refills (next_attempt_at) WHERE state = 'queued'",
         "CREATE INDEX upstream_refills_sync ON upstream_refills (provider_id, checked_at) WHERE state = 'sent'",
+        // When each periodic job (catalog sync, balance check) last ran, so that with many
+        // nodes it still runs once per period.
+        "CREATE TABLE periodic_jobs (name TEXT PRIMARY KEY, last_run_at BIGINT NOT NULL)",
     ])
 }

@@ -69,6 +69,10 @@ final class SQLiteBackend: DatabaseBackend {
         }
     }
 
+    func exclusively<T: Sendable>(_ key: Int64, _ body: @Sendable () async throws -> T) async throws -> T? {
+        try await body()
+    }
+
     func uniqueViolation(in error: any Error) -> String? {
         guard let error = error as? SQLiteError else { return nil }
         let text = error.message

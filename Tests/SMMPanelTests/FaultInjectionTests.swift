@@ -31,6 +31,9 @@ final class FaultyBackend: DatabaseBackend {
     }
 
     func uniqueViolation(in error: any Error) -> String? { inner.uniqueViolation(in: error) }
+    func exclusively<T: Sendable>(_ key: Int64, _ body: @Sendable () async throws -> T) async throws -> T? {
+        try await inner.exclusively(key, body)
+    }
     func shutdown() async throws { try await inner.shutdown() }
 
     func shouldFail(_ sql: String) -> Bool {

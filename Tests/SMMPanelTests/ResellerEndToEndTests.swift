@@ -203,15 +203,16 @@ import Testing
 struct WorkerProcess {
     let process: Process
 
-    static func start(database: DatabaseLocation) async throws -> WorkerProcess {
+    static func start(database: DatabaseLocation, interval: Int = 1, extra: [String] = []) async throws -> WorkerProcess {
         let process = Process()
         process.executableURL = CLITests.executable
         let location: String = switch database {
         case .sqliteFile(let path): path
         case .postgres(let url): url
         }
-        process.arguments = ["worker", "--database", location, "--worker-interval", "1", "--status-recheck", "1",
-                             "--provider-timeout", "1", "--log-level", "error"]
+        let timeout = extra.contains("--provider-timeout") ? [] : ["--provider-timeout", "1"]
+        process.arguments = ["worker", "--database", location, "--worker-interval", "\(interval)", "--status-recheck", "1",
+                             "--log-level", "error"] + timeout + extra
         let output = ServerProcess.Output()
         let pipe = Pipe()
         process.standardOutput = pipe
