@@ -173,6 +173,34 @@ import Testing
     }
 
     @Test(arguments: TestEngine.available)
+    func subscriptionIsForwardedWithItsFieldsAndFollowed(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.withUpstream { up in
+                let service = try await up.importService(21, type: "Subscriptions", rate: "2.00", min: 50, max: 5000)
+                let (user, _) = try await panel.customer(balance: "1")
+                let order = try await up.place(user, service, ["username": "acme", "min": "100", "max": "200", "posts": "5",
+                                                               "delay": "30", "expiry": "31/12/2030"])
+                #expect(order.status == .active && order.charge == .zero)
+                #expect(try await up.engine.dispatchRound() == 1)
+                let remote = try await up.remote(order.id)
+                #expect(up.fake.order(remote)?.fields == ["service": "21", "username": "acme", "min": "100", "max": "200", "posts": "5",
+                                                          "delay": "30", "expiry": "31/12/2030",
+                                                          "request_id": "smm-\(order.id)-\(order.createdAt)"])
+                up.fake.report(remote, status: .string("Active"))
+                try await up.engine.statusRound()
+                #expect(try await up.order(order.id).status == .active)
+                #expect(try await up.info(order.id).state == .sent)
+                up.fake.report(remote, status: .string("expired"))
+                try await up.syncAgain()
+                #expect(try await up.order(order.id).status == .expired)
+                #expect(try await up.info(order.id).state == .closed)
+                #expect(try await panel.balance(of: user) == money("1"))
+            }
+            try await panel.expectLedgerClean()
+        }
+    }
+
+    @Test(arguments: TestEngine.available)
     func retryableFaultsBackOffAndEndInOneUpstreamOrder(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
             try await panel.withUpstream(honorsRequestID: true, timeout: .seconds(1)) { up in
