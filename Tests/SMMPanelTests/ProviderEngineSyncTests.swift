@@ -235,11 +235,12 @@ import Testing
                 #expect(try await up.store.cancelOrder(id: refused.id, userID: user.id).status == .pending)
                 // Asking twice queues one request.
                 #expect(try await up.store.cancelOrder(id: sent.id, userID: user.id).status == .pending)
-                up.fake.configure { $0.cancelRefusals[7002] = "Cancel is not available for this order" }
+                let (sentRemote, refusedRemote) = (try await up.remote(sent.id), try await up.remote(refused.id))
+                up.fake.configure { $0.cancelRefusals[refusedRemote] = "Cancel is not available for this order" }
                 #expect(try await panel.balance(of: user) == money("8"))
                 #expect(try await up.engine.cancelRound() == 2)
                 #expect(up.fake.calls(.cancel) == 1)
-                #expect(up.fake.order(7001)?.cancels == 1 && up.fake.order(7002)?.cancels == 1)
+                #expect(up.fake.order(sentRemote)?.cancels == 1 && up.fake.order(refusedRemote)?.cancels == 1)
                 #expect(try await up.engine.cancelRound() == 0)
                 #expect(try await up.info(refused.id).reason == "the provider refused the cancel: Cancel is not available for this order")
 
@@ -249,7 +250,7 @@ import Testing
                 #expect(try await panel.balance(of: user) == money("9"))
                 for _ in 0..<3 { try await up.syncAgain() }
                 #expect(try await panel.balance(of: user) == money("9"))
-                #expect(up.fake.statusCallIDs.dropFirst().allSatisfy { $0 == ["7002"] })
+                #expect(up.fake.statusCallIDs.dropFirst().allSatisfy { $0 == [String(refusedRemote)] })
 
                 // A cancel the provider could not take right now is asked again next round.
                 up.fake.fail(.cancel, .http(500))
@@ -266,6 +267,31 @@ import Testing
     }
 
     @Test(arguments: TestEngine.available)
+    func cancelClaimAbandonedMidCallIsForwardedAgain(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.withUpstream { up in
+                let service = try await up.importService(1, rate: "1.00")
+                let (user, _) = try await panel.customer(balance: "10")
+                let order = try await up.place(user, service, ["link": "https://x.test/1", "quantity": "1000"])
+                #expect(try await up.engine.dispatchRound() == 1)
+                _ = try await up.store.cancelOrder(id: order.id, userID: user.id)
+                // A cancel round claims the request and dies before the provider answers.
+                #expect(try await up.store.claimCancels(providerID: up.provider.id, lease: 120).count == 1)
+                panel.clock.advance(seconds: 119)
+                #expect(try await up.engine.cancelRound() == 0)
+                panel.clock.advance(seconds: 2)
+                #expect(try await up.engine.cancelRound() == 1)
+                #expect(up.fake.order(7001)?.cancels == 1)
+                #expect(try await up.engine.cancelRound() == 0)
+                try await up.syncAgain()
+                #expect(try await up.order(order.id).status == .canceled)
+                #expect(try await panel.balance(of: user) == money("10"))
+            }
+            try await panel.expectLedgerClean()
+        }
+    }
+
+    @Test(arguments: TestEngine.available)
     func refillsAreForwardedAndTheirStatusMirrored(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
             try await panel.withUpstream { up in
@@ -274,17 +300,18 @@ import Testing
                 let first = try await up.place(user, service, ["link": "https://x.test/1", "quantity": "1000"])
                 let second = try await up.place(user, service, ["link": "https://x.test/2", "quantity": "1000"])
                 #expect(try await up.engine.dispatchRound() == 2)
-                up.fake.report(7001, status: .string("Completed"), remains: .string("0"))
-                up.fake.report(7002, status: .string("Completed"), remains: .string("0"))
+                let (firstRemote, secondRemote) = (try await up.remote(first.id), try await up.remote(second.id))
+                up.fake.report(firstRemote, status: .string("Completed"), remains: .string("0"))
+                up.fake.report(secondRemote, status: .string("Completed"), remains: .string("0"))
                 try await up.engine.statusRound()
                 let refill = try await up.store.createRefill(orderID: first.id, userID: user.id)
                 let rejected = try await up.store.createRefill(orderID: second.id, userID: user.id)
-                up.fake.configure { $0.refillRefusals[7002] = "Refill is not available for this order" }
+                up.fake.configure { $0.refillRefusals[secondRemote] = "Refill is not available for this order" }
 
                 // Forwarded, then checked in the same round.
                 #expect(try await up.engine.refillRound() == 3)
                 #expect(up.fake.calls(.refill) == 1 && up.fake.calls(.refillStatus) == 1)
-                #expect(up.fake.refills.map(\.orderID) == [7001])
+                #expect(up.fake.refills.map(\.orderID) == [firstRemote])
                 func local(_ id: Int64) async throws -> RefillStatus { try await up.store.refills(ids: [id], userID: user.id)[id]!.status }
                 #expect(try await local(refill.id) == .pending)
                 #expect(try await local(rejected.id) == .rejected)
