@@ -21,6 +21,8 @@ public enum UpstreamDialect {
     /// from it never sells below cost. Negative amounts are refused.
     public static func money(_ text: String) -> Money? {
         var s = text.trimmingSpaces()
+        // "-0.000001" would otherwise round up to a positive amount below.
+        if s.hasPrefix("-") { return nil }
         if s.hasPrefix("+") { s.removeFirst() }
         // Exponent forms ("1.5e-3") come from float-typed panels.
         if s.contains("e") || s.contains("E") { return scientific(s) }
@@ -81,9 +83,13 @@ public enum UpstreamDialect {
             return .retryLater
         }
         for marker in ["quantity less than", "quantity more than", "incorrect link", "incorrect service", "invalid link",
-                       "missing required field", "min", "max"] where text.contains(marker) {
+                       "missing required field"] where text.contains(marker) {
             return .permanent
         }
+        // "Min quantity is 100", "Max 5000": limits as words, not inside "administrator" or
+        // "terminated", which would cancel an order over an unrelated message.
+        let words = Set(text.split { !$0.isLetter }.map(String.init))
+        if !words.isDisjoint(with: ["min", "max", "minimum", "maximum", "minimal", "maximal"]) { return .permanent }
         return .unrecognized
     }
 }

@@ -95,7 +95,9 @@ public enum CatalogSync {
             var after = local
             var changes: [String] = []
             guard let entry = byID[local.upstreamID], let type = entry.type else {
-                if local.enabled || !local.vanished {
+                // A service the operator disabled is left alone: marked vanished, it would be
+                // enabled again when the upstream service comes back.
+                if local.enabled {
                     after.enabled = false
                     after.vanished = true
                     changes.append("disabled: upstream service \(local.upstreamID) is gone")

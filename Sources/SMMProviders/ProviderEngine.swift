@@ -207,7 +207,7 @@ public struct ProviderEngine: Sendable {
         var forwarded = 0
         for providerID in try await store.providersWithCancelRequests() {
             guard let provider = providers[providerID], provider.enabled else { continue }
-            let jobs = try await store.claimCancels(providerID: providerID)
+            let jobs = try await store.claimCancels(providerID: providerID, lease: settings.sendLease)
             guard !jobs.isEmpty else { continue }
             do {
                 let outcomes = try await client.cancel(provider, ids: jobs.map(\.upstreamOrderID))

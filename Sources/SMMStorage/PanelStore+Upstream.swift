@@ -314,15 +314,19 @@ extension PanelStore {
 
     // MARK: Cancel requests
 
-    /// Claims the customers' cancel requests waiting for a provider, at most `limit`.
-    public func claimCancels(providerID: Int64, limit: Int = 100) async throws -> [CancelJob] {
+    /// Claims the customers' cancel requests waiting for a provider, at most `limit`, until
+    /// `lease` seconds from now. A claim whose lease ran out (its sender died mid-call) is
+    /// claimed again: asking a provider to cancel twice is harmless, losing the request is not.
+    /// (`lease_until` is free on a sent order: only the dispatch claim uses it.)
+    public func claimCancels(providerID: Int64, limit: Int = 100, lease: Int64 = 120) async throws -> [CancelJob] {
         let now = clock.now()
         let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET cancel_state = 'sending', updated_at = \(bind: now)
+                UPDATE upstream_orders SET cancel_state = 'sending', lease_until = \(bind: now + lease), updated_at = \(bind: now)
                 WHERE order_id IN (SELECT order_id FROM upstream_orders WHERE provider_id = \(bind: providerID)
-                                   AND cancel_state = 'requested' ORDER BY order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
+                                   AND (cancel_state = 'requested' OR (cancel_state = 'sending' AND lease_until < \(bind: now)))
+                                   ORDER BY order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING order_id, upstream_order_id
                 """).all().compactMap { row in
                 guard let remote = try row.decode(column: "upstream_order_id", as: String?.self) else { return nil }
@@ -332,8 +336,12 @@ extension PanelStore {
     }
 
     public func providersWithCancelRequests() async throws -> [Int64] {
-        try await backend.read { db in
-            try await db.raw("SELECT DISTINCT provider_id FROM upstream_orders WHERE cancel_state = 'requested'").all()
+        let now = clock.now()
+        return try await backend.read { db in
+            try await db.raw("""
+                SELECT DISTINCT provider_id FROM upstream_orders
+                WHERE cancel_state = 'requested' OR (cancel_state = 'sending' AND lease_until < \(bind: now))
+                """).all()
                 .map { try $0.decode(column: "provider_id", as: Int64.self) }
         }
     }
@@ -349,7 +357,8 @@ extension PanelStore {
         }
         try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET cancel_state = \(bind: state), reason = COALESCE(\(bind: reason), reason), updated_at = \(bind: now)
+                UPDATE upstream_orders SET cancel_state = \(bind: state), reason = COALESCE(\(bind: reason), reason), lease_until = NULL,
+                    updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID) AND cancel_state = 'sending'
                 """).run()
         }
