@@ -107,10 +107,11 @@ public struct ProviderEngine: Sendable {
                     try await store.recordHeld(orderID: orderID, attempt: job.attempt, reason: """
                         \(failure) — the provider may or may not have the order and does not honour request_id; check at the \
                         provider, then resend it, link its upstream id, or cancel it
-                        """, response: "")
+                        """, response: "", mayExistUpstream: true)
                     log.warning("send ambiguous; held", metadata: ["error": .string(failure.description)])
                 } else {
-                    try await retryOrHold(job, reason: failure.description, response: "", log: log)
+                    try await retryOrHold(job, reason: failure.description, response: "", log: log,
+                                          mayExistUpstream: failure.mayHaveReachedProvider)
                 }
             } catch {
                 log.error("could not record a send failure", metadata: ["error": .string("\(error)")])
@@ -146,16 +147,17 @@ public struct ProviderEngine: Sendable {
         }
     }
 
-    private func retryOrHold(_ job: DispatchJob, reason: String, response: String, log: Logger) async throws {
+    private func retryOrHold(_ job: DispatchJob, reason: String, response: String, log: Logger, mayExistUpstream: Bool = false) async throws {
         if job.attempt >= settings.maxAttempts {
             try await store.recordHeld(orderID: job.order.id, attempt: job.attempt,
-                                       reason: "gave up after \(job.attempt) attempts; last: \(reason)", response: response)
+                                       reason: "gave up after \(job.attempt) attempts; last: \(reason)", response: response,
+                                       mayExistUpstream: true)
             log.warning("send failed repeatedly; held", metadata: ["reason": .string(reason)])
             return
         }
         let delay = min(settings.retryDelay << min(job.attempt - 1, 20), settings.maxRetryDelay)
         try await store.recordRetry(orderID: job.order.id, attempt: job.attempt, reason: reason, response: response,
-                                    retryAt: store.clock.now() + delay)
+                                    retryAt: store.clock.now() + delay, mayExistUpstream: mayExistUpstream)
         log.info("send failed; will retry", metadata: ["reason": .string(reason), "in_seconds": "\(delay)"])
     }
 

@@ -54,6 +54,7 @@ extension Migrations {
             cost BIGINT,
             reason TEXT NOT NULL DEFAULT '',
             review BOOLEAN NOT NULL DEFAULT FALSE,
+            may_exist_upstream BOOLEAN NOT NULL DEFAULT FALSE,
             last_response TEXT NOT NULL DEFAULT '',
             cancel_state TEXT,
             checked_at BIGINT NOT NULL DEFAULT 0,

@@ -169,7 +169,12 @@ extension PanelStore {
                         WHERE order_id = \(bind: id) AND (cancel_state IS NULL OR cancel_state = 'refused')
                         """).run()
                     return current
-                case .queued, .held, .failed, .closed:
+                case .held, .queued:
+                    // An earlier send got no answer: the provider may be delivering it.
+                    let mayExist = try await db.raw("SELECT may_exist_upstream FROM upstream_orders WHERE order_id = \(bind: id)")
+                        .first()?.decode(column: "may_exist_upstream", as: Bool.self) ?? true
+                    if mayExist { throw PanelError.cancelNotAvailable }
+                case .failed, .closed:
                     break
                 }
             }

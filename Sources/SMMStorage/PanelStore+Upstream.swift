@@ -55,13 +55,13 @@ extension PanelStore {
         let skipLocked = backend.engine == .postgres ? " FOR UPDATE OF u SKIP LOCKED" : ""
         return try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), lease_until = NULL, updated_at = \(bind: now),
+                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
                     reason = 'an earlier send was interrupted; sending again with the same request_id'
                 WHERE state = 'sending' AND lease_until < \(bind: now)
                   AND provider_id IN (SELECT id FROM providers WHERE honors_request_id = TRUE)
                 """).run()
             try await db.raw("""
-                UPDATE upstream_orders SET state = 'held', lease_until = NULL, updated_at = \(bind: now),
+                UPDATE upstream_orders SET state = 'held', lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
                     reason = 'a send was interrupted (crash or timeout) and this provider does not honour request_id: it may or may not have the order; check at the provider, then resend it, link its upstream id, or cancel it'
                 WHERE state = 'sending' AND lease_until < \(bind: now)
                 """).run()
@@ -108,23 +108,28 @@ extension PanelStore {
     }
 
     /// A failure worth another try: back to the queue until `retryAt`.
-    public func recordRetry(orderID: Int64, attempt: Int64, reason: String, response: String, retryAt: Int64) async throws {
-        try await finishClaim(orderID: orderID, attempt: attempt, state: .queued, reason: reason, response: response, nextAttemptAt: retryAt)
+    public func recordRetry(orderID: Int64, attempt: Int64, reason: String, response: String, retryAt: Int64,
+                            mayExistUpstream: Bool = false) async throws {
+        try await finishClaim(orderID: orderID, attempt: attempt, state: .queued, reason: reason, response: response, nextAttemptAt: retryAt,
+                              mayExistUpstream: mayExistUpstream)
     }
 
-    /// A failure only the operator can resolve.
-    public func recordHeld(orderID: Int64, attempt: Int64, reason: String, response: String) async throws {
-        try await finishClaim(orderID: orderID, attempt: attempt, state: .held, reason: reason, response: response, nextAttemptAt: nil)
+    /// A failure only the operator can resolve. `mayExistUpstream`: the provider may have the
+    /// order (an answer never came), so the customer may not cancel it; the operator decides.
+    public func recordHeld(orderID: Int64, attempt: Int64, reason: String, response: String, mayExistUpstream: Bool = false) async throws {
+        try await finishClaim(orderID: orderID, attempt: attempt, state: .held, reason: reason, response: response, nextAttemptAt: nil,
+                              mayExistUpstream: mayExistUpstream)
     }
 
     private func finishClaim(orderID: Int64, attempt: Int64, state: UpstreamState, reason: String, response: String,
-                             nextAttemptAt: Int64?) async throws {
+                             nextAttemptAt: Int64?, mayExistUpstream: Bool = false) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_orders SET state = \(bind: state.rawValue), reason = \(bind: String(reason.prefix(1000))),
                     last_response = \(bind: String(response.prefix(2000))), lease_until = NULL,
-                    next_attempt_at = \(bind: nextAttemptAt ?? now), updated_at = \(bind: now)
+                    next_attempt_at = \(bind: nextAttemptAt ?? now), updated_at = \(bind: now),
+                    may_exist_upstream = (may_exist_upstream OR \(bind: mayExistUpstream))
                 WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt)
                 """).run()
         }

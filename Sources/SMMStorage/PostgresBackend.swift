@@ -70,7 +70,7 @@ final class PostgresBackend: DatabaseBackend {
     /// How long a request may wait for a connection. The pool waits for the server without
     /// limit (it reconnects on its own after a restart); a request must instead fail soon and
     /// clearly, so clients retry and nothing piles up while PostgreSQL is down.
-    static let leaseTimeout: Duration = .seconds(5)
+    static let leaseTimeout: Duration = .seconds(10)
 
     private func leased<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let acquired = Flag()

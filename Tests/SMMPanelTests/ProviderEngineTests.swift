@@ -203,7 +203,7 @@ import Testing
     @Test(arguments: TestEngine.available)
     func retryableFaultsBackOffAndEndInOneUpstreamOrder(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
-            try await panel.withUpstream(honorsRequestID: true, timeout: .seconds(1)) { up in
+            try await panel.withUpstream(honorsRequestID: true, timeout: .seconds(2)) { up in
                 let service = try await up.importService(1, rate: "1.00")
                 let (user, _) = try await panel.customer(balance: "10")
                 let order = try await up.place(user, service, ["link": "https://x.test/1", "quantity": "1000"])
@@ -279,7 +279,7 @@ import Testing
     @Test(arguments: TestEngine.available)
     func ambiguousFailuresWithoutRequestIDAreHeldNeverResent(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
-            try await panel.withUpstream(honorsRequestID: false, timeout: .seconds(1), settings: { $0.dispatchConcurrency = 1 }) { up in
+            try await panel.withUpstream(honorsRequestID: false, timeout: .seconds(2), settings: { $0.dispatchConcurrency = 1 }) { up in
                 let service = try await up.importService(1, rate: "1.00")
                 let (user, _) = try await panel.customer(balance: "10")
                 var orders: [Order] = []
@@ -340,7 +340,7 @@ import Testing
                                              max: 1000, refill: false, cancel: false, dripFeed: false, description: "")
             let service = try #require(try await panel.store.importUpstreamService(providerID: down.id, entry: entry, type: .default,
                                                                                    categoryName: "C", markup: money("0")))
-            let engine = Upstream.makeEngine(store: panel.store, timeout: .seconds(1), metrics: .none, settings: EngineSettings())
+            let engine = Upstream.makeEngine(store: panel.store, timeout: .seconds(2), metrics: .none, settings: EngineSettings())
             let (user, _) = try await panel.customer(balance: "10")
             let order = try await panel.store.placeOrder(user: user, service: service, fields: ["link": "https://x.test/1", "quantity": "100"])
             #expect(try await engine.dispatchRound() == 1)

@@ -138,7 +138,7 @@ final class FakeUpstream: Sendable {
     let timeoutDelay: Duration
     let slowDelay: Duration
 
-    init(honorsRequestID: Bool = false, timeoutDelay: Duration = .milliseconds(1600), slowDelay: Duration = .milliseconds(300)) {
+    init(honorsRequestID: Bool = false, timeoutDelay: Duration = .milliseconds(3000), slowDelay: Duration = .milliseconds(300)) {
         var initial = State()
         initial.honorsRequestID = honorsRequestID
         state = Mutex(initial)
