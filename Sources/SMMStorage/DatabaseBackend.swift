@@ -17,16 +17,16 @@ public enum SQLEngine: String, Sendable {
 public protocol DatabaseBackend: Sendable {
     var engine: SQLEngine { get }
     /// Runs `body` with a connection for reads (SQLite: one of the read-only connections).
-    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     /// Errors thrown by `body` come out unchanged.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// If `error` is a unique-constraint violation, a text naming the index or its columns.
     func uniqueViolation(in error: any Error) -> String?
     /// Runs `body` only if no other process holds the lock `key` (PostgreSQL: a session
     /// advisory lock, released when `body` ends or the process dies); nil when it is held.
     /// SQLite serves one process, so `body` simply runs.
-    func exclusively<T: Sendable>(_ key: Int64, _ body: @Sendable () async throws -> T) async throws -> T?
+    func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T?
     func shutdown() async throws
 }
 

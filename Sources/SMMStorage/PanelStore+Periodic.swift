@@ -6,7 +6,7 @@ extension PanelStore {
     /// lock, freed if that process dies, so another takes over), and the last run's time is
     /// kept in the database. Returns whether the job ran.
     @discardableResult
-    public func runPeriodic(_ name: String, every interval: Int64, _ body: @Sendable () async throws -> Void) async throws -> Bool {
+    public func runPeriodic(_ name: String, every interval: Int64, _ body: @escaping @Sendable () async throws -> Void) async throws -> Bool {
         let backend = self.backend
         let clock = self.clock
         return try await backend.exclusively(Self.lockKey(name)) {

@@ -55,13 +55,13 @@ final class PostgresBackend: DatabaseBackend {
         return url.string ?? "the configured URL"
     }
 
-    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await leased { connection in
             try await body(connection.sql(queryLogLevel: nil))
         }
     }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await leased { connection in
             try await runTransaction(on: connection.sql(queryLogLevel: nil), begin: "BEGIN", body)
         }
@@ -71,37 +71,79 @@ final class PostgresBackend: DatabaseBackend {
     /// limit (it reconnects on its own after a restart); a request must instead fail soon and
     /// clearly, so clients retry and nothing piles up while PostgreSQL is down.
     static let leaseTimeout: Duration = .seconds(10)
+    /// How long a database call may take once it holds a connection. A query in flight while
+    /// the server restarted was seen never to complete; the caller is answered (the outcome
+    /// is unknown, so API clients retry with their `request_id`) and the call is cancelled.
+    static let callTimeout: Duration = .seconds(30)
 
-    private func leased<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let acquired = Flag()
+    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client
-        // The group awaits both children before returning, so `body` never outlives this call.
-        return try await withoutActuallyEscaping(body) { body in
-            try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        acquired.set()
-                        return try await body(connection)
-                    }
+        let outcome = Outcome<T>()
+        let work = Task {
+            do {
+                let value = try await client.withConnection { connection in
+                    outcome.acquired()
+                    return try await body(connection)
                 }
-                group.addTask {
-                    try await Task.sleep(for: Self.leaseTimeout)
-                    // Once a connection is held the body runs to its end: never cut a transaction.
-                    if acquired.isSet { return nil }
-                    throw StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)")
+                outcome.finish(.success(value))
+            } catch {
+                outcome.finish(.failure(error))
+            }
+        }
+        let watchdog = Task {
+            try await Task.sleep(for: Self.leaseTimeout)
+            if !outcome.hasConnection {
+                outcome.finish(.failure(StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)")))
+                work.cancel()
+                return
+            }
+            try await Task.sleep(for: Self.callTimeout)
+            outcome.finish(.failure(StorageError.unavailable("no answer from PostgreSQL within \(Self.callTimeout)")))
+            work.cancel()
+        }
+        defer { watchdog.cancel() }
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            work.cancel()
+        }
+    }
+
+    /// The first result of a call or its watchdog, handed to whoever waits.
+    private final class Outcome<T: Sendable>: Sendable {
+        private struct State {
+            var result: Result<T, any Error>?
+            var waiter: CheckedContinuation<T, any Error>?
+            var hasConnection = false
+        }
+        private let state = Mutex(State())
+
+        func acquired() { state.withLock { $0.hasConnection = true } }
+        var hasConnection: Bool { state.withLock { $0.hasConnection } }
+
+        func finish(_ result: Result<T, any Error>) {
+            let waiter: CheckedContinuation<T, any Error>? = state.withLock { state in
+                guard state.result == nil else { return nil }
+                state.result = result
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(with: result)
+        }
+
+        func value() async throws -> T {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready: Result<T, any Error>? = state.withLock { state in
+                    if let result = state.result { return result }
+                    state.waiter = continuation
+                    return nil
                 }
-                while let next = try await group.next() {
-                    if let result = next {
-                        group.cancelAll()
-                        return result
-                    }
-                }
-                throw CancellationError()
+                if let ready { continuation.resume(with: ready) }
             }
         }
     }
 
-    func exclusively<T: Sendable>(_ key: Int64, _ body: @Sendable () async throws -> T) async throws -> T? {
+    func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         try await leased { connection in
             let db = connection.sql(queryLogLevel: nil)
             let row = try await db.raw("SELECT pg_try_advisory_lock(\(bind: key)) AS locked").first()
@@ -117,12 +159,6 @@ final class PostgresBackend: DatabaseBackend {
         }
     }
 
-    /// Set once, read from another task.
-    private final class Flag: Sendable {
-        private let value = Atomic<Bool>(false)
-        func set() { value.store(true, ordering: .releasing) }
-        var isSet: Bool { value.load(ordering: .acquiring) }
-    }
 
     func uniqueViolation(in error: any Error) -> String? {
         guard let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23505" else { return nil }

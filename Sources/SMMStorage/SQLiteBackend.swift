@@ -54,7 +54,7 @@ final class SQLiteBackend: DatabaseBackend {
         return SQLiteBackend(writer: writer, readers: readers, logger: logger)
     }
 
-    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let index = nextReader.withLock { value in
             value = (value + 1) % readers.count
             return value
@@ -62,14 +62,14 @@ final class SQLiteBackend: DatabaseBackend {
         return try await body(readers[index].sql(queryLogLevel: nil))
     }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = writer.sql(queryLogLevel: nil)
         return try await gate.withGate {
             try await runTransaction(on: db, begin: "BEGIN IMMEDIATE", body)
         }
     }
 
-    func exclusively<T: Sendable>(_ key: Int64, _ body: @Sendable () async throws -> T) async throws -> T? {
+    func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         try await body()
     }
 

@@ -22,16 +22,16 @@ final class FaultyBackend: DatabaseBackend {
 
     var engine: SQLEngine { inner.engine }
 
-    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await inner.read { try await body(FaultyDatabase(inner: $0, backend: self)) }
     }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await inner.transaction { try await body(FaultyDatabase(inner: $0, backend: self)) }
     }
 
     func uniqueViolation(in error: any Error) -> String? { inner.uniqueViolation(in: error) }
-    func exclusively<T: Sendable>(_ key: Int64, _ body: @Sendable () async throws -> T) async throws -> T? {
+    func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         try await inner.exclusively(key, body)
     }
     func shutdown() async throws { try await inner.shutdown() }
