@@ -75,12 +75,15 @@ let package = Package(
         .target(
             name: "SMMWeb",
             dependencies: [
-                "SMMDomain", "SMMStorage",
+                // SMMAPI for its form reader: the web reads fields exactly as the API does.
+                "SMMDomain", "SMMStorage", "SMMAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -105,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "SMMPanelTests",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMApp",
+                "SMMDomain", "SMMStorage", "SMMAPI", "SMMApp", "SMMWeb",
                 // The CLI tests run the real executable, so it must be built first.
                 "smmpanel",
                 .product(name: "Hummingbird", package: "hummingbird"),

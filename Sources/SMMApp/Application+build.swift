@@ -1,13 +1,14 @@
 import Hummingbird
 import Logging
 import SMMAPI
+import SMMWeb
 import SMMStorage
 import ServiceLifecycle
 
-/// The request context of every route.
-public typealias PanelRequestContext = BasicRequestContext
+/// The request context of every route (it carries the peer address for the login limit).
+public typealias PanelRequestContext = PanelContext
 
-/// The router: API v2 and a health check. Shared by `serve` and the tests.
+/// The router: API v2, the web panel and a health check. Shared by `serve` and the tests.
 public func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger) -> Router<PanelRequestContext> {
     let router = Router(context: PanelRequestContext.self)
     // A trivial answer with no database behind it: load balancers' health check, and the
@@ -15,6 +16,9 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
     router.get("/health") { _, _ in "ok" }
     APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger), logger: logger)
         .addRoutes(to: router)
+    var web = configuration.web
+    web.currency = configuration.currency
+    WebApp(store: store, configuration: web, logger: logger).addRoutes(to: router)
     return router
 }
 
