@@ -55,7 +55,7 @@ struct AdminPages: Sendable {
             let user = if let name = call.field("user") { try await call.store.user(named: name) } else { User?.none }
             let entries = try await call.store.ledgerEntries(userID: user?.id, limit: 200)
             return call.page("admin_ledger", title: call.strings["nav_ledger"], [
-                "user": call.field("user") ?? "", "entries": entries.map { Rows.ledger($0, strings: call.strings) },
+                "user": call.field("user") ?? "", "ledger": entries.map { Rows.ledger($0, strings: call.strings) }, "admin_view": true,
                 "unknown_user": call.field("user") != nil && user == nil,
             ])
         }
@@ -160,6 +160,7 @@ struct AdminPages: Sendable {
         let names = Dictionary(services.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         let users = try await call.store.usernames(ids: found.orders.map(\.userID))
         return call.page("admin_orders", title: call.strings["nav_orders"], [
+            "admin_view": true,
             "orders": found.orders.map { Rows.order($0, serviceName: names[$0.serviceID], strings: call.strings, username: users[$0.userID]) },
             "statuses": Rows.statusOptions((OrderStatus.orderStatuses + OrderStatus.subscriptionStatuses.filter { !OrderStatus.orderStatuses.contains($0) }).map(\.rawValue),
                                            selected: status?.rawValue, strings: call.strings),
@@ -185,6 +186,7 @@ struct AdminPages: Sendable {
             "final": order.status.isFinal,
             "statuses": Rows.statusOptions(statuses.map(\.rawValue), selected: order.status.rawValue, strings: call.strings),
             "children": children.compactMap { childOrders[$0] }.map { Rows.order($0, serviceName: nil, strings: call.strings) },
+            "has_children": !children.isEmpty,
             "error": error as Any,
         ])
     }
@@ -224,7 +226,7 @@ struct AdminPages: Sendable {
         let refills = try await call.store.listRefills(limit: 200)
         let users = try await call.store.usernames(ids: refills.map(\.userID))
         return call.page("admin_refills", title: call.strings["nav_refills"], [
-            "error": error as Any,
+            "error": error as Any, "admin_view": true,
             "refills": refills.map { refill -> [String: Any] in
                 var row = Rows.refill(refill, strings: call.strings, username: users[refill.userID])
                 row["choices"] = RefillStatus.allCases.filter { refill.status.canMove(to: $0) }.map {

@@ -218,6 +218,7 @@ struct OrderPages: Sendable {
         return call.page("order_detail", title: call.strings.format("order_title", ["id": String(order.id)]), [
             "order": Rows.order(order, serviceName: byID[order.serviceID]?.name, strings: call.strings, actions: actions[order.id] ?? .none),
             "children": children.compactMap { childOrders[$0] }.map { Rows.order($0, serviceName: nil, strings: call.strings) },
+            "has_children": !children.isEmpty,
             "error": error as Any,
         ])
     }

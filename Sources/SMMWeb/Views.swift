@@ -21,8 +21,13 @@ struct Views: Sendable {
         }
     }()
 
+    /// The copied `Resources` folder. Foundation on Linux already reports that folder as the
+    /// bundle's resource URL, Darwin reports the bundle: look in both places.
     static var resourceDirectory: URL {
-        Bundle.module.resourceURL!.appendingPathComponent("Resources")
+        let candidates = [Bundle.module.resourceURL, Bundle.module.resourceURL?.appendingPathComponent("Resources"),
+                          Bundle.module.bundleURL.appendingPathComponent("Resources")].compactMap { $0 }
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("templates").path) }
+            ?? candidates[0]
     }
 
     static func load(from directory: URL) throws -> Views {

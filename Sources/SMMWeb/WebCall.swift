@@ -96,7 +96,7 @@ struct WebCall {
         return html(web.views.render(template, Self.withoutNils(values)), status: status)
     }
 
-    /// Drops nil values: Mustache would treat a nil inside `Any` as present and render
+    /// Drops nil values and empty strings: Mustache would treat either as present and render
     /// `{{#error}}` sections for errors that did not happen.
     static func withoutNils(_ values: [String: Any]) -> [String: Any] {
         var clean: [String: Any] = [:]
@@ -112,6 +112,8 @@ struct WebCall {
             guard let wrapped = mirror.children.first?.value else { return nil }
             return present(wrapped)
         }
+        // Mustache also counts an empty string as present; absent renders the same empty text.
+        if let text = value as? String, text.isEmpty { return nil }
         if let dictionary = value as? [String: Any] { return withoutNils(dictionary) }
         if let array = value as? [[String: Any]] { return array.map(withoutNils) }
         return value

@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve requests only: no background work (drip-feed runs) in this process; another `serve` must run it.") var noWorkers = false
     @Option(help: "Seconds between background work rounds.") var workerInterval: Int = 5
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
+    @Flag(help: "Send web cookies only over HTTPS (set it when the panel is served behind TLS; env SMMPANEL_SECURE_COOKIES=1).")
+    var secureCookies = Environment.value("SMMPANEL_SECURE_COOKIES") == "1"
 
     func run() async throws {
         var logger = Logger(label: "smmpanel")
@@ -24,12 +26,14 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.currency = currency
+        configuration.web.secureCookies = secureCookies
         configuration.runWorkers = !noWorkers
         configuration.workerInterval = .seconds(max(1, workerInterval))
         let store = try await openStore(configuration, logger: logger)
         do {
             if demo {
                 let (customer, key) = try await DemoData.seed(store)
+                let logins = try await DemoData.seedWebLogins(store)
                 // Written unbuffered: a log file or supervisor must see it before the server's first line.
                 printNow("""
                     Demo panel ready: \(try await store.services().count) services; customer "\(customer.username)" \
@@ -38,6 +42,9 @@ struct Serve: AsyncParsableCommand {
                       curl -s http://\(host):\(port)/api/v2 -d key=\(key) -d action=services
                       curl -s http://\(host):\(port)/api/v2 -d key=\(key) -d action=add -d service=1 -d link=https://instagram.com/demo -d quantity=100
                       curl -s http://\(host):\(port)/api/v2 -d key=\(key) -d action=balance
+                    Web panel: http://\(host):\(port)/login
+                      admin login:    \(DemoData.adminName) / \(logins.admin)
+                      customer login: \(customer.username) / \(logins.customer)
                     Demo API key:
                     \(key)
 
