@@ -1,4 +1,6 @@
 import Foundation
+import HummingbirdBcrypt
+import NIOPosix
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -132,5 +134,12 @@ extension TestPanel {
         return try await app.test(.live) { client in
             try await body(WebHarness(panel: self, client: client))
         }
+    }
+}
+
+/// Password hashes for users made by the store directly (cheap cost: tests make many).
+enum HashForTests {
+    static func bcrypt(_ password: String) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 4) }
     }
 }
