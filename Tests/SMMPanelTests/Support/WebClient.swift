@@ -31,11 +31,18 @@ actor WebClient {
         var notices: [String] { texts(ofClass: "notice") }
     }
 
-    let client: any TestClientProtocol
+    /// The application's test client, or an extra connection of our own (for true concurrency).
+    enum Transport: Sendable {
+        case application(any TestClientProtocol)
+        case connection(TestClient)
+    }
+
+    let transport: Transport
     private(set) var cookies: [String: String] = [:]
     private(set) var csrf: String?
 
-    init(client: any TestClientProtocol) { self.client = client }
+    init(client: any TestClientProtocol) { transport = .application(client) }
+    init(connection: TestClient) { transport = .connection(connection) }
 
     func setCookie(_ name: String, _ value: String) { cookies[name] = value }
 
@@ -77,9 +84,18 @@ actor WebClient {
         var headers: HTTPFields = [:]
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
-        let page = try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
-            Page(status: Int(response.status.code), body: String(buffer: response.body), location: response.headers[.location],
-                 setCookies: response.headers[values: .setCookie])
+        let bytes = body.map { ByteBuffer(string: $0) }
+        let page: Page
+        switch transport {
+        case .application(let client):
+            page = try await client.execute(uri: path, method: method, headers: headers, body: bytes) { response in
+                Page(status: Int(response.status.code), body: String(buffer: response.body), location: response.headers[.location],
+                     setCookies: response.headers[values: .setCookie])
+            }
+        case .connection(let client):
+            let response = try await client.execute(.init(path, method: method, headers: headers, body: bytes))
+            page = Page(status: Int(response.status.code), body: response.body.map { String(buffer: $0) } ?? "",
+                        location: response.headers[.location], setCookies: response.headers[values: .setCookie])
         }
         for header in page.setCookies {
             let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
