@@ -58,10 +58,13 @@ struct WebCall {
     /// before login is worthless after it).
     mutating func startSession(userID: Int64?) async throws {
         if let token { try await store.deleteSession(token: token) }
-        let (token, session) = try await store.createSession(userID: userID, lifetime: web.configuration.sessionLifetime)
+        // A guest's session only carries the login form's CSRF token: a day is plenty, and rows
+        // made by visitors who never sign in go away soon.
+        let lifetime = userID == nil ? min(web.configuration.sessionLifetime, 86_400) : web.configuration.sessionLifetime
+        let (token, session) = try await store.createSession(userID: userID, lifetime: lifetime)
         self.token = token
         self.session = try await store.session(token: token) ?? session
-        cookies.append(web.cookie(WebApp.sessionCookie, token, maxAge: Int(web.configuration.sessionLifetime)))
+        cookies.append(web.cookie(WebApp.sessionCookie, token, maxAge: Int(lifetime)))
     }
 
     mutating func endSession() async throws {
