@@ -113,7 +113,7 @@ struct WebOrderTests {
         }
     }
 
-    @Test("refill button where the rules allow it; refills page", arguments: TestEngine.available)
+    @Test("refill button where the rules allow it; refills pages of customer and admin", arguments: TestEngine.available)
     func refill(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
             let service = try await panel.service(.default, rate: "1", min: 10, max: 1000, refill: true)
@@ -131,6 +131,17 @@ struct WebOrderTests {
                 // One open refill per order: the button is gone, a forced second POST is refused.
                 #expect(!(try await browser.get("/orders").body.contains("/orders/\(order.id)/refill")))
                 #expect(try await browser.post("/orders/\(order.id)/refill", []).errors == ["Refill is not available for this order"])
+
+                // The admin moves it on; a final refill offers no more choices.
+                let (_, admin) = try await web.admin()
+                let adminPage = try await admin.get("/admin/refills")
+                #expect(adminPage.body.contains("action=\"/admin/refills/\(refills[0].id)\""))
+                let backwards = try await admin.post("/admin/refills/\(refills[0].id)", [("status", "Pending")])
+                #expect(backwards.errors == ["refill \(refills[0].id) is Pending; it cannot become Pending"])
+                #expect(try await admin.post("/admin/refills/\(refills[0].id)", [("status", "Completed")]).status == 303)
+                #expect(try await web.store.refills(ids: [refills[0].id], userID: alice.id)[refills[0].id]?.status == .completed)
+                #expect(!(try await admin.get("/admin/refills").body.contains("action=\"/admin/refills/\(refills[0].id)\"")))
+                #expect(try await browser.get("/refills").body.contains("Completed"))
             }
         }
     }
