@@ -113,6 +113,7 @@ public struct WebApp: Sendable {
         var nav: [String: Any] = ["customer": items(Self.customerSections)]
         if user.isAdmin, path == "/admin" || path.hasPrefix("/admin/") {
             nav["admin"] = items(Self.adminSections)
+            nav["in_admin"] = true
         }
         return nav
     }

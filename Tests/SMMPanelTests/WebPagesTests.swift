@@ -58,6 +58,10 @@ struct WebPagesTests {
                         for path in pages {
                             let page = try await browser.get(path)
                             try Self.expectRendered(page, path: path, language: language)
+                            // One menu, and the console's own menu only inside the console.
+                            let menus = page.body.components(separatedBy: "<nav class=\"menu admin\">").count - 1
+                            #expect(menus == (path.hasPrefix("/admin") ? 1 : 0), "\(path): \(menus) admin menus")
+                            #expect(page.body.components(separatedBy: "<nav class=\"menu\">").count - 1 == (browser === guest ? 0 : 1), "\(path)")
                             checked += 1
                         }
                     }

@@ -203,7 +203,7 @@ def run(args):
         passed.append("admin Partial refund seen by the customer")
 
         # 8. Escaped everywhere, on a phone, in Arabic too.
-        for path in ("/dashboard", "/orders", f"/orders/{default_order}"):
+        for path in ("/dashboard", "/orders", f"/orders/{default_order}", f"/order?service={ids['Default']}", "/services", "/api"):
             customer.open(path)
             width = customer.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
             check(width <= 1, f"{path} is wider than the phone screen by {width}px")
