@@ -19,7 +19,10 @@ struct AdminPages: Sendable {
         web.on(router, .post, "/admin/users/:id/rate", .admin) { call in try await setRate(call) }
         web.on(router, .post, "/admin/users/:id/disable", .admin) { call in
             let user = try await pathUser(call)
-            try await call.store.setUserDisabled(userID: user.id, call.field("disabled") == "1")
+            let disable = call.field("disabled") == "1"
+            // An admin who disabled their own account would lock themselves out mid-click.
+            if disable, user.id == call.user!.id { return try await userPage(call, error: call.strings["disable_self"]) }
+            try await call.store.setUserDisabled(userID: user.id, disable)
             return call.redirect("/admin/users/\(user.id)", notice: "notice_saved")
         }
         web.on(router, .get, "/admin/orders", .admin) { call in try await orders(call) }

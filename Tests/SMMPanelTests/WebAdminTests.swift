@@ -148,7 +148,10 @@ struct WebAdminTests {
         try await TestPanel.with(engine) { panel in
             try await panel.web { web in
                 let (alice, customer, _) = try await web.customer("alice", balance: "5")
-                let (_, admin) = try await web.admin()
+                let (boss, admin) = try await web.admin()
+                let selfDisable = try await admin.submit(from: "/admin/users/\(boss.id)", to: "/admin/users/\(boss.id)/disable", [("disabled", "1")])
+                #expect(selfDisable.errors == ["You cannot disable your own account."])
+                #expect(try await web.store.user(id: boss.id)?.disabled == false)
                 #expect(try await admin.get("/admin/users?q=ali").body.contains("href=\"/admin/users/\(alice.id)\""))
                 let noMemo = try await admin.submit(from: "/admin/users/\(alice.id)", to: "/admin/users/\(alice.id)/balance",
                                                     [("amount", "3"), ("direction", "add")])
