@@ -54,7 +54,7 @@ struct AdminCatalogPages: Sendable {
             "error": error as Any,
             "categories": try await call.store.categories().map { category in
                 ["id": String(category.id), "name": category.name, "sort": String(category.sort),
-                 "services": services.filter { $0.categoryID == category.id }.map { Rows.service($0, strings: call.strings) }] as [String: Any]
+                 "services": services.filter { $0.categoryID == category.id }.map { Rows.service($0) }] as [String: Any]
             },
         ])
     }

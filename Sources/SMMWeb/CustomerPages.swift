@@ -40,7 +40,7 @@ struct CustomerPages: Sendable {
                 || $0.type.rawValue.lowercased().contains(needle)
         }
         return call.page("services", title: call.strings["nav_services"],
-                         ["q": query, "categories": Rows.catalog(shown, strings: call.strings), "empty": shown.isEmpty])
+                         ["q": query, "categories": Rows.catalog(shown), "empty": shown.isEmpty])
     }
 
     func funds(_ call: WebCall, error: String? = nil, method: String = "", amount: String = "", reference: String = "") async throws -> Response {

@@ -60,7 +60,7 @@ struct OrderPages: Sendable {
             }
         }
         if let service {
-            data["service"] = Rows.service(service, strings: call.strings)
+            data["service"] = Rows.service(service)
             data["rate_units"] = String(service.rate.minorUnits)
             data["inputs"] = inputs(for: service, call: call)
             data["count_field"] = Self.countField(service.type) ?? ""

@@ -57,7 +57,7 @@ enum Rows {
         return result
     }
 
-    static func service(_ service: Service, strings: Strings) -> [String: Any] {
+    static func service(_ service: Service) -> [String: Any] {
         [
             "id": String(service.id),
             "name": service.name,
@@ -79,11 +79,11 @@ enum Rows {
     }
 
     /// Services grouped under their categories, in catalog order.
-    static func catalog(_ services: [Service], strings: Strings) -> [[String: Any]] {
+    static func catalog(_ services: [Service]) -> [[String: Any]] {
         var groups: [(name: String, rows: [[String: Any]])] = []
         for service in services {
             if groups.last?.name != service.categoryName { groups.append((service.categoryName, [])) }
-            groups[groups.count - 1].rows.append(Self.service(service, strings: strings))
+            groups[groups.count - 1].rows.append(Self.service(service))
         }
         return groups.map { ["name": $0.name, "services": $0.rows] }
     }

@@ -83,7 +83,16 @@ public struct WebApp: Sendable {
                 for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
                 call.form = query
             }
-            return try await handler(&call)
+            do {
+                return try await handler(&call)
+            } catch let error as HTTPError {
+                throw error
+            } catch {
+                // The visitor gets a bare 500; the operator gets the cause (never form values:
+                // they can hold passwords).
+                self.logger.error("web page failed", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+                throw error
+            }
         }
     }
 

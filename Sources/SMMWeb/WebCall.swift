@@ -85,7 +85,6 @@ struct WebCall {
         values["title"] = title
         values["csrf"] = session?.csrfToken ?? ""
         values["currency"] = web.configuration.currency
-        values["path"] = request.uri.path
         if let user {
             values["me"] = ["name": user.username, "balance": user.balance.apiString, "admin": user.isAdmin]
             values["nav"] = web.navigation(for: user, path: request.uri.path, strings: strings)
