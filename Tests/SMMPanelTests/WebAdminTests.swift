@@ -72,6 +72,14 @@ struct WebAdminTests {
                                                [("decision", "reject"), ("note", "no such transfer")]).status == 303)
                 #expect(try await panel.balance(of: alice) == Money(parsing: "25.5"))
                 #expect(try await customer.get("/funds").body.contains("no such transfer"))
+
+                // At most five requests wait at once; the sixth is refused and not stored.
+                for index in 0..<5 {
+                    _ = try await web.store.createPaymentRequest(userID: alice.id, method: "Cash", amount: Money(parsing: "1")!, reference: "c\(index)")
+                }
+                let sixth = try await customer.submit(from: "/funds", to: "/funds", [("method", "Cash"), ("amount", "1"), ("reference", "c5")])
+                #expect(sixth.errors == ["You have 5 payment requests waiting; wait until they are reviewed"])
+                #expect(try await web.store.paymentRequests(userID: alice.id, status: .pending).count == 5)
                 try await panel.expectLedgerClean()
             }
         }
