@@ -30,6 +30,9 @@ public struct WebApp: Sendable {
     }
 
     public func addRoutes(to router: Router<PanelContext>) {
+        // Applies to the routes added from here on and to unknown addresses, not to the API
+        // registered before: its 404s stay JSON-free and bare, as API clients expect.
+        router.add(middleware: NotFoundPage(web: self))
         router.get("/static/:file") { _, context in
             guard let name = context.parameters.get("file"), let file = self.views.staticFiles[name] else { throw HTTPError(.notFound) }
             var headers = HTTPFields()
@@ -96,7 +99,7 @@ public struct WebApp: Sendable {
         }
     }
 
-    private func begin(_ request: Request, _ context: PanelContext) async throws -> WebCall {
+    func begin(_ request: Request, _ context: PanelContext) async throws -> WebCall {
         var session: WebSession?
         let token = request.cookies[Self.sessionCookie]?.value
         if let token, !token.isEmpty, token.count <= 128 { session = try await store.session(token: token) }
@@ -172,5 +175,23 @@ public struct WebApp: Sendable {
         var difference: UInt8 = 0
         for index in x.indices { difference |= x[index] ^ y[index] }
         return difference == 0
+    }
+}
+
+/// A missing page, and a page this visitor may not see (the admin console for a customer), get
+/// the same page: a 404 that says nothing about what exists.
+struct NotFoundPage: RouterMiddleware {
+    typealias Context = PanelContext
+    let web: WebApp
+
+    func handle(_ request: Request, context: PanelContext,
+                next: (Request, PanelContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && !request.uri.path.hasPrefix("/api/") {
+            let call = try await web.begin(request, context)
+            return call.page("message", title: call.strings["not_found_title"], ["message": call.strings["not_found_text"]],
+                             status: .notFound)
+        }
     }
 }

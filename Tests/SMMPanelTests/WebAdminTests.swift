@@ -16,6 +16,12 @@ struct WebAdminTests {
                     #expect(try await customer.get(path).status == 404, "\(path)")
                     #expect(try await guest.get(path).status == 404, "\(path)")
                 }
+                // The very page an address that does not exist gets.
+                let denied = try await customer.get("/admin/users")
+                let missing = try await customer.get("/no-such-page")
+                // (Only the language link's way back differs: it is the address asked for.)
+                #expect(missing.status == 404 && denied.body.contains("Page not found"))
+                #expect(denied.body.replacingOccurrences(of: "/admin/users", with: "/x") == missing.body.replacingOccurrences(of: "/no-such-page", with: "/x"))
                 // Forms too, even with a valid token: nothing changes.
                 _ = try await customer.get("/dashboard")
                 #expect(try await customer.post("/admin/users/\(alice.id)/balance", [("amount", "100"), ("memo", "x"), ("direction", "add")]).status == 404)
