@@ -69,7 +69,11 @@ public struct WebApp: Sendable {
             case .anyone:
                 break
             case .customer:
-                guard call.user != nil else { return call.redirect("/login?next=" + Self.percentEncoded(request.uri.path)) }
+                guard call.user != nil else {
+                    // Back to the very page after logging in, query included (`/order?service=3`).
+                    let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                    return call.redirect("/login?next=" + Self.percentEncoded(target))
+                }
             case .admin:
                 guard call.user?.isAdmin == true else { throw HTTPError(.notFound) }
             }

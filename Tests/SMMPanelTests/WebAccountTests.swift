@@ -30,6 +30,19 @@ struct WebAccountTests {
                 let unknown = try await browser.login("nobody", "whatever-123")
                 #expect(unknown.errors == ["Incorrect username or password."])
                 #expect(try await browser.login("alice", password).location == "/dashboard")
+                // A page asked for while signed out is where login leads.
+                _ = try await browser.get("/dashboard")
+                #expect(try await browser.post("/logout", []).status == 303)
+                let asked = try await browser.get("/order?service=7&category=2")
+                #expect(asked.location == "/login?next=/order%3Fservice%3D7%26category%3D2")
+                _ = try await browser.get(asked.location!)
+                #expect(try await browser.post("/login", [("username", "alice"), ("password", password), ("next", "/order?service=7&category=2")])
+                    .location == "/order?service=7&category=2")
+                _ = try await browser.get("/dashboard")
+                #expect(try await browser.post("/logout", []).status == 303)
+                _ = try await browser.get("/login")
+                #expect(try await browser.post("/login", [("username", "alice"), ("password", password), ("next", "//evil.example")])
+                    .location == "/dashboard")
 
                 // A password change keeps this session and ends the others.
                 let other = web.browser()
