@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
 import Logging
+import NIOCore
+import NIOPosix
 import SMMAPI
 import SMMDomain
 import SMMStorage
@@ -19,6 +21,16 @@ public struct WebApp: Sendable {
     static let languageCookie = "smm_lang"
     /// Largest form accepted (a mass order of a few thousand lines fits).
     static let maxFormSize = 1024 * 1024
+    /// bcrypt is deliberately slow, so it runs off the event loops, and on threads of its own:
+    /// the shared blocking pool (as many threads as cores) carries every SQLite call, and a
+    /// burst of logins there would stall the whole panel's database work. One thread per two
+    /// cores; logins beyond that queue, which also slows password guessing. It lives as long as
+    /// the process, like NIO's own singleton pool.
+    static let passwordHashing: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount / 2))
+        pool.start()
+        return pool
+    }()
     /// Verified against when a username has no password, so timing reveals nothing.
     static let timingDummyHash = Bcrypt.hash("no such user", cost: 12)
 

@@ -146,14 +146,13 @@ struct WebCall {
 
     func hashPassword(_ password: String) async throws -> String {
         let cost = web.configuration.bcryptCost
-        // bcrypt is deliberately slow: keep it off the event loops.
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+        return try await WebApp.passwordHashing.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 
     /// Checks a password; without a stored hash it still spends a bcrypt's time, so the answer
     /// time does not tell which usernames exist.
     func verifyPassword(_ password: String, hash: String?) async throws -> Bool {
-        try await NIOThreadPool.singleton.runIfActive {
+        try await WebApp.passwordHashing.runIfActive {
             guard let hash else {
                 _ = Bcrypt.verify(password, hash: WebApp.timingDummyHash)
                 return false

@@ -35,7 +35,7 @@ struct ServerProcess {
         process.standardError = pipe
         let output = Output()
         pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
-        try launch(process)
+        try process.run()
         for _ in 0..<600 {
             if let line = output.lines.first(where: { $0.contains("listening on 127.0.0.1:") }),
                let port = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) {
@@ -69,17 +69,8 @@ func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: St
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
-    try launch(process)
+    try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
-
-/// Starts a child process, one launch at a time: the test process once crashed with SIGSEGV in a
-/// memcpy inside Foundation's `Process.run()` on Linux while other suites were launching
-/// children too; serialized launches cannot race each other.
-func launch(_ process: Process) throws {
-    try processLaunches.withLock { _ in try process.run() }
-}
-
-private let processLaunches = Mutex(())
