@@ -76,12 +76,15 @@ let package = Package(
         .target(
             name: "SMMWeb",
             dependencies: [
-                "SMMDomain", "SMMStorage",
+                // SMMAPI for its form reader: the web reads fields exactly as the API does.
+                "SMMDomain", "SMMStorage", "SMMAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             resources: [.copy("Resources")]
         ),
@@ -106,11 +109,12 @@ let package = Package(
         .testTarget(
             name: "SMMPanelTests",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMApp", "SMMProviders",
+                "SMMDomain", "SMMStorage", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
                 // The CLI tests run the real executable, so it must be built first.
                 "smmpanel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 // The fake upstream provider and the engine tests.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

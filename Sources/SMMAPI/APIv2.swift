@@ -24,7 +24,7 @@ public struct APIv2: Sendable {
             guard let key = fields["key"]?.trimmingSpaces(), !key.isEmpty, key.utf8.count <= 256,
                   let user = try await store.user(apiKey: key) else { throw PanelError.invalidAPIKey }
             switch fields["action"]?.trimmingSpaces().lowercased() {
-            case "services": return try await services()
+            case "services": return try await services(user: user)
             case "add": return try await add(user: user, fields: fields)
             case "status": return try await status(user: user, fields: fields)
             case "refill": return try await refill(user: user, fields: fields)
@@ -40,8 +40,9 @@ public struct APIv2: Sendable {
 
     // MARK: Actions
 
-    func services() async throws -> JSONValue {
-        .array(try await store.services().map { service in
+    /// The catalog at this customer's own rates.
+    func services(user: User) async throws -> JSONValue {
+        .array(try await store.services(pricedFor: user.id).map { service in
             .object([
                 ("service", .int(service.id)),
                 ("name", .string(service.name)),

@@ -4,13 +4,15 @@ import Logging
 import Prometheus
 import SMMAPI
 import SMMProviders
+import SMMWeb
 import SMMStorage
 import ServiceLifecycle
 
-/// The request context of every route.
-public typealias PanelRequestContext = BasicRequestContext
+/// The request context of every route (it carries the peer address for the login limit).
+public typealias PanelRequestContext = PanelContext
 
-/// The router: API v2, a health check and the metrics. Shared by `serve` and the tests.
+/// The router: API v2, the web panel, a health check and the metrics. Shared by `serve` and
+/// the tests.
 public func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
                         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> Router<PanelRequestContext> {
     let router = Router(context: PanelRequestContext.self)
@@ -24,6 +26,9 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
     }
     APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger), logger: logger)
         .addRoutes(to: router)
+    var web = configuration.web
+    web.currency = configuration.currency
+    WebApp(store: store, configuration: web, logger: logger).addRoutes(to: router)
     return router
 }
 

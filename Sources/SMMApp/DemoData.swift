@@ -47,4 +47,28 @@ public enum DemoData {
         _ = try await store.addFunds(userID: created.id, amount: startingBalance, memo: "demo funds")
         return (try await store.user(id: created.id)!, key)
     }
+
+    public static let adminName = "admin"
+
+    /// Web logins for the demo: the admin `admin` (created if missing) and the customer get
+    /// fresh random passwords, printed by `serve --demo`.
+    public static func seedWebLogins(_ store: PanelStore) async throws -> (admin: String, customer: String) {
+        let adminPassword = randomPassword(), customerPassword = randomPassword()
+        var admin = try await store.user(named: adminName)
+        if admin == nil { admin = try await store.createUser(username: adminName, isAdmin: true).0 }
+        guard let admin else { return (adminPassword, customerPassword) }
+        try await store.setAdmin(userID: admin.id, true)
+        try await store.setPassword(userID: admin.id, hash: try await hashPassword(adminPassword))
+        if let customer = try await store.user(named: customerName) {
+            try await store.setPassword(userID: customer.id, hash: try await hashPassword(customerPassword))
+        }
+        return (adminPassword, customerPassword)
+    }
+
+    /// 16 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
+    static func randomPassword() -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<16).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    }
 }

@@ -1,5 +1,6 @@
 import Logging
 import SMMStorage
+import SMMWeb
 
 /// Everything `serve` and the operator commands need to know, from flags and environment.
 public struct PanelConfiguration: Sendable {
@@ -20,11 +21,13 @@ public struct PanelConfiguration: Sendable {
     public var catalogSyncInterval: Duration = .seconds(3600)
     /// How often a sent order's status is checked at its provider, in seconds.
     public var statusRecheckSeconds: Int64 = 60
+    /// The web panel's cookies, bcrypt cost and login limit (its currency is `currency`).
+    public var web: WebConfiguration
 
     public init(host: String = "127.0.0.1", port: Int = 8080,
                 database: DatabaseLocation = .sqliteFile(DatabaseLocation.defaultSQLiteFile),
                 currency: String = "USD", runWorkers: Bool = true, workerInterval: Duration = .seconds(5),
-                poolSize: Int = 10, logLevel: Logger.Level = .info) {
+                poolSize: Int = 10, logLevel: Logger.Level = .info, web: WebConfiguration = WebConfiguration()) {
         self.host = host
         self.port = port
         self.database = database
@@ -33,6 +36,7 @@ public struct PanelConfiguration: Sendable {
         self.workerInterval = workerInterval
         self.poolSize = poolSize
         self.logLevel = logLevel
+        self.web = web
     }
 }
 

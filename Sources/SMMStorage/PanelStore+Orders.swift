@@ -17,7 +17,8 @@ extension PanelStore {
             if let first = try await order(userID: user.id, requestID: requestID) { return first }
         }
         guard service.enabled else { throw PanelError.incorrectServiceID }
-        let new = try OrderValidator.validate(fields, for: service.terms)
+        // Priced for this customer (their own rate, if the operator set one): see `services(pricedFor:)`.
+        let new = try OrderValidator.validate(fields, for: try await self.service(service, pricedFor: user.id).terms)
         let now = clock.now()
         let backend = self.backend
         do {

@@ -113,8 +113,9 @@ public struct PanelStore: Sendable {
 /// The only code that changes a balance. Each change is a conditional UPDATE … RETURNING and a
 /// ledger row, and must run inside the caller's transaction.
 enum Ledger {
+    /// `paymentRequestID` names the payment request a deposit settles (unique in the ledger).
     static func credit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerKind,
-                       orderID: Int64?, memo: String, now: Int64) async throws -> Money {
+                       orderID: Int64?, memo: String, now: Int64, paymentRequestID: Int64? = nil) async throws -> Money {
         guard let row = try await db.raw("""
             UPDATE users SET balance = balance + \(bind: amount.minorUnits)
             WHERE id = \(bind: userID) AND balance <= \(bind: Money.maximumBalance.minorUnits - amount.minorUnits) RETURNING balance
@@ -123,7 +124,8 @@ enum Ledger {
             throw exists ? PanelError.rejected("the balance would exceed \(Money.maximumBalance.apiString)") : StorageError.notFound("user \(userID)")
         }
         let balance = try row.decode(column: "balance", as: Int64.self)
-        try await record(db, userID: userID, amount: amount.minorUnits, balanceAfter: balance, kind: kind, orderID: orderID, memo: memo, now: now)
+        try await record(db, userID: userID, amount: amount.minorUnits, balanceAfter: balance, kind: kind, orderID: orderID, memo: memo,
+                         now: now, paymentRequestID: paymentRequestID)
         return Money(minorUnits: balance)
     }
 
@@ -154,10 +156,11 @@ enum Ledger {
     }
 
     private static func record(_ db: any SQLDatabase, userID: Int64, amount: Int64, balanceAfter: Int64,
-                               kind: LedgerKind, orderID: Int64?, memo: String, now: Int64) async throws {
+                               kind: LedgerKind, orderID: Int64?, memo: String, now: Int64, paymentRequestID: Int64? = nil) async throws {
         try await db.raw("""
-            INSERT INTO ledger (user_id, amount, balance_after, kind, order_id, memo, created_at)
-            VALUES (\(bind: userID), \(bind: amount), \(bind: balanceAfter), \(bind: kind.rawValue), \(bind: orderID), \(bind: memo), \(bind: now))
+            INSERT INTO ledger (user_id, amount, balance_after, kind, order_id, memo, created_at, payment_request_id)
+            VALUES (\(bind: userID), \(bind: amount), \(bind: balanceAfter), \(bind: kind.rawValue), \(bind: orderID), \(bind: memo), \(bind: now),
+                    \(bind: paymentRequestID))
             """).run()
     }
 }

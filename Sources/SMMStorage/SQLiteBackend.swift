@@ -14,20 +14,34 @@ final class SQLiteBackend: DatabaseBackend {
     let engine = SQLEngine.sqlite
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
+    private let threads: NIOThreadPool
     private let gate = AsyncGate()
     private let nextReader = Mutex(0)
     private let logger: Logger
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: NIOThreadPool, logger: Logger) {
         self.writer = writer
         self.readers = readers
+        self.threads = threads
         self.logger = logger
     }
 
     static func open(path: String, readers readerCount: Int, logger: Logger) async throws -> SQLiteBackend {
-        let pool = NIOThreadPool.singleton
+        // SQLite calls block a thread, and a writer waiting for another process's lock sleeps in
+        // its busy handler for up to 10 s. On NIO's shared blocking pool (one thread per core)
+        // that wait, plus bcrypt or another database's work, starved the lock holder's own
+        // statements until the wait timed out. A pool per database, one thread per connection:
+        // a waiting connection holds only its own thread.
+        let pool = NIOThreadPool(numberOfThreads: max(1, readerCount) + 1)
+        pool.start()
         let loop = MultiThreadedEventLoopGroup.singleton.any()
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop).get()
+        let writer: SQLiteConnection
+        do {
+            writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop).get()
+        } catch {
+            try? await pool.shutdownGracefully()
+            throw error
+        }
         do {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
                            "PRAGMA busy_timeout=10000"] {
@@ -35,6 +49,7 @@ final class SQLiteBackend: DatabaseBackend {
             }
         } catch {
             try? await writer.close().get()
+            try? await pool.shutdownGracefully()
             throw error
         }
         var readers: [SQLiteConnection] = []
@@ -49,9 +64,10 @@ final class SQLiteBackend: DatabaseBackend {
         } catch {
             for reader in readers { try? await reader.close().get() }
             try? await writer.close().get()
+            try? await pool.shutdownGracefully()
             throw error
         }
-        return SQLiteBackend(writer: writer, readers: readers, logger: logger)
+        return SQLiteBackend(writer: writer, readers: readers, threads: pool, logger: logger)
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -85,6 +101,7 @@ final class SQLiteBackend: DatabaseBackend {
         for connection in readers + [writer] {
             do { try await connection.close().get() } catch { firstError = firstError ?? error }
         }
+        do { try await threads.shutdownGracefully() } catch { firstError = firstError ?? error }
         if let firstError { throw firstError }
     }
 }

@@ -54,6 +54,11 @@ import Testing
                         }
                     }
                 }
+                // Kill mid-stream: once orders are flowing (a loaded machine may take a while to
+                // answer the first one), then after a random moment.
+                let before = acknowledged.ids.count
+                let deadline = ContinuousClock.now + .seconds(30)
+                while acknowledged.ids.count == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 150...600)))
                 server.kill()
                 await clients.value

@@ -14,6 +14,11 @@ func requireUser(_ store: PanelStore, _ name: String) async throws -> User {
     return user
 }
 
+/// bcrypt is deliberately slow: keep it off the event loops.
+func hashPassword(_ password: String) async throws -> String {
+    try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
+}
+
 func parseAmount(_ text: String) throws -> Money {
     guard let amount = Money(parsing: text), amount > .zero else {
         throw OperatorError(description: "amount must be a positive number with at most 5 decimals, got \(text)")
@@ -23,7 +28,7 @@ func parseAmount(_ text: String) throws -> Money {
 
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Customers and admins.",
-                                                    subcommands: [Create.self, RotateKey.self, Disable.self, Enable.self])
+                                                    subcommands: [Create.self, RotateKey.self, SetPassword.self, Disable.self, Enable.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; prints its API key (shown once) last.")
@@ -34,12 +39,32 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             // bcrypt is deliberately slow: keep it off the event loops.
-            let hash: String? = if let password {
-                try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
-            } else { nil }
+            let hash: String? = if let password { try await hashPassword(password) } else { nil }
             let (user, key) = try await db.run { try await $0.createUser(username: name, passwordHash: hash, isAdmin: admin) }
             print("created \(user.isAdmin ? "admin" : "user") \(user.username) (id \(user.id)); API key:")
             print(key)
+        }
+    }
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set-password",
+                                                        abstract: "Set a user's web password (and signs them out of the web panel).")
+        @Argument var name: String
+        @Option(help: "The new password (8 to 72 bytes).") var password: String
+        @Flag(help: "Also make the user an administrator.") var admin = false
+        @OptionGroup var db: DatabaseOptions
+
+        func run() async throws {
+            guard password.count >= 8, password.utf8.count <= 72 else {
+                throw OperatorError(description: "a password needs 8 to 72 characters (bcrypt reads 72 bytes)")
+            }
+            let hash = try await hashPassword(password)
+            try await db.run { store in
+                let user = try await requireUser(store, name)
+                try await store.setPassword(userID: user.id, hash: hash)
+                if admin { try await store.setAdmin(userID: user.id, true) }
+            }
+            print("password of \(name) set\(admin ? "; \(name) is an admin" : "")")
         }
     }
 

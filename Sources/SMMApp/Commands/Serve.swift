@@ -19,6 +19,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds to wait for a provider's answer.") var providerTimeout: Int = 30
     @Option(help: "Seconds between catalog syncs of every provider.") var catalogInterval: Int = 3600
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
+    @Flag(help: "Send web cookies only over HTTPS (set it when the panel is served behind TLS; env SMMPANEL_SECURE_COOKIES=1).")
+    var secureCookies = Environment.value("SMMPANEL_SECURE_COOKIES") == "1"
 
     func run() async throws {
         var logger = Logger(label: "smmpanel")
@@ -27,6 +29,7 @@ struct Serve: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.currency = currency
+        configuration.web.secureCookies = secureCookies
         configuration.runWorkers = !noWorkers
         configuration.workerInterval = .seconds(max(1, workerInterval))
         configuration.statusRecheckSeconds = Int64(max(1, statusRecheck))
@@ -36,6 +39,7 @@ struct Serve: AsyncParsableCommand {
         do {
             if demo {
                 let (customer, key) = try await DemoData.seed(store)
+                let logins = try await DemoData.seedWebLogins(store)
                 // Written unbuffered: a log file or supervisor must see it before the server's first line.
                 printNow("""
                     Demo panel ready: \(try await store.services().count) services; customer "\(customer.username)" \
@@ -44,6 +48,9 @@ struct Serve: AsyncParsableCommand {
                       curl -s http://\(host):\(port)/api/v2 -d key=\(key) -d action=services
                       curl -s http://\(host):\(port)/api/v2 -d key=\(key) -d action=add -d service=1 -d link=https://instagram.com/demo -d quantity=100
                       curl -s http://\(host):\(port)/api/v2 -d key=\(key) -d action=balance
+                    Web panel: http://\(host):\(port)/login
+                      admin login:    \(DemoData.adminName) / \(logins.admin)
+                      customer login: \(customer.username) / \(logins.customer)
                     Demo API key:
                     \(key)
 

@@ -1,0 +1,156 @@
+import SMMDomain
+import SQLKit
+
+public enum PaymentStatus: String, Sendable, CaseIterable {
+    case pending = "Pending"
+    case approved = "Approved"
+    case rejected = "Rejected"
+}
+
+/// A customer's request to have a manual payment (bank transfer, cash…) credited.
+public struct PaymentRequest: Sendable, Hashable {
+    public var id: Int64
+    public var userID: Int64
+    public var method: String
+    public var amount: Money
+    public var reference: String
+    public var status: PaymentStatus
+    public var adminNote: String
+    public var decidedBy: Int64?
+    public var createdAt: Int64
+    public var decidedAt: Int64?
+}
+
+extension PanelStore {
+    static let paymentColumns = "id, user_id, method, amount, reference, status, admin_note, decided_by, created_at, decided_at"
+    /// The payment methods a customer may name; the operator knows how to check each.
+    public static let paymentMethods = ["Bank transfer", "PayPal", "Crypto", "Cash", "Other"]
+    /// Open requests a customer may have at once: enough for real use, too few to flood the queue.
+    public static let maxPendingPaymentRequests = 5
+
+    public func createPaymentRequest(userID: Int64, method: String, amount: Money, reference: String) async throws -> PaymentRequest {
+        let method = method.trimmingSpaces(), reference = reference.trimmingSpaces()
+        guard Self.paymentMethods.contains(method) else { throw PanelError.incorrectField("method") }
+        guard amount > .zero, amount <= Money.maximumBalance else { throw PanelError.incorrectField("amount") }
+        guard !reference.isEmpty, reference.count <= 200 else { throw PanelError.incorrectField("reference") }
+        let now = clock.now()
+        return try await backend.transaction { db in
+            let open = try await db.raw("""
+                SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE user_id = \(bind: userID) AND status = 'Pending'
+                """).first()?.decode(column: "n", as: Int64.self) ?? 0
+            guard open < Self.maxPendingPaymentRequests else {
+                throw PanelError.rejected("You have \(open) payment requests waiting; wait until they are reviewed")
+            }
+            let row = try await db.raw("""
+                INSERT INTO payment_requests (user_id, method, amount, reference, status, created_at)
+                VALUES (\(bind: userID), \(bind: method), \(bind: amount.minorUnits), \(bind: reference), 'Pending', \(bind: now))
+                RETURNING \(unsafeRaw: Self.paymentColumns)
+                """).first()
+            return try row!.paymentRequest()
+        }
+    }
+
+    public func paymentRequests(userID: Int64? = nil, status: PaymentStatus? = nil, limit: Int = 100) async throws -> [PaymentRequest] {
+        try await backend.read { db in
+            var query: SQLQueryString = "SELECT \(unsafeRaw: Self.paymentColumns) FROM payment_requests WHERE 1 = 1"
+            if let userID { query += " AND user_id = \(bind: userID)" }
+            if let status { query += " AND status = \(bind: status.rawValue)" }
+            query += " ORDER BY id DESC LIMIT \(bind: Int64(limit))"
+            return try await db.raw(query).all().map { try $0.paymentRequest() }
+        }
+    }
+
+    /// Approves (crediting the amount, with a ledger row naming the request) or rejects a
+    /// pending request. The status moves by a conditional UPDATE in the same transaction as the
+    /// credit, so two admins clicking at once credit it exactly once; the second is told.
+    @discardableResult
+    public func decidePaymentRequest(id: Int64, approve: Bool, adminID: Int64, note: String = "") async throws -> PaymentRequest {
+        let now = clock.now()
+        let note = String(note.trimmingSpaces().prefix(500))
+        let target: PaymentStatus = approve ? .approved : .rejected
+        return try await backend.transaction { db in
+            guard let row = try await db.raw("""
+                UPDATE payment_requests SET status = \(bind: target.rawValue), admin_note = \(bind: note),
+                    decided_by = \(bind: adminID), decided_at = \(bind: now)
+                WHERE id = \(bind: id) AND status = 'Pending'
+                RETURNING \(unsafeRaw: Self.paymentColumns)
+                """).first() else {
+                let exists = try await db.raw("SELECT id FROM payment_requests WHERE id = \(bind: id)").first() != nil
+                throw PanelError.rejected(exists ? "payment request \(id) was decided already" : "no payment request \(id)")
+            }
+            let request = try row.paymentRequest()
+            if approve {
+                _ = try await Ledger.credit(db, userID: request.userID, amount: request.amount, kind: .deposit, orderID: nil,
+                                            memo: "payment request \(id) (\(request.method))", now: now,
+                                            paymentRequestID: id)
+            }
+            return request
+        }
+    }
+
+    // MARK: Custom rates
+
+    /// The user's own rates, by service id.
+    public func customRates(userID: Int64) async throws -> [Int64: Money] {
+        try await backend.read { db in
+            let pairs = try await db.raw("SELECT service_id, rate FROM user_service_rates WHERE user_id = \(bind: userID)").all().map {
+                (try $0.decode(column: "service_id", as: Int64.self), Money(minorUnits: try $0.decode(column: "rate", as: Int64.self)))
+            }
+            return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// Sets (or with nil removes) the user's own rate for a service.
+    public func setCustomRate(userID: Int64, serviceID: Int64, rate: Money?) async throws {
+        if let rate { guard rate >= .zero else { throw PanelError.rejected("rate must not be negative") } }
+        guard try await service(id: serviceID) != nil else { throw PanelError.incorrectServiceID }
+        try await backend.transaction { db in
+            try await db.raw("DELETE FROM user_service_rates WHERE user_id = \(bind: userID) AND service_id = \(bind: serviceID)").run()
+            if let rate {
+                try await db.raw("""
+                    INSERT INTO user_service_rates (user_id, service_id, rate) VALUES (\(bind: userID), \(bind: serviceID), \(bind: rate.minorUnits))
+                    """).run()
+            }
+        }
+    }
+
+    /// The catalog as this user sees and pays it: their own rate where one is set. The one
+    /// place pricing per user happens, for the API, the web pages and `placeOrder`.
+    public func services(pricedFor userID: Int64) async throws -> [Service] {
+        let rates = try await customRates(userID: userID)
+        return try await services().map { Self.priced($0, rates) }
+    }
+
+    /// One service as this user pays it.
+    public func service(_ service: Service, pricedFor userID: Int64) async throws -> Service {
+        let rate = try await backend.read { db in
+            try await db.raw("""
+                SELECT rate FROM user_service_rates WHERE user_id = \(bind: userID) AND service_id = \(bind: service.id)
+                """).first()?.decode(column: "rate", as: Int64.self)
+        }
+        return Self.priced(service, rate.map { [service.id: Money(minorUnits: $0)] } ?? [:])
+    }
+
+    static func priced(_ service: Service, _ rates: [Int64: Money]) -> Service {
+        var priced = service
+        if let rate = rates[service.id] { priced.rate = rate }
+        return priced
+    }
+}
+
+extension SQLRow {
+    func paymentRequest() throws -> PaymentRequest {
+        let label = try decode(column: "status", as: String.self)
+        guard let status = PaymentStatus(rawValue: label) else { throw CorruptRow(description: "payment status \(label)") }
+        return PaymentRequest(id: try decode(column: "id", as: Int64.self),
+                              userID: try decode(column: "user_id", as: Int64.self),
+                              method: try decode(column: "method", as: String.self),
+                              amount: Money(minorUnits: try decode(column: "amount", as: Int64.self)),
+                              reference: try decode(column: "reference", as: String.self),
+                              status: status,
+                              adminNote: try decode(column: "admin_note", as: String.self),
+                              decidedBy: try decode(column: "decided_by", as: Int64?.self),
+                              createdAt: try decode(column: "created_at", as: Int64.self),
+                              decidedAt: try decode(column: "decided_at", as: Int64?.self))
+    }
+}

@@ -1,0 +1,298 @@
+import SMMDomain
+import SQLKit
+
+/// A browser session: who (nil for a guest) and the CSRF token every form must carry.
+public struct WebSession: Sendable, Hashable {
+    public var userID: Int64?
+    public var csrfToken: String
+    public var expiresAt: Int64
+    /// The signed-in user (enabled), with the language they chose.
+    public var user: User?
+    public var language: String?
+}
+
+/// One ledger row, for the customer's funds page and the admin ledger.
+public struct LedgerEntry: Sendable, Hashable {
+    public var id: Int64
+    public var userID: Int64
+    public var username: String
+    public var amount: Money
+    public var balanceAfter: Money
+    public var kind: String
+    public var orderID: Int64?
+    public var memo: String
+    public var createdAt: Int64
+}
+
+extension PanelStore {
+    // MARK: Sessions
+
+    /// Creates a session and returns its token (for the cookie; only its hash is stored).
+    public func createSession(userID: Int64?, lifetime: Int64) async throws -> (token: String, session: WebSession) {
+        let token = APIKeys.generate() + APIKeys.generate()
+        let csrf = APIKeys.generate() + APIKeys.generate()
+        let now = clock.now()
+        try await backend.transaction { db in
+            // Expired sessions go away as new ones arrive: no separate sweeper needed.
+            try await db.raw("DELETE FROM web_sessions WHERE expires_at < \(bind: now)").run()
+            try await db.raw("""
+                INSERT INTO web_sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+                VALUES (\(bind: APIKeys.hash(token)), \(bind: userID), \(bind: csrf), \(bind: now), \(bind: now + lifetime))
+                """).run()
+        }
+        return (token, WebSession(userID: userID, csrfToken: csrf, expiresAt: now + lifetime))
+    }
+
+    /// The live session of this token. A session of a disabled or deleted user is no session.
+    public func session(token: String) async throws -> WebSession? {
+        let now = clock.now()
+        return try await backend.read { db in
+            guard let row = try await db.raw("""
+                SELECT s.user_id AS session_user, s.csrf_token, s.expires_at FROM web_sessions s
+                WHERE s.token_hash = \(bind: APIKeys.hash(token)) AND s.expires_at >= \(bind: now)
+                """).first() else { return nil }
+            var session = WebSession(userID: try row.decode(column: "session_user", as: Int64?.self),
+                                     csrfToken: try row.decode(column: "csrf_token", as: String.self),
+                                     expiresAt: try row.decode(column: "expires_at", as: Int64.self))
+            if let userID = session.userID {
+                guard let userRow = try await db.raw("""
+                    SELECT \(unsafeRaw: Columns.user), u.language FROM users u WHERE u.id = \(bind: userID) AND u.disabled = FALSE
+                    """).first() else { return nil }
+                session.user = try userRow.user()
+                session.language = try userRow.decode(column: "language", as: String.self)
+            }
+            return session
+        }
+    }
+
+    public func deleteSession(token: String) async throws {
+        try await backend.transaction { db in
+            try await db.raw("DELETE FROM web_sessions WHERE token_hash = \(bind: APIKeys.hash(token))").run()
+        }
+    }
+
+    // MARK: Login rate limit
+
+    /// Failed logins for `key` since `since`.
+    public func loginFailures(key: String, since: Int64) async throws -> Int {
+        try await backend.read { db in
+            let row = try await db.raw("""
+                SELECT CAST(COUNT(*) AS BIGINT) AS n FROM login_failures WHERE attempt_key = \(bind: key) AND created_at >= \(bind: since)
+                """).first()
+            return Int(try row?.decode(column: "n", as: Int64.self) ?? 0)
+        }
+    }
+
+    public func recordLoginFailure(key: String, pruneBefore: Int64) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("DELETE FROM login_failures WHERE created_at < \(bind: pruneBefore)").run()
+            try await db.raw("INSERT INTO login_failures (attempt_key, created_at) VALUES (\(bind: key), \(bind: now))").run()
+        }
+    }
+
+    public func clearLoginFailures(key: String) async throws {
+        try await backend.transaction { db in
+            try await db.raw("DELETE FROM login_failures WHERE attempt_key = \(bind: key)").run()
+        }
+    }
+
+    // MARK: Account settings
+
+    /// Sets the web password and signs the user out everywhere else (a changed password must
+    /// end a stolen session). `keepSession` is the token of the session that made the change.
+    public func setPassword(userID: Int64, hash: String, keepSession: String? = nil) async throws {
+        try await backend.transaction { db in
+            guard try await db.raw("UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID) RETURNING id").first() != nil else {
+                throw StorageError.notFound("user \(userID)")
+            }
+            try await db.raw("""
+                DELETE FROM web_sessions WHERE user_id = \(bind: userID) AND token_hash <> \(bind: keepSession.map(APIKeys.hash) ?? "")
+                """).run()
+        }
+    }
+
+    public func setLanguage(userID: Int64, _ language: String) async throws {
+        try await backend.transaction { db in
+            try await db.raw("UPDATE users SET language = \(bind: language) WHERE id = \(bind: userID)").run()
+        }
+    }
+
+    public func setAdmin(userID: Int64, _ isAdmin: Bool) async throws {
+        try await backend.transaction { db in
+            try await db.raw("UPDATE users SET is_admin = \(bind: isAdmin) WHERE id = \(bind: userID)").run()
+        }
+    }
+
+    // MARK: Lists for the web pages
+
+    public func searchUsers(_ text: String, limit: Int = 100) async throws -> [User] {
+        let pattern = "%" + Self.likeEscaped(text.trimmingSpaces().lowercased()) + "%"
+        return try await backend.read { db in
+            try await db.raw("""
+                SELECT \(unsafeRaw: Columns.user) FROM users u WHERE LOWER(u.username) LIKE \(bind: pattern) ESCAPE '\\'
+                ORDER BY u.id DESC LIMIT \(bind: Int64(limit))
+                """).all().map { try $0.user() }
+        }
+    }
+
+    public struct OrderSearch: Sendable {
+        public var userID: Int64?
+        public var status: OrderStatus?
+        public var serviceID: Int64?
+        /// An order id, or a part of the link.
+        public var text: String
+        /// Top-level orders only (drip-feed runs show under their parent).
+        public var topLevelOnly: Bool
+        public var offset: Int
+        public var limit: Int
+
+        public init(userID: Int64? = nil, status: OrderStatus? = nil, serviceID: Int64? = nil, text: String = "",
+                    topLevelOnly: Bool = true, offset: Int = 0, limit: Int = 25) {
+            self.userID = userID
+            self.status = status
+            self.serviceID = serviceID
+            self.text = text
+            self.topLevelOnly = topLevelOnly
+            self.offset = offset
+            self.limit = limit
+        }
+    }
+
+    /// A page of orders, newest first, and whether another page follows.
+    public func searchOrders(_ search: OrderSearch) async throws -> (orders: [Order], more: Bool) {
+        let text = search.text.trimmingSpaces()
+        let rows = try await backend.read { db in
+            var query: SQLQueryString = "SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE 1 = 1"
+            if let userID = search.userID { query += " AND o.user_id = \(bind: userID)" }
+            if let status = search.status { query += " AND o.status = \(bind: status.rawValue)" }
+            if let serviceID = search.serviceID { query += " AND o.service_id = \(bind: serviceID)" }
+            if search.topLevelOnly { query += " AND o.parent_id IS NULL" }
+            if !text.isEmpty {
+                let pattern = "%" + Self.likeEscaped(text) + "%"
+                if let id = IDList.parseID(text) {
+                    query += " AND (o.id = \(bind: id) OR o.link LIKE \(bind: pattern) ESCAPE '\\')"
+                } else {
+                    query += " AND o.link LIKE \(bind: pattern) ESCAPE '\\'"
+                }
+            }
+            query += " ORDER BY o.id DESC LIMIT \(bind: Int64(search.limit + 1)) OFFSET \(bind: Int64(max(0, search.offset)))"
+            return try await db.raw(query).all().map { try $0.order() }
+        }
+        return (Array(rows.prefix(search.limit)), rows.count > search.limit)
+    }
+
+    /// Ids among `orderIDs` that have a refill open (it blocks another one).
+    public func ordersWithOpenRefill(_ orderIDs: [Int64]) async throws -> Set<Int64> {
+        guard !orderIDs.isEmpty else { return [] }
+        return try await backend.read { db in
+            Set(try await db.raw("""
+                SELECT order_id FROM refills WHERE order_id IN (\(binds: orderIDs))
+                AND status IN (\(binds: RefillStatus.openStatuses.map(\.rawValue)))
+                """).all().map { try $0.decode(column: "order_id", as: Int64.self) })
+        }
+    }
+
+    public func ledgerEntries(userID: Int64? = nil, limit: Int = 100) async throws -> [LedgerEntry] {
+        try await backend.read { db in
+            var query: SQLQueryString = """
+                SELECT l.id, l.user_id, u.username, l.amount, l.balance_after, l.kind, l.order_id, l.memo, l.created_at
+                FROM ledger l JOIN users u ON u.id = l.user_id WHERE 1 = 1
+                """
+            if let userID { query += " AND l.user_id = \(bind: userID)" }
+            query += " ORDER BY l.id DESC LIMIT \(bind: Int64(limit))"
+            return try await db.raw(query).all().map { row in
+                LedgerEntry(id: try row.decode(column: "id", as: Int64.self),
+                            userID: try row.decode(column: "user_id", as: Int64.self),
+                            username: try row.decode(column: "username", as: String.self),
+                            amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self)),
+                            balanceAfter: Money(minorUnits: try row.decode(column: "balance_after", as: Int64.self)),
+                            kind: try row.decode(column: "kind", as: String.self),
+                            orderID: try row.decode(column: "order_id", as: Int64?.self),
+                            memo: try row.decode(column: "memo", as: String.self),
+                            createdAt: try row.decode(column: "created_at", as: Int64.self))
+            }
+        }
+    }
+
+    /// What the user's orders cost them in total (after refunds).
+    public func totalSpent(userID: Int64) async throws -> Money {
+        try await backend.read { db in
+            let row = try await db.raw("""
+                SELECT CAST(COALESCE(SUM(charge), 0) AS BIGINT) AS total FROM orders WHERE user_id = \(bind: userID) AND parent_id IS NULL
+                """).first()
+            return Money(minorUnits: try row?.decode(column: "total", as: Int64.self) ?? 0)
+        }
+    }
+
+    public struct AdminStats: Sendable, Hashable {
+        public var ordersToday: Int64
+        public var revenueToday: Money
+        public var activeOrders: Int64
+        public var pendingPayments: Int64
+    }
+
+    /// Today's orders and their revenue (charges kept, after refunds), counted from `dayStart`.
+    public func adminStats(dayStart: Int64) async throws -> AdminStats {
+        try await backend.read { db in
+            let today = try await db.raw("""
+                SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(charge), 0) AS BIGINT) AS revenue
+                FROM orders WHERE parent_id IS NULL AND created_at >= \(bind: dayStart)
+                """).first()
+            let active = try await db.raw("""
+                SELECT CAST(COUNT(*) AS BIGINT) AS n FROM orders WHERE parent_id IS NULL AND status IN (\(binds: Self.activeStatusList))
+                """).first()
+            let payments = try await db.raw("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE status = 'Pending'").first()
+            return AdminStats(ordersToday: try today?.decode(column: "n", as: Int64.self) ?? 0,
+                              revenueToday: Money(minorUnits: try today?.decode(column: "revenue", as: Int64.self) ?? 0),
+                              activeOrders: try active?.decode(column: "n", as: Int64.self) ?? 0,
+                              pendingPayments: try payments?.decode(column: "n", as: Int64.self) ?? 0)
+        }
+    }
+
+    /// Orders still open whose status has not changed since `before`: someone must look.
+    public func staleOrders(before: Int64, limit: Int = 20) async throws -> [Order] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT \(unsafeRaw: Columns.order) FROM orders o
+                WHERE o.status IN ('Pending', 'Processing', 'In progress') AND o.updated_at < \(bind: before)
+                ORDER BY o.updated_at LIMIT \(bind: Int64(limit))
+                """).all().map { try $0.order() }
+        }
+    }
+
+    /// Renames or reorders a category.
+    public func updateCategory(id: Int64, name: String, sort: Int64) async throws {
+        let clean = name.trimmingSpaces()
+        guard !clean.isEmpty, clean.count <= 200 else { throw PanelError.rejected("a category name needs 1 to 200 characters") }
+        do {
+            let found = try await backend.transaction { db in
+                try await db.raw("UPDATE categories SET name = \(bind: clean), sort = \(bind: sort) WHERE id = \(bind: id) RETURNING id").first() != nil
+            }
+            guard found else { throw PanelError.rejected("no category \(id)") }
+        } catch where backend.uniqueViolation(in: error) != nil {
+            throw PanelError.rejected("a category named \(clean) exists already")
+        }
+    }
+
+    /// Usernames by id, for lists that show whose row it is.
+    public func usernames(ids: [Int64]) async throws -> [Int64: String] {
+        guard !ids.isEmpty else { return [:] }
+        let pairs = try await backend.read { db in
+            try await db.raw("SELECT id, username FROM users WHERE id IN (\(binds: Array(Set(ids))))").all().map {
+                (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "username", as: String.self))
+            }
+        }
+        return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// `%` and `_` typed by a user are searched for, not wildcards.
+    static func likeEscaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+}

@@ -1,0 +1,142 @@
+import Hummingbird
+import SMMDomain
+import SMMStorage
+
+/// Categories and services: create, edit, enable/disable, order (by their sort numbers).
+struct AdminCatalogPages: Sendable {
+    let web: WebApp
+
+    func addRoutes(to router: Router<PanelContext>) {
+        web.on(router, .get, "/admin/catalog", .admin) { call in try await catalog(call, error: nil) }
+        web.on(router, .post, "/admin/categories", .admin) { call in
+            try await catalogAction(call) {
+                _ = try await call.store.createCategory(name: call.field("name") ?? "", sort: try sortValue(call))
+            }
+        }
+        web.on(router, .post, "/admin/categories/:id", .admin) { call in
+            try await catalogAction(call) {
+                guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectRequest }
+                try await call.store.updateCategory(id: id, name: call.field("name") ?? "", sort: try sortValue(call))
+            }
+        }
+        web.on(router, .post, "/admin/services/:id/enabled", .admin) { call in
+            try await catalogAction(call) {
+                guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
+                try await call.store.setServiceEnabled(id: id, call.field("enabled") == "1")
+            }
+        }
+        web.on(router, .get, "/admin/services/new", .admin) { call in try await serviceForm(call, service: nil, error: nil) }
+        web.on(router, .post, "/admin/services/new", .admin) { call in
+            do {
+                let service = try await call.store.createService(try draft(call, creating: true))
+                return call.redirect("/admin/services/\(service.id)", notice: "notice_saved")
+            } catch let error as PanelError {
+                return try await serviceForm(call, service: nil, error: call.message(error))
+            }
+        }
+        web.on(router, .get, "/admin/services/:id", .admin) { call in
+            try await serviceForm(call, service: try await pathService(call), error: nil)
+        }
+        web.on(router, .post, "/admin/services/:id", .admin) { call in
+            let service = try await pathService(call)
+            do {
+                _ = try await call.store.updateService(id: service.id, try draft(call, creating: false))
+                return call.redirect("/admin/services/\(service.id)", notice: "notice_saved")
+            } catch let error as PanelError {
+                return try await serviceForm(call, service: service, error: call.message(error))
+            }
+        }
+    }
+
+    func catalog(_ call: WebCall, error: String?) async throws -> Response {
+        let services = try await call.store.services(includeDisabled: true)
+        return call.page("admin_catalog", title: call.strings["nav_catalog"], [
+            "error": error as Any,
+            "categories": try await call.store.categories().map { category in
+                ["id": String(category.id), "name": category.name, "sort": String(category.sort),
+                 "services": services.filter { $0.categoryID == category.id }.map { Rows.service($0) }] as [String: Any]
+            },
+        ])
+    }
+
+    func catalogAction(_ call: WebCall, _ action: () async throws -> Void) async throws -> Response {
+        do {
+            try await action()
+            return call.redirect("/admin/catalog", notice: "notice_saved")
+        } catch let error as PanelError {
+            return try await catalog(call, error: call.message(error))
+        }
+    }
+
+    func sortValue(_ call: WebCall) throws(PanelError) -> Int64 {
+        guard let text = call.field("sort") else { return 0 }
+        guard let sort = OrderValidator.parseInteger(text) else { throw .incorrectField("sort") }
+        return sort
+    }
+
+    func pathService(_ call: WebCall) async throws -> Service {
+        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let service = try await call.store.service(id: id) else {
+            throw call.notFound()
+        }
+        return service
+    }
+
+    /// The service form as a draft; checkboxes absent from the form mean "off".
+    func draft(_ call: WebCall, creating: Bool) throws(PanelError) -> ServiceDraft {
+        func integer(_ name: String) throws(PanelError) -> Int64? {
+            guard let text = call.field(name) else { return nil }
+            guard let value = OrderValidator.parseInteger(text) else { throw .incorrectField(name) }
+            return value
+        }
+        var draft = ServiceDraft()
+        draft.name = call.field("name")
+        draft.categoryName = call.field("category")
+        if let label = call.field("type") {
+            guard let type = ServiceType(label: label) else { throw .incorrectField("type") }
+            draft.type = type
+        }
+        if let text = call.field("rate") {
+            guard let rate = Money(parsing: text) else { throw .incorrectField("rate") }
+            draft.rate = rate
+        }
+        draft.min = try integer("min")
+        draft.max = try integer("max")
+        if let days = try integer("refill_days") {
+            guard let small = Int(exactly: days) else { throw .incorrectField("refill_days") }
+            draft.refillDays = small
+        }
+        draft.sort = try integer("sort")
+        draft.refill = call.field("refill") == "1"
+        draft.cancel = call.field("cancel") == "1"
+        draft.dripFeed = call.field("dripfeed") == "1"
+        draft.description = call.form["description"]?.trimmingSpaces() ?? ""
+        if !creating, draft.name == nil { throw .rejected("a service needs a name (1 to 500 characters)") }
+        return draft
+    }
+
+    func serviceForm(_ call: WebCall, service: Service?, error: String?) async throws -> Response {
+        // After a refused POST the form shows what was typed; otherwise the stored service.
+        let typed = call.request.method == .post
+        func value(_ name: String, _ stored: String?) -> String { typed ? (call.form[name] ?? "") : (stored ?? "") }
+        func flag(_ name: String, _ stored: Bool?) -> Bool { typed ? call.field(name) == "1" : (stored ?? false) }
+        let type = typed ? (call.field("type").flatMap(ServiceType.init(label:)) ?? .default) : (service?.type ?? .default)
+        return call.page("admin_service", title: service.map { $0.name } ?? call.strings["service_new"], [
+            "error": error as Any,
+            "id": service.map { String($0.id) } as Any,
+            "action": service.map { "/admin/services/\($0.id)" } ?? "/admin/services/new",
+            "name": value("name", service?.name),
+            "category": value("category", service?.categoryName),
+            "categories": try await call.store.categories().map { ["name": $0.name] },
+            "types": ServiceType.allCases.map { ["value": $0.rawValue, "selected": $0 == type] },
+            "rate": value("rate", service?.rate.rateString),
+            "min": value("min", service.map { String($0.min) }),
+            "max": value("max", service.map { String($0.max) }),
+            "refill_days": value("refill_days", String(service?.refillDays ?? 30)),
+            "sort": value("sort", service.map { String($0.sort) }),
+            "description": value("description", service?.description),
+            "refill": flag("refill", service?.refill),
+            "cancel": flag("cancel", service?.cancel),
+            "dripfeed": flag("dripfeed", service?.dripFeed),
+        ])
+    }
+}

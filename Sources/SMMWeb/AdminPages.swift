@@ -1,0 +1,254 @@
+import Hummingbird
+import SMMDomain
+import SMMStorage
+
+/// The admin console: dashboard, users, orders, refills, payment requests, ledger.
+/// (Catalog pages are in `AdminCatalogPages`; the reseller engine adds providers.)
+struct AdminPages: Sendable {
+    let web: WebApp
+
+    func addRoutes(to router: Router<PanelContext>) {
+        web.on(router, .get, "/admin", .admin) { call in try await dashboard(call) }
+        web.on(router, .get, "/admin/users", .admin) { call in
+            let q = call.field("q") ?? ""
+            let users = try await call.store.searchUsers(q)
+            return call.page("admin_users", title: call.strings["nav_users"], ["q": q, "users": users.map(Self.userRow)])
+        }
+        web.on(router, .get, "/admin/users/:id", .admin) { call in try await userPage(call, error: nil) }
+        web.on(router, .post, "/admin/users/:id/balance", .admin) { call in try await adjustBalance(call) }
+        web.on(router, .post, "/admin/users/:id/rate", .admin) { call in try await setRate(call) }
+        web.on(router, .post, "/admin/users/:id/disable", .admin) { call in
+            let user = try await pathUser(call)
+            let disable = call.field("disabled") == "1"
+            // An admin who disabled their own account would lock themselves out mid-click.
+            if disable, user.id == call.user!.id { return try await userPage(call, error: call.strings["disable_self"]) }
+            try await call.store.setUserDisabled(userID: user.id, disable)
+            return call.redirect("/admin/users/\(user.id)", notice: "notice_saved")
+        }
+        web.on(router, .get, "/admin/orders", .admin) { call in try await orders(call) }
+        web.on(router, .get, "/admin/orders/:id", .admin) { call in try await orderPage(call, error: nil) }
+        web.on(router, .post, "/admin/orders/:id", .admin) { call in try await updateOrder(call, cancel: false) }
+        web.on(router, .post, "/admin/orders/:id/cancel", .admin) { call in try await updateOrder(call, cancel: true) }
+        web.on(router, .get, "/admin/refills", .admin) { call in try await refills(call, error: nil) }
+        web.on(router, .post, "/admin/refills/:id", .admin) { call in
+            do {
+                guard let id = call.context.parameters.get("id").flatMap(IDList.parseID),
+                      let status = call.field("status").flatMap(RefillStatus.init(label:)) else { throw PanelError.incorrectRequest }
+                try await call.store.updateRefill(id: id, status: status)
+                return call.redirect("/admin/refills", notice: "notice_saved")
+            } catch let error as PanelError {
+                return try await refills(call, error: call.message(error))
+            }
+        }
+        web.on(router, .get, "/admin/payments", .admin) { call in try await payments(call, error: nil) }
+        web.on(router, .post, "/admin/payments/:id", .admin) { call in
+            do {
+                guard let id = call.context.parameters.get("id").flatMap(IDList.parseID),
+                      let decision = call.field("decision"), decision == "approve" || decision == "reject" else {
+                    throw PanelError.incorrectRequest
+                }
+                try await call.store.decidePaymentRequest(id: id, approve: decision == "approve", adminID: call.user!.id,
+                                                          note: call.field("note") ?? "")
+                return call.redirect("/admin/payments", notice: decision == "approve" ? "notice_payment_approved" : "notice_payment_rejected", id: id)
+            } catch let error as PanelError {
+                return try await payments(call, error: call.message(error))
+            }
+        }
+        web.on(router, .get, "/admin/ledger", .admin) { call in
+            let user = if let name = call.field("user") { try await call.store.user(named: name) } else { User?.none }
+            let entries = try await call.store.ledgerEntries(userID: user?.id, limit: 200)
+            return call.page("admin_ledger", title: call.strings["nav_ledger"], [
+                "user": call.field("user") ?? "", "ledger": entries.map { Rows.ledger($0, strings: call.strings) }, "admin_view": true,
+                "unknown_user": call.field("user") != nil && user == nil,
+            ])
+        }
+    }
+
+    func dashboard(_ call: WebCall) async throws -> Response {
+        let now = call.store.clock.now()
+        let stats = try await call.store.adminStats(dayStart: Display.dayStart(now))
+        let stale = try await call.store.staleOrders(before: now - 86_400)
+        let names = try await serviceNames(call.store)
+        let users = try await call.store.usernames(ids: stale.map(\.userID))
+        return call.page("admin_dashboard", title: call.strings["nav_admin_dashboard"], [
+            "orders_today": String(stats.ordersToday),
+            "revenue_today": stats.revenueToday.apiString,
+            "active_orders": String(stats.activeOrders),
+            "pending_payments": String(stats.pendingPayments),
+            "stale": stale.map { Rows.order($0, serviceName: names[$0.serviceID], strings: call.strings, username: users[$0.userID]) },
+        ])
+    }
+
+    static func userRow(_ user: User) -> [String: Any] {
+        ["id": String(user.id), "name": user.username, "balance": user.balance.apiString, "admin": user.isAdmin,
+         "disabled": user.disabled, "created": Display.time(user.createdAt)]
+    }
+
+    func pathUser(_ call: WebCall) async throws -> User {
+        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let user = try await call.store.user(id: id) else {
+            throw call.notFound()
+        }
+        return user
+    }
+
+    func userPage(_ call: WebCall, error: String?) async throws -> Response {
+        let user = try await pathUser(call)
+        let rates = try await call.store.customRates(userID: user.id)
+        let services = try await call.store.services(includeDisabled: true)
+        return call.page("admin_user", title: user.username, [
+            "user": Self.userRow(user),
+            "error": error as Any,
+            "spent": try await call.store.totalSpent(userID: user.id).apiString,
+            "rates": services.filter { rates[$0.id] != nil }.map {
+                ["service_id": String($0.id), "service": $0.name, "base": $0.rate.rateString, "rate": rates[$0.id]!.rateString]
+            },
+            "services": services.map { ["id": String($0.id), "name": $0.name, "rate": $0.rate.rateString] },
+            "ledger": try await call.store.ledgerEntries(userID: user.id, limit: 20).map { Rows.ledger($0, strings: call.strings) },
+        ])
+    }
+
+    /// `direction` add or deduct, with a memo for the ledger. A deduction never takes a
+    /// balance below zero.
+    func adjustBalance(_ call: WebCall) async throws -> Response {
+        let user = try await pathUser(call)
+        do {
+            guard let amount = call.field("amount").flatMap(Money.init(parsing:)), amount > .zero else { throw PanelError.incorrectField("amount") }
+            guard let memo = call.field("memo") else { throw PanelError.missingField("memo") }
+            let memoText = "\(memo) (by \(call.user!.username))"
+            if call.field("direction") == "deduct" {
+                _ = try await call.store.deductFunds(userID: user.id, amount: amount, memo: memoText)
+            } else {
+                _ = try await call.store.addFunds(userID: user.id, amount: amount, memo: memoText)
+            }
+            return call.redirect("/admin/users/\(user.id)", notice: "notice_balance_changed")
+        } catch let error as PanelError {
+            return try await userPage(call, error: call.message(error))
+        }
+    }
+
+    /// A blank rate removes the user's own rate.
+    func setRate(_ call: WebCall) async throws -> Response {
+        let user = try await pathUser(call)
+        do {
+            guard let serviceID = call.field("service").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
+            var rate: Money?
+            if let text = call.field("rate") {
+                guard let parsed = Money(parsing: text), parsed >= .zero else { throw PanelError.incorrectField("rate") }
+                rate = parsed
+            }
+            try await call.store.setCustomRate(userID: user.id, serviceID: serviceID, rate: rate)
+            return call.redirect("/admin/users/\(user.id)", notice: "notice_saved")
+        } catch let error as PanelError {
+            return try await userPage(call, error: call.message(error))
+        }
+    }
+
+    // MARK: Orders
+
+    func orders(_ call: WebCall) async throws -> Response {
+        let status = call.field("status").flatMap(OrderStatus.init(label:))
+        let serviceID = call.field("service").flatMap(IDList.parseID)
+        let username = call.field("user") ?? ""
+        let page = max(1, call.field("page").flatMap { Int($0) } ?? 1)
+        let q = call.field("q") ?? ""
+        let filterUser = username.isEmpty ? nil : try await call.store.user(named: username)
+        let found: (orders: [Order], more: Bool)
+        if !username.isEmpty, filterUser == nil {
+            found = ([], false)
+        } else {
+            found = try await call.store.searchOrders(.init(userID: filterUser?.id, status: status, serviceID: serviceID, text: q,
+                                                            offset: (page - 1) * OrderPages.pageSize, limit: OrderPages.pageSize))
+        }
+        let services = try await call.store.services(includeDisabled: true)
+        let names = Dictionary(services.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let users = try await call.store.usernames(ids: found.orders.map(\.userID))
+        return call.page("admin_orders", title: call.strings["nav_orders"], [
+            "admin_view": true,
+            "orders": found.orders.map { Rows.order($0, serviceName: names[$0.serviceID], strings: call.strings, username: users[$0.userID]) },
+            "statuses": Rows.statusOptions((OrderStatus.orderStatuses + OrderStatus.subscriptionStatuses.filter { !OrderStatus.orderStatuses.contains($0) }).map(\.rawValue),
+                                           selected: status?.rawValue, strings: call.strings),
+            "services": services.map { ["id": String($0.id), "name": $0.name, "selected": $0.id == serviceID] },
+            "user": username, "q": q, "empty": found.orders.isEmpty,
+            "paging": OrderPages.paging(page: page, more: found.more, path: "/admin/orders",
+                                        query: ["status": status?.rawValue ?? "", "q": q, "user": username,
+                                                "service": serviceID.map(String.init) ?? ""]),
+        ])
+    }
+
+    func orderPage(_ call: WebCall, error: String?) async throws -> Response {
+        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let order = try await call.store.order(id: id) else {
+            throw call.notFound()
+        }
+        let names = try await serviceNames(call.store)
+        let users = try await call.store.usernames(ids: [order.userID])
+        let children = try await call.store.childOrderIDs(parentIDs: [order.id])[order.id] ?? []
+        let childOrders = try await call.store.orders(ids: children, userID: order.userID)
+        let statuses = order.isSubscription ? OrderStatus.subscriptionStatuses : OrderStatus.orderStatuses
+        return call.page("admin_order", title: call.strings.format("order_title", ["id": String(order.id)]), [
+            "order": Rows.order(order, serviceName: names[order.serviceID], strings: call.strings, username: users[order.userID]),
+            "final": order.status.isFinal,
+            "statuses": Rows.statusOptions(statuses.map(\.rawValue), selected: order.status.rawValue, strings: call.strings),
+            "children": children.compactMap { childOrders[$0] }.map { Rows.order($0, serviceName: nil, strings: call.strings) },
+            "has_children": !children.isEmpty,
+            "error": error as Any,
+        ])
+    }
+
+    /// Status, start count and remains through the order state machine: Partial and Canceled
+    /// refund by its rules, exactly once.
+    func updateOrder(_ call: WebCall, cancel: Bool) async throws -> Response {
+        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw call.notFound() }
+        do {
+            var change = OrderChange()
+            if cancel {
+                change.status = .canceled
+            } else {
+                if let text = call.field("status") {
+                    guard let status = OrderStatus(label: text) else { throw PanelError.incorrectField("status") }
+                    change.status = status
+                }
+                if let text = call.field("start_count") {
+                    guard let value = OrderValidator.parseInteger(text) else { throw PanelError.incorrectField("start_count") }
+                    change.startCount = value
+                }
+                if let text = call.field("remains") {
+                    guard let value = OrderValidator.parseInteger(text) else { throw PanelError.incorrectField("remains") }
+                    change.remains = value
+                }
+            }
+            try await call.store.updateOrder(id: id, change)
+            return call.redirect("/admin/orders/\(id)", notice: "notice_saved")
+        } catch PanelError.incorrectOrderID {
+            throw call.notFound()
+        } catch let error as PanelError {
+            return try await orderPage(call, error: call.message(error))
+        }
+    }
+
+    func refills(_ call: WebCall, error: String?) async throws -> Response {
+        let refills = try await call.store.listRefills(limit: 200)
+        let users = try await call.store.usernames(ids: refills.map(\.userID))
+        return call.page("admin_refills", title: call.strings["nav_refills"], [
+            "error": error as Any, "admin_view": true,
+            "refills": refills.map { refill -> [String: Any] in
+                var row = Rows.refill(refill, strings: call.strings, username: users[refill.userID])
+                row["choices"] = RefillStatus.allCases.filter { refill.status.canMove(to: $0) }.map {
+                    ["value": $0.rawValue, "label": Rows.statusLabel($0.rawValue, call.strings)]
+                }
+                return row
+            },
+        ])
+    }
+
+    func payments(_ call: WebCall, error: String?) async throws -> Response {
+        let pending = try await call.store.paymentRequests(status: .pending, limit: 200)
+        let recent = try await call.store.paymentRequests(limit: 50).filter { $0.status != .pending }
+        let users = try await call.store.usernames(ids: (pending + recent).map(\.userID))
+        return call.page("admin_payments", title: call.strings["nav_payments"], [
+            "error": error as Any,
+            "pending": pending.map { Rows.payment($0, strings: call.strings, username: users[$0.userID]) },
+            "recent": recent.map { Rows.payment($0, strings: call.strings, username: users[$0.userID]) },
+        ])
+    }
+}
+

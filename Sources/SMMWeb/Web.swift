@@ -1,1 +1,0 @@
-// The customer site and the admin console.

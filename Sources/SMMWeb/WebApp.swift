@@ -1,0 +1,213 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import NIOCore
+import NIOPosix
+import SMMAPI
+import SMMDomain
+import SMMStorage
+
+/// The customer site and the admin console: server-rendered pages over the same store and
+/// domain rules as the API.
+public struct WebApp: Sendable {
+    public let store: PanelStore
+    public let configuration: WebConfiguration
+    let views: Views
+    let logger: Logger
+
+    static let sessionCookie = "smm_session"
+    static let languageCookie = "smm_lang"
+    /// Largest form accepted (a mass order of a few thousand lines fits).
+    static let maxFormSize = 1024 * 1024
+    /// bcrypt is deliberately slow, so it runs off the event loops, and on threads of its own:
+    /// the shared blocking pool (as many threads as cores) carries every SQLite call, and a
+    /// burst of logins there would stall the whole panel's database work. One thread per two
+    /// cores; logins beyond that queue, which also slows password guessing. It lives as long as
+    /// the process, like NIO's own singleton pool.
+    static let passwordHashing: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount / 2))
+        pool.start()
+        return pool
+    }()
+    /// Verified against when a username has no password, so timing reveals nothing.
+    static let timingDummyHash = Bcrypt.hash("no such user", cost: 12)
+
+    public init(store: PanelStore, configuration: WebConfiguration, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.views = .bundled
+        self.logger = logger
+    }
+
+    public func addRoutes(to router: Router<PanelContext>) {
+        // Applies to the routes added from here on and to unknown addresses, not to the API
+        // registered before: its 404s stay JSON-free and bare, as API clients expect.
+        router.add(middleware: NotFoundPage(web: self))
+        router.get("/static/:file") { _, context in
+            guard let name = context.parameters.get("file"), let file = self.views.staticFiles[name] else { throw HTTPError(.notFound) }
+            var headers = HTTPFields()
+            headers[.contentType] = file.contentType
+            headers[.cacheControl] = "public, max-age=3600"
+            headers[.xContentTypeOptions] = "nosniff"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: file.body))
+        }
+        on(router, .get, "/", .anyone) { call in
+            call.redirect(call.user == nil ? "/login" : "/dashboard")
+        }
+        // Visitors pick a language with a plain link (a cookie, nothing stored); signed-in
+        // users change their setting with a form (`/account/language`).
+        on(router, .get, "/lang/:code", .anyone) { call in
+            let language = Language(code: call.context.parameters.get("code")) ?? .en
+            call.cookies.append(cookie(Self.languageCookie, language.rawValue, maxAge: 365 * 86_400))
+            return call.redirect(Self.localPath(call.query("back")) ?? "/")
+        }
+        AuthPages(web: self).addRoutes(to: router)
+        CustomerPages(web: self).addRoutes(to: router)
+        OrderPages(web: self).addRoutes(to: router)
+        AdminPages(web: self).addRoutes(to: router)
+        AdminCatalogPages(web: self).addRoutes(to: router)
+    }
+
+    /// Registers a page: loads the session and language, enforces `access`, and for a POST
+    /// reads the form and refuses it (changing nothing) unless it carries the session's CSRF
+    /// token.
+    func on(_ router: Router<PanelContext>, _ method: HTTPRequest.Method, _ path: RouterPath, _ access: Access,
+            _ handler: @escaping @Sendable (inout WebCall) async throws -> Response) {
+        router.on(path, method: method) { request, context in
+            var call = try await self.begin(request, context)
+            switch access {
+            case .anyone:
+                break
+            case .customer:
+                guard call.user != nil else {
+                    // Back to the very page after logging in, query included (`/order?service=3`).
+                    let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                    return call.redirect("/login?next=" + Self.percentEncoded(target))
+                }
+            case .admin:
+                guard call.user?.isAdmin == true else { throw HTTPError(.notFound) }
+            }
+            if method == .post {
+                let body = try await request.body.collect(upTo: Self.maxFormSize)
+                call.form = (try? APIRequestFields.parse(query: nil, body: Array(buffer: body),
+                                                         contentType: "application/x-www-form-urlencoded")) ?? [:]
+                guard let session = call.session, let sent = call.form["csrf"], Self.constantTimeEqual(sent, session.csrfToken) else {
+                    return call.page("message", title: call.strings["expired_title"],
+                                     ["message": call.strings["expired_text"]], status: .forbidden)
+                }
+            } else {
+                var query: [String: String] = [:]
+                for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+                call.form = query
+            }
+            do {
+                return try await handler(&call)
+            } catch let error as HTTPError {
+                throw error
+            } catch {
+                // The visitor gets a bare 500; the operator gets the cause (never form values:
+                // they can hold passwords).
+                self.logger.error("web page failed", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+                throw error
+            }
+        }
+    }
+
+    func begin(_ request: Request, _ context: PanelContext) async throws -> WebCall {
+        var session: WebSession?
+        let token = request.cookies[Self.sessionCookie]?.value
+        if let token, !token.isEmpty, token.count <= 128 { session = try await store.session(token: token) }
+        let language = Language(code: session?.language) ?? Language(code: request.cookies[Self.languageCookie]?.value) ?? .en
+        return WebCall(request: request, context: context, web: self, session: session,
+                       token: session == nil ? nil : token, language: language, form: [:])
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: configuration.secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    // MARK: Navigation
+
+    /// The customer's menu; admins also get the console's sections when inside it.
+    func navigation(for user: User, path: String, strings: Strings) -> [String: Any] {
+        func items(_ list: [(String, String)]) -> [[String: Any]] {
+            list.map { href, key in
+                let active = href == path || (href != "/admin" && href != "/dashboard" && path.hasPrefix(href + "/"))
+                return ["href": href, "label": strings[key], "active": active]
+            }
+        }
+        var nav: [String: Any] = ["customer": items(Self.customerSections)]
+        if user.isAdmin, path == "/admin" || path.hasPrefix("/admin/") {
+            nav["admin"] = items(Self.adminSections)
+            nav["in_admin"] = true
+        }
+        return nav
+    }
+
+    static let customerSections = [
+        ("/dashboard", "nav_dashboard"), ("/order", "nav_new_order"), ("/order/mass", "nav_mass_order"),
+        ("/orders", "nav_orders"), ("/refills", "nav_refills"), ("/services", "nav_services"),
+        ("/funds", "nav_funds"), ("/api", "nav_api"), ("/account", "nav_account"),
+    ]
+
+    /// The console's sections. The reseller engine adds `("/admin/providers", "nav_providers")`.
+    static let adminSections = [
+        ("/admin", "nav_admin_dashboard"), ("/admin/users", "nav_users"), ("/admin/catalog", "nav_catalog"),
+        ("/admin/orders", "nav_orders"), ("/admin/refills", "nav_refills"), ("/admin/payments", "nav_payments"),
+        ("/admin/ledger", "nav_ledger"),
+    ]
+
+    // MARK: Helpers
+
+    /// Pages are private to their viewer and hostile content must not run: no inline script or
+    /// style, no framing, forms post only here.
+    static func securityHeaders(contentType: String) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.cacheControl] = "no-store"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        return headers
+    }
+
+    /// Only a path on this site is a valid place to go back to (no `//evil.example`).
+    static func localPath(_ text: String?) -> String? {
+        guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.contains("\\"),
+              !text.unicodeScalars.contains(where: { $0.value < 0x20 }) else { return nil }
+        return text
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-._~"))) ?? "/"
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+}
+
+/// A missing page, and a page this visitor may not see (the admin console for a customer), get
+/// the same page: a 404 that says nothing about what exists.
+struct NotFoundPage: RouterMiddleware {
+    typealias Context = PanelContext
+    let web: WebApp
+
+    func handle(_ request: Request, context: PanelContext,
+                next: (Request, PanelContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && !request.uri.path.hasPrefix("/api/") {
+            let call = try await web.begin(request, context)
+            return call.page("message", title: call.strings["not_found_title"], ["message": call.strings["not_found_text"]],
+                             status: .notFound)
+        }
+    }
+}

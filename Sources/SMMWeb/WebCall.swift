@@ -1,0 +1,166 @@
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import NIOPosix
+import SMMAPI
+import SMMDomain
+import SMMStorage
+
+/// Who may open a page.
+enum Access {
+    /// Anyone, signed in or not.
+    case anyone
+    /// A signed-in user (customers and admins); guests are sent to the login page.
+    case customer
+    /// Admins only; everyone else gets the same 404 as an unknown address, so the console is
+    /// not even revealed.
+    case admin
+}
+
+/// One web request on its way through a page: the session, the language, the form.
+struct WebCall {
+    let request: Request
+    let context: PanelContext
+    let web: WebApp
+    var session: WebSession?
+    /// The session cookie's token (to sign out, or keep this session on a password change).
+    var token: String?
+    var language: Language
+    /// Fields of a POSTed form (checked for the CSRF token already), or of the query of a GET.
+    var form: [String: String]
+    /// Cookies to set on the response.
+    var cookies: [Cookie] = []
+
+    var user: User? { session?.user }
+    var strings: Strings { web.views.translations.strings(language) }
+    var store: PanelStore { web.store }
+
+    /// A query parameter of the address.
+    func query(_ name: String) -> String? {
+        request.uri.queryParameters.get(name)?.trimmingSpaces()
+    }
+
+    /// A form field, trimmed; nil when blank.
+    func field(_ name: String) -> String? {
+        guard let value = form[name]?.trimmingSpaces(), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Makes sure there is a session (guests get one for the CSRF token of the login and
+    /// sign-up forms).
+    mutating func ensureSession() async throws {
+        guard session == nil else { return }
+        try await startSession(userID: nil)
+    }
+
+    /// A new session (a new token: signing in never keeps the guest's token, so a token planted
+    /// before login is worthless after it).
+    mutating func startSession(userID: Int64?) async throws {
+        if let token { try await store.deleteSession(token: token) }
+        // A guest's session only carries the login form's CSRF token: a day is plenty, and rows
+        // made by visitors who never sign in go away soon.
+        let lifetime = userID == nil ? min(web.configuration.sessionLifetime, 86_400) : web.configuration.sessionLifetime
+        let (token, session) = try await store.createSession(userID: userID, lifetime: lifetime)
+        self.token = token
+        self.session = try await store.session(token: token) ?? session
+        cookies.append(web.cookie(WebApp.sessionCookie, token, maxAge: Int(lifetime)))
+    }
+
+    mutating func endSession() async throws {
+        if let token { try await store.deleteSession(token: token) }
+        token = nil
+        session = nil
+        cookies.append(web.cookie(WebApp.sessionCookie, "", maxAge: 0))
+    }
+
+    // MARK: Responses
+
+    /// A full page: the template inside the layout, with what every page shows.
+    func page(_ template: String, title: String, _ data: [String: Any] = [:], status: HTTPResponse.Status = .ok) -> Response {
+        var values = data
+        values["t"] = strings.table
+        values["lang"] = language.rawValue
+        values["dir"] = language.direction
+        values["title"] = title
+        values["csrf"] = session?.csrfToken ?? ""
+        values["currency"] = web.configuration.currency
+        if let user {
+            values["me"] = ["name": user.username, "balance": user.balance.apiString, "admin": user.isAdmin]
+            values["nav"] = web.navigation(for: user, path: request.uri.path, strings: strings)
+        }
+        if let notice = query("notice"), notice.hasPrefix("notice_"), strings.table[notice] != nil {
+            values["notice"] = strings.format(notice, ["id": query("id") ?? ""])
+        }
+        let other: Language = language == .en ? .ar : .en
+        values["switch_lang"] = ["code": other.rawValue, "label": web.views.translations.strings(other)["language_name"],
+                                 "back": request.uri.path]
+        return html(web.views.render(template, Self.withoutNils(values)), status: status)
+    }
+
+    /// Drops nil values and empty strings: Mustache would treat either as present and render
+    /// `{{#error}}` sections for errors that did not happen.
+    static func withoutNils(_ values: [String: Any]) -> [String: Any] {
+        var clean: [String: Any] = [:]
+        for (key, value) in values {
+            if let present = present(value) { clean[key] = present }
+        }
+        return clean
+    }
+
+    private static func present(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return present(wrapped)
+        }
+        // Mustache also counts an empty string as present; absent renders the same empty text.
+        if let text = value as? String, text.isEmpty { return nil }
+        if let dictionary = value as? [String: Any] { return withoutNils(dictionary) }
+        if let array = value as? [[String: Any]] { return array.map(withoutNils) }
+        return value
+    }
+
+    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var response = Response(status: status, headers: WebApp.securityHeaders(contentType: "text/html; charset=utf-8"),
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+
+    /// After a successful POST: back to a page, with a notice from the strings table.
+    func redirect(_ path: String, notice: String? = nil, id: Int64? = nil) -> Response {
+        var location = path
+        if let notice {
+            location += (path.contains("?") ? "&" : "?") + "notice=\(notice)" + (id.map { "&id=\($0)" } ?? "")
+        }
+        var response = Response.redirect(to: location, type: .normal)
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+
+    /// The same 404 as an address that does not exist.
+    func notFound() -> HTTPError { HTTPError(.notFound) }
+
+    // MARK: Passwords
+
+    func hashPassword(_ password: String) async throws -> String {
+        let cost = web.configuration.bcryptCost
+        return try await WebApp.passwordHashing.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// Checks a password; without a stored hash it still spends a bcrypt's time, so the answer
+    /// time does not tell which usernames exist.
+    func verifyPassword(_ password: String, hash: String?) async throws -> Bool {
+        try await WebApp.passwordHashing.runIfActive {
+            guard let hash else {
+                _ = Bcrypt.verify(password, hash: WebApp.timingDummyHash)
+                return false
+            }
+            return Bcrypt.verify(password, hash: hash)
+        }
+    }
+
+    /// Text shown for a refusal, in the page's language.
+    func message(_ error: PanelError) -> String { strings.message(for: error) }
+}
