@@ -132,6 +132,8 @@ public enum Migrations {
             // Each refund happens once per order, ever.
             "CREATE UNIQUE INDEX ledger_one_refund ON ledger (order_id) WHERE kind = 'refund'",
         ]),
+        // Versions 2 and 3 are the reseller engine's and the web panel's.
+        hardening,
     ]
 
     public static var latestVersion: Int64 { all.last?.version ?? 0 }
