@@ -16,6 +16,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve requests only: no background work (drip-feed runs) in this process; another `serve` must run it.") var noWorkers = false
     @Option(help: "Seconds between background work rounds.") var workerInterval: Int = 5
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
+    @OptionGroup(title: "Limits") var limits: LimitOptions
 
     func run() async throws {
         var logger = Logger(label: "smmpanel")
@@ -26,6 +27,7 @@ struct Serve: AsyncParsableCommand {
         configuration.currency = currency
         configuration.runWorkers = !noWorkers
         configuration.workerInterval = .seconds(max(1, workerInterval))
+        try limits.apply(to: &configuration)
         let store = try await openStore(configuration, logger: logger)
         do {
             if demo {
