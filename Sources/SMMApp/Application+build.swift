@@ -1,11 +1,9 @@
 import Hummingbird
 import Logging
+import NIOCore
 import SMMAPI
 import SMMStorage
 import ServiceLifecycle
-
-/// The request context of every route.
-public typealias PanelRequestContext = BasicRequestContext
 
 /// The router: API v2 and a health check. Shared by `serve` and the tests.
 public func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger) -> Router<PanelRequestContext> {
@@ -13,7 +11,8 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
     // A trivial answer with no database behind it: load balancers' health check, and the
     // baseline the benchmarks compare against.
     router.get("/health") { _, _ in "ok" }
-    APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger), logger: logger)
+    APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger),
+                                         throttle: APIThrottle(configuration.throttle, clock: store.clock), logger: logger)
         .addRoutes(to: router)
     return router
 }
@@ -22,6 +21,9 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
 public func buildApplication(store: PanelStore, configuration: PanelConfiguration, logger: Logger) -> some ApplicationProtocol {
     var app = Application(
         router: buildRouter(store: store, configuration: configuration, logger: logger),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestReadDeadline(limit: TimeAmount(configuration.requestReadTimeout))],
+            idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SMMPanel"),
         logger: logger)
     if configuration.runWorkers {
