@@ -152,13 +152,19 @@ extension PanelStore {
         }
     }
 
-    /// Each column as the first type it decodes as: both engines store these tables' values as
-    /// integers, booleans (SQLite: integers) and text only.
+    /// The BOOLEAN columns of the audited tables: SQLite stores them as integers, so they are
+    /// named here to read the same on both engines.
+    static let booleanColumns: Set<String> = ["is_admin", "disabled", "refill", "cancel", "dripfeed", "enabled"]
+
+    /// Each column as the first type it decodes as: these tables hold integers, booleans and
+    /// text only.
     static func json(_ row: any SQLRow, leaving secret: Set<String>) throws -> String {
         var object: [String: Any] = [:]
         for column in row.allColumns where !secret.contains(column) {
             if try row.decodeNil(column: column) {
                 object[column] = NSNull()
+            } else if booleanColumns.contains(column) {
+                object[column] = try row.decode(column: column, as: Bool.self)
             } else if let value = try? row.decode(column: column, as: Int64.self) {
                 object[column] = value
             } else if let value = try? row.decode(column: column, as: Bool.self) {
