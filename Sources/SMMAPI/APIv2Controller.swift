@@ -99,7 +99,8 @@ public struct APIv2Controller<Context: RemoteAddressRequestContext>: Sendable {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         var bytes: [UInt8] = []
         value.write(to: &bytes)
-        return Response(status: status, headers: [.contentType: "application/json"],
+        // nosniff: a browser never runs an answer (which may echo stored links) as a page.
+        return Response(status: status, headers: [.contentType: "application/json", .init("X-Content-Type-Options")!: "nosniff"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
