@@ -14,20 +14,22 @@ extension TestPanel {
         return try await app.test(.live) { client in try await body(LiveAPI(client: client)) }
     }
 
-    /// What a customer owns, to show that a refused call changed none of it.
+    /// What a customer owns, to show that a refused call changed none of it. One statement, so
+    /// it is one consistent read (and cheap enough to run around every fuzz request).
     func footprint(of userID: Int64) async throws -> Footprint {
         try await store.backend.read { db in
-            func count(_ sql: String) async throws -> Int64 {
-                try await db.raw("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM \(unsafeRaw: sql) = \(bind: userID)").first()!
-                    .decode(column: "n", as: Int64.self)
-            }
-            let balance = try await db.raw("SELECT balance FROM users WHERE id = \(bind: userID)").first()!.decode(column: "balance", as: Int64.self)
-            let statuses = try await db.raw("""
-                SELECT CAST(COALESCE(SUM(LENGTH(status) * id + remains), 0) AS BIGINT) AS h FROM orders WHERE user_id = \(bind: userID)
-                """).first()!.decode(column: "h", as: Int64.self)
-            return Footprint(balance: balance, orders: try await count("orders WHERE user_id"),
-                             refills: try await count("refills WHERE user_id"), ledger: try await count("ledger WHERE user_id"),
-                             statusDigest: statuses)
+            let row = try await db.raw("""
+                SELECT u.balance,
+                    (SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE user_id = u.id) AS orders,
+                    (SELECT CAST(COUNT(*) AS BIGINT) FROM refills WHERE user_id = u.id) AS refills,
+                    (SELECT CAST(COUNT(*) AS BIGINT) FROM ledger WHERE user_id = u.id) AS ledger,
+                    (SELECT CAST(COALESCE(SUM(LENGTH(status) * id + remains), 0) AS BIGINT) FROM orders WHERE user_id = u.id) AS digest,
+                    (SELECT CAST(COALESCE(SUM(LENGTH(status) * id), 0) AS BIGINT) FROM refills WHERE user_id = u.id) AS refill_digest
+                FROM users u WHERE u.id = \(bind: userID)
+                """).first()!
+            return Footprint(balance: try row.decode(column: "balance", as: Int64.self), orders: try row.decode(column: "orders", as: Int64.self),
+                             refills: try row.decode(column: "refills", as: Int64.self), ledger: try row.decode(column: "ledger", as: Int64.self),
+                             statusDigest: try row.decode(column: "digest", as: Int64.self) &+ 7 &* (try row.decode(column: "refill_digest", as: Int64.self)))
         }
     }
 }
@@ -38,7 +40,7 @@ struct Footprint: Sendable, Equatable, CustomStringConvertible {
     var orders: Int64
     var refills: Int64
     var ledger: Int64
-    /// Changes when any order's status or remains changes.
+    /// Changes when any order's status or remains, or any refill's status, changes.
     var statusDigest: Int64
 
     var description: String { "balance \(balance), \(orders) orders, \(refills) refills, \(ledger) ledger rows, digest \(statusDigest)" }
