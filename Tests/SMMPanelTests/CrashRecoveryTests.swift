@@ -6,9 +6,9 @@ import SMMStorage
 import Synchronization
 import Testing
 
-/// A panel killed with SIGKILL in the middle of concurrent orders loses nothing: every order a
-/// client saw acknowledged exists after a restart, no order exists without its charge, and the
-/// books balance.
+/// A panel killed with SIGKILL ten times, at random moments, in the middle of concurrent orders
+/// loses nothing: every order a client saw acknowledged exists after a restart, no order exists
+/// without its charge (nor a charge without its audit row), and the books balance.
 @Suite struct CrashRecoveryTests {
     /// Order ids the clients saw acknowledged.
     final class Acknowledged: Sendable {
@@ -16,6 +16,8 @@ import Testing
         func add(_ id: Int64) { store.withLock { $0.append(id) } }
         var ids: [Int64] { store.withLock { $0 } }
     }
+
+    static let kills = 10
 
     @Test(arguments: TestEngine.available)
     func killedMidOrdersLosesNothing(engine: TestEngine) async throws {
@@ -30,9 +32,14 @@ import Testing
                                                                       rate: Money(parsing: "1")!, min: 10, max: 1000))
             try await setup.shutdown()
 
+            // Kill moments come from a seed, printed so a failing run can be replayed.
+            let seed = ProcessInfo.processInfo.environment["SMMPANEL_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+            var random = SeededGenerator(state: seed)
+            print("CrashRecoveryTests[\(engine)]: seed \(seed) (replay with SMMPANEL_CRASH_SEED=\(seed))")
             let acknowledged = Acknowledged()
-            for round in 0..<3 {
-                let server = try await ServerProcess.start(database: location, ["--no-workers"])
+            for round in 0..<Self.kills {
+                // No rate limits: the clients hammer on purpose.
+                let server = try await ServerProcess.start(database: location, ["--no-workers", "--ip-rate", "0", "--key-rate", "0"])
                 // Eight clients keep ordering until the server dies under them.
                 let clients = Task {
                     await withTaskGroup(of: Void.self) { group in
@@ -54,7 +61,7 @@ import Testing
                         }
                     }
                 }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 150...600)))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 100...700, using: &random)))
                 server.kill()
                 await clients.value
             }
@@ -63,6 +70,7 @@ import Testing
             let after = PanelStore(backend: check)
             let seen = acknowledged.ids
             #expect(!seen.isEmpty)
+            print("CrashRecoveryTests[\(engine)]: \(Self.kills) kills, \(seen.count) orders acknowledged")
             let stored = try await after.listOrders(.init(userID: user.id, limit: 1_000_000))
             let storedIDs = Set(stored.map(\.id))
             #expect(seen.allSatisfy(storedIDs.contains), "acknowledged orders missing after the crash")
