@@ -22,14 +22,7 @@ import Testing
     @Test func aBackupTakenDuringOrdersIsConsistentAndRestores() async throws {
         try await TestDatabase.with(.sqlite) { location in
             guard case .sqliteFile(let path) = location else { return }
-            let backend = try await location.open(logger: quietLogger)
-            let store = PanelStore(backend: backend)
-            try await store.migrate()
-            let (user, key) = try await store.createUser(username: "live")
-            _ = try await store.addFunds(userID: user.id, amount: Money(parsing: "1000")!, memo: "funds")
-            let service = try await store.createService(ServiceDraft(name: "s", categoryName: "c", type: .default,
-                                                                      rate: Money(parsing: "1")!, min: 10, max: 1000))
-            try await backend.shutdown()
+            let (user, key, service) = try await seedServerPanel(location, username: "live")
 
             let server = try await ServerProcess.start(database: location, ["--no-workers", "--ip-rate", "0", "--key-rate", "0"])
             let acknowledged = Counter()

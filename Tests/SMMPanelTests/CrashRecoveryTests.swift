@@ -22,15 +22,7 @@ import Testing
     @Test(arguments: TestEngine.available)
     func killedMidOrdersLosesNothing(engine: TestEngine) async throws {
         try await TestDatabase.with(engine) { location in
-            // Customer and service, created by the operator's tools.
-            let setup = try await location.open(logger: quietLogger)
-            let store = PanelStore(backend: setup)
-            try await store.migrate()
-            let (user, key) = try await store.createUser(username: "crash")
-            _ = try await store.addFunds(userID: user.id, amount: Money(parsing: "1000")!, memo: "funds")
-            let service = try await store.createService(ServiceDraft(name: "s", categoryName: "c", type: .default,
-                                                                      rate: Money(parsing: "1")!, min: 10, max: 1000))
-            try await setup.shutdown()
+            let (user, key, service) = try await seedServerPanel(location, username: "crash")
 
             // Kill moments come from a seed, printed so a failing run can be replayed.
             let seed = ProcessInfo.processInfo.environment["SMMPANEL_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)

@@ -46,6 +46,25 @@ struct Footprint: Sendable, Equatable, CustomStringConvertible {
     var description: String { "balance \(balance), \(orders) orders, \(refills) refills, \(ledger) ledger rows, digest \(statusDigest)" }
 }
 
+/// A migrated panel on `location` with one customer holding 1000.00 and one Default service
+/// at 1.00 per 1000 (10…1000), closed again so a `smmpanel serve` process can take it over.
+func seedServerPanel(_ location: DatabaseLocation, username: String) async throws -> (user: User, key: String, service: Service) {
+    let backend = try await location.open(logger: quietLogger)
+    do {
+        let store = PanelStore(backend: backend)
+        try await store.migrate()
+        let (user, key) = try await store.createUser(username: username)
+        _ = try await store.addFunds(userID: user.id, amount: Money(parsing: "1000")!, memo: "funds")
+        let service = try await store.createService(ServiceDraft(name: "s", categoryName: "c", type: .default,
+                                                                  rate: Money(parsing: "1")!, min: 10, max: 1000))
+        try await backend.shutdown()
+        return (user, key, service)
+    } catch {
+        try? await backend.shutdown()
+        throw error
+    }
+}
+
 /// Parses an answer as JSON, or nil.
 func parseJSON(_ text: String) -> Any? {
     try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
