@@ -69,10 +69,8 @@ extension PanelStore {
                 """).first() else {
                 throw PanelError.rejected("user \(userID) has no live key \(keyID)")
             }
-            let info = try Self.keyInfo(row)
-            try await Self.recordAudit(db, actor: AuditActor.current, action: "key.revoke", target: "key:\(keyID)",
-                                       before: "live", after: "revoked", now: now)
-            return info
+            try await Self.recordKeyRevoked(db, keyID: keyID, now: now)
+            return try Self.keyInfo(row)
         }
     }
 
@@ -88,6 +86,11 @@ extension PanelStore {
         try await recordAudit(db, actor: AuditActor.current, action: "key.create", target: "key:\(info.id)",
                               before: nil, after: "user:\(userID) name:\(name) hint:\(info.hint)", now: now)
         return (info, key)
+    }
+
+    static func recordKeyRevoked(_ db: any SQLDatabase, keyID: Int64, now: Int64) async throws {
+        try await recordAudit(db, actor: AuditActor.current, action: "key.revoke", target: "key:\(keyID)",
+                              before: "live", after: "revoked", now: now)
     }
 
     static func keyInfo(_ row: any SQLRow) throws -> APIKeyInfo {

@@ -75,7 +75,10 @@ public struct PanelStore: Sendable {
     public func rotateKey(userID: Int64) async throws -> String {
         let now = clock.now()
         return try await backend.transaction { db in
-            try await db.raw("UPDATE api_keys SET revoked_at = \(bind: now) WHERE user_id = \(bind: userID) AND revoked_at IS NULL").run()
+            let revoked = try await db.raw("""
+                UPDATE api_keys SET revoked_at = \(bind: now) WHERE user_id = \(bind: userID) AND revoked_at IS NULL RETURNING id
+                """).all().map { try $0.decode(column: "id", as: Int64.self) }
+            for id in revoked.sorted() { try await Self.recordKeyRevoked(db, keyID: id, now: now) }
             return try await Self.insertKey(db, userID: userID, name: "default", now: now).1
         }
     }

@@ -45,7 +45,8 @@ import Testing
                     }
                 }
             }
-            try await Task.sleep(for: .milliseconds(300))
+            // Orders must be flowing when the backup starts (a loaded machine takes a while).
+            for _ in 0..<600 where acknowledged.all.count < 20 { try await Task.sleep(for: .milliseconds(50)) }
             let copy = path + ".backup"
             let atStart = acknowledged.all
             let run = try CLITests.smmpanel(["backup", copy], database: location)

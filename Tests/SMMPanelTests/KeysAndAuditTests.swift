@@ -48,6 +48,8 @@ import Testing
             let audit = try await panel.store.auditLog(limit: 100)
             #expect(audit.contains { $0.action == "key.revoke" && $0.target == "key:\(botInfo.id)" })
             #expect(audit.filter { $0.action == "key.create" }.count == 5)
+            // rotate-key recorded the revocation of each key it revoked.
+            #expect(audit.filter { $0.action == "key.revoke" }.count == 3)
         }
     }
 
