@@ -80,7 +80,7 @@ import Testing
         try await TestPanel.with(engine) { panel in
             let (_, key) = try await panel.customer("alice")
             let limits = APIThrottleConfiguration(perAddress: nil, perKey: nil, invalidKeys: RateLimit(burst: 3, perSecond: 0.1))
-            try await panel.live({ $0.throttle = limits }) { api in
+            try await panel.live({ $0.throttle = limits }) { api async throws in
                 for guess in 0..<3 {
                     #expect(try await api.call([("key", "guess\(guess)"), ("action", "balance")]) == #"{"error":"Invalid API key"}"#)
                 }
@@ -102,5 +102,52 @@ import Testing
         let defaults = APIThrottleConfiguration()
         #expect((defaults.perKey?.burst ?? .max) >= 100 && (defaults.perAddress?.burst ?? .max) >= 100)
         #expect((defaults.invalidKeys?.burst ?? .max) >= 10)
+    }
+}
+
+/// The limits as an operator sets them: `serve` flags, and addresses behind a proxy.
+@Suite struct RateLimitConfigurationTests {
+    @Test func serveFlagsSetTheLimits() async throws {
+        try await TestDatabase.with(.sqlite) { location in
+            let (_, key, _) = try await seedServerPanel(location, username: "flags")
+            let server = try await ServerProcess.start(database: location, ["--no-workers", "--key-burst", "2", "--key-rate", "0.01",
+                                                                            "--bad-key-burst", "0"])
+            let answers = try await withExtraClient(port: server.port) { client in
+                var answers: [String] = []
+                for _ in 0..<3 { answers.append(try await client.postForm([("key", key), ("action", "balance")])) }
+                // With --bad-key-burst 0, guessing is never locked out (only the key limit applies).
+                for guess in 0..<30 { answers.append(try await client.postForm([("key", "guess\(guess)"), ("action", "balance")])) }
+                return answers
+            }
+            #expect(try await server.stopGracefully())
+            #expect(answers[0].contains("balance") && answers[1].contains("balance"))
+            #expect(answers[2] == #"{"error":"Too many requests"}"#)
+            #expect(answers.dropFirst(3).allSatisfy { $0 == #"{"error":"Invalid API key"}"# })
+        }
+    }
+
+    @Test func behindATrustedProxyEachForwardedAddressHasItsOwnBucket() async throws {
+        try await TestPanel.with(.sqlite) { panel in
+            let (_, key) = try await panel.customer("alice")
+            @Sendable func ask(_ api: LiveAPI, from address: String) async throws -> Int {
+                try await api.client.execute(uri: "/api/v2?key=\(key)&action=balance", method: .get,
+                                             headers: [.init("X-Forwarded-For")!: "6.6.6.6, \(address)"]) { Int($0.status.code) }
+            }
+            var limits = APIThrottleConfiguration(perAddress: RateLimit(burst: 1, perSecond: 0.01), perKey: nil)
+            limits.trustForwardedFor = true
+            try await panel.live({ $0.throttle = limits }) { api async throws in
+                #expect(try await ask(api, from: "10.0.0.1") == 200)
+                #expect(try await ask(api, from: "10.0.0.1") == 429)
+                // The proxy appended another client's address: a bucket of its own. The
+                // client-written first entry (6.6.6.6) is ignored.
+                #expect(try await ask(api, from: "10.0.0.2") == 200)
+            }
+            limits.trustForwardedFor = false
+            try await panel.live({ $0.throttle = limits }) { api async throws in
+                // Untrusted: the header is ignored and every request is the peer's.
+                #expect(try await ask(api, from: "10.0.0.3") == 200)
+                #expect(try await ask(api, from: "10.0.0.4") == 429)
+            }
+        }
     }
 }
