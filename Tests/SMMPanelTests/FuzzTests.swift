@@ -118,13 +118,11 @@ import Testing
             if !verdict.accepted, before != after {
                 problems.append("\(label): refused (\(answer.body.prefix(120))) but changed \(before) → \(after)")
             }
-            if verdict.accepted, request.action == "add" {
-                if after.orders != before.orders + 1 && verdict.orderID != nil {
-                    // A repeated request_id answers the first order again and creates nothing.
-                    if !(request.hasRequestID && after == before) {
-                        problems.append("\(label): add acknowledged but orders went \(before.orders) → \(after.orders)")
-                    }
-                }
+            // An acknowledged add created exactly one order, unless it repeated a request_id
+            // (which answers the first order again and creates nothing).
+            if request.action == "add", verdict.orderID != nil, after.orders != before.orders + 1,
+               !(request.hasRequestID && after == before) {
+                problems.append("\(label): add acknowledged but orders went \(before.orders) → \(after.orders)")
             }
             if ["services", "status", "refill_status", "balance"].contains(request.action), before != after {
                 problems.append("\(label): read-only action changed \(before) → \(after)")
