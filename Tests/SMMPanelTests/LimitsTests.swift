@@ -16,7 +16,7 @@ import Darwin
     func everyLimitIsRefusedAndWritesNothing(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
             let (alice, key) = try await panel.customer("alice", balance: "100")
-            let plain = try await panel.service(.default, rate: "1", min: 1, max: 1_000_000)
+            let plain = try await panel.service(.default, rate: "1", min: 1, max: 1_000_000, dripFeed: true)
             let comments = try await panel.service(.customComments, rate: "1", min: 1, max: 1_000_000)
             let mentions = try await panel.service(.mentionsUserFollowers, rate: "1", min: 1, max: 1_000_000)
             try await panel.live { api in
@@ -38,6 +38,12 @@ import Darwin
                     ("request_id over 128 characters", add + [("service", "\(plain.id)"), ("link", "https://a.test/r"), ("quantity", "10"),
                                                               ("request_id", String(repeating: "r", count: OrderLimits.maxRequestIDLength + 1))],
                      #"{"error":"Incorrect request_id"}"#),
+                    ("over 1,000 drip-feed runs", add + [("service", "\(plain.id)"), ("link", "https://a.test/d"), ("quantity", "10"),
+                                                        ("runs", "\(OrderLimits.maxRuns + 1)"), ("interval", "10")],
+                     #"{"error":"Incorrect runs"}"#),
+                    ("interval over 30 days", add + [("service", "\(plain.id)"), ("link", "https://a.test/d"), ("quantity", "10"),
+                                                     ("runs", "2"), ("interval", "\(OrderLimits.maxIntervalMinutes + 1)")],
+                     #"{"error":"Incorrect interval"}"#),
                     ("over 100 ids", [("key", key), ("action", "cancel"), ("orders", (1...101).map(String.init).joined(separator: ","))],
                      #"{"error":"Too many ids (maximum 100)"}"#),
                     ("over 100 refill ids", [("key", key), ("action", "refill"), ("orders", (1...101).map(String.init).joined(separator: ","))],
