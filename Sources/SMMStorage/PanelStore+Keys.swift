@@ -27,8 +27,7 @@ extension PanelStore {
     /// and stored only as a SHA-256 hash.
     public func createKey(userID: Int64, name: String) async throws -> (APIKeyInfo, String) {
         let name = name.trimmingSpaces()
-        guard !name.isEmpty, name.count <= APIKeyLimits.maxNameLength,
-              !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+        guard !name.isEmpty, name.count <= APIKeyLimits.maxNameLength, !name.containsControlCharacter else {
             throw PanelError.rejected("a key name needs 1 to \(APIKeyLimits.maxNameLength) printable characters")
         }
         let now = clock.now()

@@ -44,7 +44,7 @@ import Testing
                     for client in 0..<Self.clients {
                         group.addTask {
                             try await withExtraClient(port: port) { connection in
-                                var generator = RequestGenerator(seed: seed &+ UInt64(client) &* 0x9E37_79B9_7F4A_7C15,
+                                var generator = RequestGenerator(seed: RequestGenerator.clientSeed(seed, client: client),
                                                                  key: customerList[client].1, services: services)
                                 let share = total / Self.clients + (client < total % Self.clients ? 1 : 0)
                                 for index in 0..<share {
@@ -202,6 +202,13 @@ struct RequestGenerator {
     var random: SeededGenerator
     let key: String
     let services: [Int64]
+
+    /// Each client's own stream. Seeds a fixed step apart would give SplitMix streams that are
+    /// the same sequence shifted (all clients sending the same requests): hash instead.
+    static func clientSeed(_ seed: UInt64, client: Int) -> UInt64 {
+        var mixer = SeededGenerator(state: seed ^ (UInt64(client) &* 0xD1B5_4A32_D192_ED03))
+        return mixer.next()
+    }
 
     init(seed: UInt64, key: String, services: [Int64]) {
         random = SeededGenerator(state: seed)

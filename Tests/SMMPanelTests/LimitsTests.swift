@@ -44,6 +44,12 @@ import Darwin
                     ("interval over 30 days", add + [("service", "\(plain.id)"), ("link", "https://a.test/d"), ("quantity", "10"),
                                                      ("runs", "2"), ("interval", "\(OrderLimits.maxIntervalMinutes + 1)")],
                      #"{"error":"Incorrect interval"}"#),
+                    ("a NUL byte in request_id", add + [("service", "\(plain.id)"), ("link", "https://a.test/n"), ("quantity", "10"),
+                                                        ("request_id", "r\u{0}1")], #"{"error":"Incorrect request"}"#),
+                    ("a NUL byte in a list", add + [("service", "\(comments.id)"), ("link", "https://a.test/n"),
+                                                    ("comments", "one\ntw\u{0}o")], #"{"error":"Incorrect request"}"#),
+                    ("a NUL byte in a field name", add + [("service", "\(plain.id)"), ("link", "https://a.test/n"), ("quantity", "10"),
+                                                          ("x\u{0}", "1")], #"{"error":"Incorrect request"}"#),
                     ("over 100 ids", [("key", key), ("action", "cancel"), ("orders", (1...101).map(String.init).joined(separator: ","))],
                      #"{"error":"Too many ids (maximum 100)"}"#),
                     ("over 100 refill ids", [("key", key), ("action", "refill"), ("orders", (1...101).map(String.init).joined(separator: ","))],
@@ -69,6 +75,32 @@ import Darwin
                 #expect(try await panel.footprint(of: alice.id) == before)
             }
             try await panel.expectLedgerClean()
+        }
+    }
+
+    /// Below the API, the store and validator refuse what PostgreSQL could not store (and what
+    /// no name or id needs) on both engines: the web forms reach them without the API's checks.
+    @Test(arguments: TestEngine.available)
+    func controlCharactersAreRefusedBelowTheAPI(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (alice, _) = try await panel.customer("alice", balance: "100")
+            let plain = try await panel.service(.default, rate: "1", min: 1, max: 1000)
+            let subscriptions = try await panel.service(.subscriptions, rate: "1", min: 1, max: 1000)
+            let comments = try await panel.service(.customComments, rate: "1", min: 1, max: 1000)
+            let before = try await panel.footprint(of: alice.id)
+            let attempts: [(Service, [String: String], String?, PanelError)] = [
+                (plain, ["link": "https://a.test/1", "quantity": "10"], "r\u{0}", .incorrectField("request_id")),
+                (plain, ["link": "https://a.test/1", "quantity": "10"], "r\u{1B}[2J", .incorrectField("request_id")),
+                (subscriptions, ["username": "user\u{0}", "min": "10", "max": "20"], nil, .incorrectField("username")),
+                (comments, ["link": "https://a.test/2", "comments": "fine\nnot\u{0}fine"], nil, .incorrectField("comments")),
+            ]
+            for (service, fields, requestID, expected) in attempts {
+                await #expect(throws: expected) {
+                    try await panel.store.placeOrder(user: alice, service: service, fields: fields, requestID: requestID)
+                }
+            }
+            await #expect(throws: PanelError.self) { try await panel.store.createKey(userID: alice.id, name: "bot\u{0}") }
+            #expect(try await panel.footprint(of: alice.id) == before)
         }
     }
 
