@@ -47,14 +47,20 @@ import Testing
                                 var generator = RequestGenerator(seed: RequestGenerator.clientSeed(seed, client: client),
                                                                  key: customerList[client].1, services: services)
                                 let share = total / Self.clients + (client < total % Self.clients ? 1 : 0)
+                                let userID = customerList[client].0.id
+                                // Only this client (and its own operator steps) touches its customer,
+                                // so the state after one request is the state before the next.
+                                var before = try await panel.footprint(of: userID)
                                 for index in 0..<share {
                                     let request = generator.next()
-                                    let userID = customerList[client].0.id
-                                    let before = try await panel.footprint(of: userID)
                                     let answer = try await request.send(connection)
                                     let after = try await panel.footprint(of: userID)
                                     tally.check(request, answer, before: before, after: after, userID: userID, client: client, index: index)
-                                    if index % 97 == 0 { try await Self.moveOrders(panel, userID: userID, step: index) }
+                                    before = after
+                                    if index % 97 == 0 {
+                                        try await Self.moveOrders(panel, userID: userID, step: index)
+                                        before = try await panel.footprint(of: userID)
+                                    }
                                 }
                             }
                         }
