@@ -53,7 +53,12 @@ import Testing
                         }
                     }
                 }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 100...700, using: &random)))
+                // Kill mid-load: once this round's clients have had an order acknowledged (a
+                // loaded machine may take a while to connect them), at a random moment after.
+                let ackedBefore = acknowledged.ids.count
+                for _ in 0..<300 where acknowledged.ids.count == ackedBefore { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(acknowledged.ids.count > ackedBefore, "round \(round): no order acknowledged before the kill")
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...500, using: &random)))
                 server.kill()
                 await clients.value
             }
