@@ -22,22 +22,13 @@ import Testing
 
     /// Runs `smmpanel ARGS` with the database in the environment (as an operator's shell has it).
     static func smmpanel(_ arguments: [String], database: DatabaseLocation) throws -> Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         switch database {
         case .sqliteFile(let path): environment["SMMPANEL_DATABASE"] = path
         case .postgres(let url): environment["SMMPANEL_DATABASE"] = url
         }
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let (status, output) = try ChildProcess.run(executable, arguments, environment: environment)
+        return Run(status: status, output: output)
     }
 
     @Test(arguments: TestEngine.available)
