@@ -9,6 +9,14 @@ public enum APIRequestFields {
     static let listFields: Set<String> = ["comments", "usernames", "hashtags", "keywords", "groups"]
 
     public static func parse(query: String?, body: [UInt8], contentType: String?) throws(Failure) -> [String: String] {
+        let fields = try parseFields(query: query, body: body, contentType: contentType)
+        // A NUL byte belongs in no field (and PostgreSQL text cannot store one): the request is
+        // malformed, whichever field carries it.
+        guard !fields.contains(where: { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) }) else { throw .malformed }
+        return fields
+    }
+
+    private static func parseFields(query: String?, body: [UInt8], contentType: String?) throws(Failure) -> [String: String] {
         var fields: [String: String] = [:]
         if let query, !query.isEmpty { parseForm(Array(query.utf8), into: &fields) }
         let firstNonSpace = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })

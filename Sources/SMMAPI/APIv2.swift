@@ -2,6 +2,14 @@ import Logging
 import SMMDomain
 import SMMStorage
 
+/// The actions of API v2. The switch in `respond` covers them all, and the OpenAPI document
+/// lists them all (a test checks both directions).
+public enum APIAction: String, Sendable, CaseIterable {
+    case services, add, status, refill
+    case refillStatus = "refill_status"
+    case cancel, balance
+}
+
 /// API v2: reads a call's fields, runs the action on the panel, and answers in the contract's
 /// exact shape. Knows nothing of HTTP; `APIv2Controller` carries it over the wire.
 public struct APIv2: Sendable {
@@ -23,15 +31,20 @@ public struct APIv2: Sendable {
         do {
             guard let key = fields["key"]?.trimmingSpaces(), !key.isEmpty, key.utf8.count <= 256,
                   let user = try await store.user(apiKey: key) else { throw PanelError.invalidAPIKey }
-            switch fields["action"]?.trimmingSpaces().lowercased() {
-            case "services": return try await services(user: user)
-            case "add": return try await add(user: user, fields: fields)
-            case "status": return try await status(user: user, fields: fields)
-            case "refill": return try await refill(user: user, fields: fields)
-            case "refill_status": return try await refillStatus(user: user, fields: fields)
-            case "cancel": return try await cancel(user: user, fields: fields)
-            case "balance": return balance(user: user)
-            default: throw PanelError.incorrectRequest
+            guard let action = fields["action"].flatMap({ APIAction(rawValue: $0.trimmingSpaces().lowercased()) }) else {
+                throw PanelError.incorrectRequest
+            }
+            // Balance changes made by this call are audited as this customer's.
+            return try await AuditActor.$current.withValue(.api(user.id)) {
+                switch action {
+                case .services: return try await services(user: user)
+                case .add: return try await add(user: user, fields: fields)
+                case .status: return try await status(user: user, fields: fields)
+                case .refill: return try await refill(user: user, fields: fields)
+                case .refillStatus: return try await refillStatus(user: user, fields: fields)
+                case .cancel: return try await cancel(user: user, fields: fields)
+                case .balance: return balance(user: user)
+                }
             }
         } catch let error as PanelError {
             return .error(error.message)

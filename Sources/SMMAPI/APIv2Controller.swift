@@ -1,18 +1,33 @@
 import Hummingbird
 import Logging
 import NIOCore
+import SMMDomain
+
+/// What one API call may carry; past these the call is refused before any work.
+public enum APIRequestLimits {
+    /// Largest body read; larger ones get HTTP 413.
+    public static let maxBodySize = 2 * 1024 * 1024
+    /// Longest query string (GET clients); longer ones get HTTP 414.
+    public static let maxQueryLength = 64 * 1024
+    /// Distinct field names in one call: every action's fields of every type fit many times.
+    public static let maxFields = 200
+}
 
 /// Carries API v2 over HTTP at `/api/v2` and `/api/v2/`, for POST (form or JSON) and GET.
-/// Contract errors are HTTP 200 with `{"error": …}`; only a broken transport gets another code.
-public struct APIv2Controller<Context: RequestContext>: Sendable {
+/// Contract errors are HTTP 200 with `{"error": …}`; only a broken transport gets another code,
+/// and rate limits get 429 with `Retry-After` (contract §8).
+public struct APIv2Controller<Context: RemoteAddressRequestContext>: Sendable {
     public let api: APIv2
-    /// Largest body read; larger ones get HTTP 413.
     public let maxBodySize: Int
+    /// Rate limits and the invalid-key slowdown; nil: none.
+    public let throttle: APIThrottle?
     let logger: Logger
 
-    public init(api: APIv2, maxBodySize: Int = 2 * 1024 * 1024, logger: Logger = Logger(label: "smmpanel.api")) {
+    public init(api: APIv2, maxBodySize: Int = APIRequestLimits.maxBodySize, throttle: APIThrottle? = nil,
+                logger: Logger = Logger(label: "smmpanel.api")) {
         self.api = api
         self.maxBodySize = maxBodySize
+        self.throttle = throttle
         self.logger = logger
     }
 
@@ -28,9 +43,17 @@ public struct APIv2Controller<Context: RequestContext>: Sendable {
                 return response
             }
         }
+        // The document is built once: it depends only on this build's code.
+        let document = Self.json(OpenAPIDocument.build())
+        router.get("/api/v2/openapi.json") { _, _ in document }
     }
 
     @Sendable func handle(_ request: Request, context: Context) async throws -> Response {
+        let address = clientAddress(request, context: context)
+        if let wait = throttle?.admit(address: address) { return Self.tooManyRequests(retryAfter: wait) }
+        if let query = request.uri.query, query.utf8.count > APIRequestLimits.maxQueryLength {
+            return Self.json(.error("Request too large"), status: .uriTooLong)
+        }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBodySize)
@@ -44,8 +67,12 @@ public struct APIv2Controller<Context: RequestContext>: Sendable {
         } catch {
             return Self.json(.error("Incorrect request"))
         }
+        guard fields.count <= APIRequestLimits.maxFields else { return Self.json(.error("Incorrect request")) }
+        if let key = fields["key"], let wait = throttle?.admit(key: key) { return Self.tooManyRequests(retryAfter: wait) }
         do {
-            return Self.json(try await api.respond(to: fields))
+            let answer = try await api.respond(to: fields)
+            if answer.isError(.invalidAPIKey) { throttle?.invalidKey(from: address) }
+            return Self.json(answer)
         } catch {
             // Never echo the request: it carries the key.
             logger.error("API call failed", metadata: ["action": .string(fields["action"] ?? ""), "error": .string("\(error)")])
@@ -53,10 +80,27 @@ public struct APIv2Controller<Context: RequestContext>: Sendable {
         }
     }
 
+    /// The peer's IP address, or with `trustForwardedFor` the last `X-Forwarded-For` entry
+    /// (the one the trusted proxy appended; earlier ones are whatever the client wrote).
+    func clientAddress(_ request: Request, context: Context) -> String {
+        if throttle?.configuration.trustForwardedFor == true, let forwarded = request.headers[.init("X-Forwarded-For")!],
+           let last = forwarded.split(separator: ",").last.map({ String($0).trimmingSpaces() }), !last.isEmpty {
+            return last
+        }
+        return context.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    static func tooManyRequests(retryAfter seconds: Int) -> Response {
+        var response = json(.error(PanelError.tooManyRequests.message), status: .tooManyRequests)
+        response.headers[.retryAfter] = String(seconds)
+        return response
+    }
+
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         var bytes: [UInt8] = []
         value.write(to: &bytes)
-        return Response(status: status, headers: [.contentType: "application/json"],
+        // nosniff: a browser never runs an answer (which may echo stored links) as a page.
+        return Response(status: status, headers: [.contentType: "application/json", .init("X-Content-Type-Options")!: "nosniff"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

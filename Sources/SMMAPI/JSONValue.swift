@@ -1,3 +1,5 @@
+import SMMDomain
+
 /// A JSON value with objects in a fixed key order, so responses come out exactly in the shape
 /// (and order) the contract shows, with numbers and strings exactly where clients expect them.
 public enum JSONValue: Sendable, Equatable {
@@ -13,6 +15,13 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     public static func error(_ message: String) -> JSONValue { .object([("error", .string(message))]) }
+
+    /// True if this is exactly the answer `{"error": message of error}`.
+    public func isError(_ error: PanelError) -> Bool {
+        guard case .object(let members) = self, members.count == 1, members[0].0 == "error",
+              case .string(let message) = members[0].1 else { return false }
+        return message == error.message
+    }
 
     public func serialized() -> String {
         var out: [UInt8] = []

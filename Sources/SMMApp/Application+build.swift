@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Hummingbird
 import Logging
+import NIOCore
 import Prometheus
 import SMMAPI
 import SMMProviders
@@ -24,7 +25,8 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
     }
-    APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger), logger: logger)
+    APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger),
+                                         throttle: APIThrottle(configuration.throttle, clock: store.clock), logger: logger)
         .addRoutes(to: router)
     var web = configuration.web
     web.currency = configuration.currency
@@ -37,6 +39,9 @@ public func buildApplication(store: PanelStore, configuration: PanelConfiguratio
                              metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> some ApplicationProtocol {
     var app = Application(
         router: buildRouter(store: store, configuration: configuration, logger: logger, metrics: metrics),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestReadDeadline(limit: TimeAmount(configuration.requestReadTimeout))],
+            idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SMMPanel"),
         logger: logger)
     if configuration.runWorkers {

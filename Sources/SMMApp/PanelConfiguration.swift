@@ -1,4 +1,5 @@
 import Logging
+import SMMAPI
 import SMMStorage
 import SMMWeb
 
@@ -23,6 +24,12 @@ public struct PanelConfiguration: Sendable {
     public var statusRecheckSeconds: Int64 = 60
     /// The web panel's cookies, bcrypt cost and login limit (its currency is `currency`).
     public var web: WebConfiguration
+    /// API rate limits and the invalid-key slowdown.
+    public var throttle = APIThrottleConfiguration()
+    /// A connection that sends nothing (or only part of a request head) for this long is closed.
+    public var idleTimeout: Duration = .seconds(60)
+    /// A request whose body has not fully arrived this long after its head is cut off.
+    public var requestReadTimeout: Duration = .seconds(30)
 
     public init(host: String = "127.0.0.1", port: Int = 8080,
                 database: DatabaseLocation = .sqliteFile(DatabaseLocation.defaultSQLiteFile),

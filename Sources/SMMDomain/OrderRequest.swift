@@ -10,6 +10,13 @@ public enum OrderLimits {
     public static let maxRequestIDLength = 128
 }
 
+extension String {
+    /// Any C0 control character or DEL: never part of a name, tag, link or id.
+    public var containsControlCharacter: Bool {
+        unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+}
+
 /// A validated order, ready to be charged and stored.
 public struct NewOrder: Sendable, Hashable {
     public var serviceID: Int64
@@ -63,14 +70,17 @@ public enum OrderValidator {
             }
             switch spec.kind {
             case .lines:
-                guard text.utf8.count <= OrderLimits.maxListFieldLength else { throw .incorrectField(spec.name) }
+                // No NUL: PostgreSQL text cannot hold it, and no list item needs it.
+                guard text.utf8.count <= OrderLimits.maxListFieldLength, !text.unicodeScalars.contains("\u{0}") else {
+                    throw .incorrectField(spec.name)
+                }
                 let lines = splitLines(text)
                 guard !lines.isEmpty else { throw .missingField(spec.name) }
                 guard lines.count <= OrderLimits.maxListLines else { throw .incorrectField(spec.name) }
                 fields[spec.name] = lines.joined(separator: "\n")
                 listCounts[spec.name] = Int64(lines.count)
             case .text:
-                guard text.count <= OrderLimits.maxTextFieldLength else { throw .incorrectField(spec.name) }
+                guard text.count <= OrderLimits.maxTextFieldLength, !text.containsControlCharacter else { throw .incorrectField(spec.name) }
                 fields[spec.name] = text
             case .positiveInteger, .nonNegativeInteger:
                 guard let number = parseInteger(text), number >= (spec.kind == .positiveInteger ? 1 : 0) else {

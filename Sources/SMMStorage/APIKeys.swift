@@ -27,4 +27,9 @@ public enum APIKeys {
             return byte < 16 ? "0" + hex : hex
         }.joined()
     }
+
+    /// What key lists show of a key: its last four characters.
+    public static func hint(_ key: String) -> String {
+        String(key.suffix(4))
+    }
 }

@@ -134,6 +134,7 @@ public enum Migrations {
         ]),
         providers,
         web,
+        hardening,
     ]
 
     /// The highest version this build knows (not the last in the list: branches append theirs).

@@ -4,7 +4,7 @@ import SQLKit
 extension PanelStore {
     /// Audits the books: every balance equals the sum of its ledger rows, every top-level
     /// order's charge equals what its ledger rows took, no order was refunded twice, no
-    /// balance is negative. Returns one line per problem; empty means clean.
+    /// balance is negative, every ledger row has its audit row. Returns one line per problem; empty means clean.
     public func ledgerProblems() async throws -> [String] {
         try await backend.read { db in
             var problems: [String] = []
@@ -38,6 +38,14 @@ extension PanelStore {
                 let charge = Money(minorUnits: try row.decode(column: "charge", as: Int64.self))
                 let taken = Money(minorUnits: try row.decode(column: "taken", as: Int64.self))
                 problems.append("order \(order): charge \(charge) but the ledger took \(taken)")
+            }
+            // Every ledger row has its audit row, telling the same balances.
+            for row in try await db.raw("""
+                SELECT l.id FROM ledger l LEFT JOIN audit_log a ON a.ledger_id = l.id
+                WHERE a.id IS NULL OR a.after_state <> CAST(l.balance_after AS TEXT)
+                   OR a.before_state <> CAST(l.balance_after - l.amount AS TEXT) OR a.target <> 'user:' || CAST(l.user_id AS TEXT)
+                """).all() {
+                problems.append("ledger row \(try row.decode(column: "id", as: Int64.self)): no audit row telling the same change")
             }
             return problems
         }

@@ -13,7 +13,9 @@ extension PanelStore {
     public func placeOrder(user: User, service: Service, fields: [String: String], requestID: String? = nil) async throws -> Order {
         let requestID = requestID?.trimmingSpaces()
         if let requestID {
-            guard !requestID.isEmpty, requestID.count <= OrderLimits.maxRequestIDLength else { throw PanelError.incorrectField("request_id") }
+            guard !requestID.isEmpty, requestID.count <= OrderLimits.maxRequestIDLength, !requestID.containsControlCharacter else {
+                throw PanelError.incorrectField("request_id")
+            }
             if let first = try await order(userID: user.id, requestID: requestID) { return first }
         }
         guard service.enabled else { throw PanelError.incorrectServiceID }

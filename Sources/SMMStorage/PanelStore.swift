@@ -22,25 +22,20 @@ public struct PanelStore: Sendable {
     public func createUser(username: String, passwordHash: String? = nil, isAdmin: Bool = false) async throws -> (User, String) {
         let name = username.trimmingSpaces()
         guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected("a username needs 1 to 64 characters") }
-        let key = APIKeys.generate()
         let now = clock.now()
         let backend = self.backend
         do {
-            let user = try await backend.transaction { db -> User in
+            return try await backend.transaction { db -> (User, String) in
                 let row = try await db.raw("""
                     INSERT INTO users (username, password_hash, is_admin, created_at)
                     VALUES (\(bind: name), \(bind: passwordHash), \(bind: isAdmin), \(bind: now))
                     RETURNING id
                     """).first()
                 let id = try row!.decode(column: "id", as: Int64.self)
-                try await db.raw("""
-                    INSERT INTO api_keys (user_id, key_hash, name, created_at)
-                    VALUES (\(bind: id), \(bind: APIKeys.hash(key)), 'default', \(bind: now))
-                    """).run()
-                return User(id: id, username: name, isAdmin: isAdmin, disabled: false, balance: .zero,
-                            createdAt: now, passwordHash: passwordHash)
+                let key = try await Self.insertKey(db, userID: id, name: "default", now: now).1
+                return (User(id: id, username: name, isAdmin: isAdmin, disabled: false, balance: .zero,
+                            createdAt: now, passwordHash: passwordHash), key)
             }
-            return (user, key)
         } catch where backend.uniqueViolation(in: error) != nil {
             throw PanelError.rejected("a user named \(name) exists already")
         }
@@ -59,6 +54,13 @@ public struct PanelStore: Sendable {
     }
 
     /// The enabled user holding this live key, or nil (unknown, revoked, or user disabled).
+    ///
+    /// Timing: the key itself is never compared. It is hashed (SHA-256, fixed time for a given
+    /// length) and the hash is found through the unique index `api_keys_hash`. The index probe
+    /// may take more or less time depending on how many leading characters of the *hash* match
+    /// a stored hash, but an attacker who learnt a stored hash that way would still need a
+    /// SHA-256 preimage to turn it into a working key (the key has 128 random bits). So what
+    /// the timing can leak is useless; no secret is compared byte by byte.
     public func user(apiKey: String) async throws -> User? {
         let hash = APIKeys.hash(apiKey)
         return try await backend.read { db in
@@ -71,16 +73,14 @@ public struct PanelStore: Sendable {
 
     /// Revokes every live key of the user and issues a new one (shown once).
     public func rotateKey(userID: Int64) async throws -> String {
-        let key = APIKeys.generate()
         let now = clock.now()
-        try await backend.transaction { db in
-            try await db.raw("UPDATE api_keys SET revoked_at = \(bind: now) WHERE user_id = \(bind: userID) AND revoked_at IS NULL").run()
-            try await db.raw("""
-                INSERT INTO api_keys (user_id, key_hash, name, created_at)
-                VALUES (\(bind: userID), \(bind: APIKeys.hash(key)), 'default', \(bind: now))
-                """).run()
+        return try await backend.transaction { db in
+            let revoked = try await db.raw("""
+                UPDATE api_keys SET revoked_at = \(bind: now) WHERE user_id = \(bind: userID) AND revoked_at IS NULL RETURNING id
+                """).all().map { try $0.decode(column: "id", as: Int64.self) }
+            for id in revoked.sorted() { try await Self.recordKeyRevoked(db, keyID: id, now: now) }
+            return try await Self.insertKey(db, userID: userID, name: "default", now: now).1
         }
-        return key
     }
 
     public func setUserDisabled(userID: Int64, _ disabled: Bool) async throws {
@@ -155,12 +155,18 @@ enum Ledger {
                          orderID: orderID, memo: "order \(orderID)", now: now)
     }
 
+    /// The ledger row and, in the same transaction, its audit row (balance before and after, in
+    /// minor units), so the audit can never disagree with the money.
     private static func record(_ db: any SQLDatabase, userID: Int64, amount: Int64, balanceAfter: Int64,
                                kind: LedgerKind, orderID: Int64?, memo: String, now: Int64, paymentRequestID: Int64? = nil) async throws {
-        try await db.raw("""
+        let row = try await db.raw("""
             INSERT INTO ledger (user_id, amount, balance_after, kind, order_id, memo, created_at, payment_request_id)
             VALUES (\(bind: userID), \(bind: amount), \(bind: balanceAfter), \(bind: kind.rawValue), \(bind: orderID), \(bind: memo), \(bind: now),
                     \(bind: paymentRequestID))
-            """).run()
+            RETURNING id
+            """).first()
+        try await PanelStore.recordAudit(db, actor: AuditActor.current, action: "balance.\(kind.rawValue)", target: "user:\(userID)",
+                                         before: String(balanceAfter - amount), after: String(balanceAfter),
+                                         ledgerID: try row!.decode(column: "id", as: Int64.self), now: now)
     }
 }

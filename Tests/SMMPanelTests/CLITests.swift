@@ -27,7 +27,7 @@ import Testing
         case .sqliteFile(let path): environment["SMMPANEL_DATABASE"] = path
         case .postgres(let url): environment["SMMPANEL_DATABASE"] = url
         }
-        let (status, output) = try runToEnd(executable, arguments, environment: environment)
+        let (status, output) = try ChildProcess.run(executable, arguments, environment: environment)
         return Run(status: status, output: output)
     }
 

@@ -6,9 +6,9 @@ import SMMStorage
 import Synchronization
 import Testing
 
-/// A panel killed with SIGKILL in the middle of concurrent orders loses nothing: every order a
-/// client saw acknowledged exists after a restart, no order exists without its charge, and the
-/// books balance.
+/// A panel killed with SIGKILL ten times, at random moments, in the middle of concurrent orders
+/// loses nothing: every order a client saw acknowledged exists after a restart, no order exists
+/// without its charge (nor a charge without its audit row), and the books balance.
 @Suite struct CrashRecoveryTests {
     /// Order ids the clients saw acknowledged.
     final class Acknowledged: Sendable {
@@ -17,22 +17,21 @@ import Testing
         var ids: [Int64] { store.withLock { $0 } }
     }
 
+    static let kills = 10
+
     @Test(arguments: TestEngine.available)
     func killedMidOrdersLosesNothing(engine: TestEngine) async throws {
         try await TestDatabase.with(engine) { location in
-            // Customer and service, created by the operator's tools.
-            let setup = try await location.open(logger: quietLogger)
-            let store = PanelStore(backend: setup)
-            try await store.migrate()
-            let (user, key) = try await store.createUser(username: "crash")
-            _ = try await store.addFunds(userID: user.id, amount: Money(parsing: "1000")!, memo: "funds")
-            let service = try await store.createService(ServiceDraft(name: "s", categoryName: "c", type: .default,
-                                                                      rate: Money(parsing: "1")!, min: 10, max: 1000))
-            try await setup.shutdown()
+            let (user, key, service) = try await seedServerPanel(location, username: "crash")
 
+            // Kill moments come from a seed, printed so a failing run can be replayed.
+            let seed = ProcessInfo.processInfo.environment["SMMPANEL_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+            var random = SeededGenerator(state: seed)
+            print("CrashRecoveryTests[\(engine)]: seed \(seed) (replay with SMMPANEL_CRASH_SEED=\(seed))")
             let acknowledged = Acknowledged()
-            for round in 0..<3 {
-                let server = try await ServerProcess.start(database: location, ["--no-workers"])
+            for round in 0..<Self.kills {
+                // No rate limits: the clients hammer on purpose.
+                let server = try await ServerProcess.start(database: location, ["--no-workers", "--ip-rate", "0", "--key-rate", "0"])
                 // Eight clients keep ordering until the server dies under them.
                 let clients = Task {
                     await withTaskGroup(of: Void.self) { group in
@@ -54,12 +53,12 @@ import Testing
                         }
                     }
                 }
-                // Kill mid-stream: once orders are flowing (a loaded machine may take a while to
-                // answer the first one), then after a random moment.
-                let before = acknowledged.ids.count
-                let deadline = ContinuousClock.now + .seconds(30)
-                while acknowledged.ids.count == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 150...600)))
+                // Kill mid-load: once this round's clients have had an order acknowledged (a
+                // loaded machine may take a while to connect them), at a random moment after.
+                let ackedBefore = acknowledged.ids.count
+                for _ in 0..<300 where acknowledged.ids.count == ackedBefore { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(acknowledged.ids.count > ackedBefore, "round \(round): no order acknowledged before the kill")
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...500, using: &random)))
                 server.kill()
                 await clients.value
             }
@@ -68,6 +67,7 @@ import Testing
             let after = PanelStore(backend: check)
             let seen = acknowledged.ids
             #expect(!seen.isEmpty)
+            print("CrashRecoveryTests[\(engine)]: \(Self.kills) kills, \(seen.count) orders acknowledged")
             let stored = try await after.listOrders(.init(userID: user.id, limit: 1_000_000))
             let storedIDs = Set(stored.map(\.id))
             #expect(seen.allSatisfy(storedIDs.contains), "acknowledged orders missing after the crash")

@@ -201,24 +201,19 @@ import Testing
 
 /// `smmpanel worker` as a child process.
 struct WorkerProcess {
-    let process: Process
+    let process: ChildProcess
 
     static func start(database: DatabaseLocation, interval: Int = 1, extra: [String] = []) async throws -> WorkerProcess {
-        let process = Process()
-        process.executableURL = CLITests.executable
         let location: String = switch database {
         case .sqliteFile(let path): path
         case .postgres(let url): url
         }
         let timeout = extra.contains("--provider-timeout") ? [] : ["--provider-timeout", "1"]
-        process.arguments = ["worker", "--database", location, "--worker-interval", "\(interval)", "--status-recheck", "1",
-                             "--log-level", "error"] + timeout + extra
         let output = ServerProcess.Output()
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
-        try process.run()
+        let process = try ChildProcess(CLITests.executable, ["worker", "--database", location, "--worker-interval", "\(interval)",
+                                                             "--status-recheck", "1", "--log-level", "error"] + timeout + extra) { chunk in
+            if let chunk { output.append(chunk) }
+        }
         for _ in 0..<400 where !output.value.contains("worker running") {
             try await Task.sleep(for: .milliseconds(25))
         }
@@ -226,7 +221,7 @@ struct WorkerProcess {
     }
 
     func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        _ = process.waitUntilExit()
     }
 }

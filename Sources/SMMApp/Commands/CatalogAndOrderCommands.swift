@@ -57,7 +57,11 @@ struct ServiceCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
             let draft = try fields.draft()
-            let service = try await db.run { try await $0.createService(draft) }
+            let service = try await db.run { store in
+                try await store.audited("service.create", target: nil, created: { AuditTarget(.services, $0.id) }) {
+                    try await store.createService(draft)
+                }
+            }
             print(describe(service))
             print(service.id)
         }
@@ -70,7 +74,9 @@ struct ServiceCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
             let draft = try fields.draft()
-            print(describe(try await db.run { try await $0.updateService(id: id, draft) }))
+            print(describe(try await db.run { store in
+                try await store.audited("service.update", target: AuditTarget(.services, id)) { try await store.updateService(id: id, draft) }
+            }))
         }
     }
 
@@ -79,7 +85,9 @@ struct ServiceCommand: AsyncParsableCommand {
         @Argument var id: Int64
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { try await $0.setServiceEnabled(id: id, false) }
+            try await db.run { store in
+                try await store.audited("service.disable", target: AuditTarget(.services, id)) { try await store.setServiceEnabled(id: id, false) }
+            }
             print("service \(id) disabled")
         }
     }
@@ -89,7 +97,9 @@ struct ServiceCommand: AsyncParsableCommand {
         @Argument var id: Int64
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { try await $0.setServiceEnabled(id: id, true) }
+            try await db.run { store in
+                try await store.audited("service.enable", target: AuditTarget(.services, id)) { try await store.setServiceEnabled(id: id, true) }
+            }
             print("service \(id) enabled")
         }
     }
@@ -198,7 +208,9 @@ struct OrderCommand: AsyncParsableCommand {
                 throw OperatorError(description: "give at least one of --status, --start-count, --remains")
             }
             let change = OrderChange(status: try status.map(parseStatus), startCount: startCount, remains: remains)
-            print(describe(try await db.run { try await $0.updateOrder(id: id, change) }))
+            print(describe(try await db.run { store in
+                try await store.audited("order.update", target: AuditTarget(.orders, id)) { try await store.updateOrder(id: id, change) }
+            }))
         }
     }
 }
@@ -226,7 +238,9 @@ struct RefillCommand: AsyncParsableCommand {
             guard let next = RefillStatus(label: status) else {
                 throw OperatorError(description: "unknown refill status \(status); one of: \(RefillStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let refill = try await db.run { try await $0.updateRefill(id: id, status: next) }
+            let refill = try await db.run { store in
+                try await store.audited("refill.update", target: AuditTarget(.refills, id)) { try await store.updateRefill(id: id, status: next) }
+            }
             print("refill \(refill.id)\torder \(refill.orderID)\t\(refill.status.rawValue)")
         }
     }

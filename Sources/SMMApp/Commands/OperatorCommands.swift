@@ -40,7 +40,11 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             // bcrypt is deliberately slow: keep it off the event loops.
             let hash: String? = if let password { try await hashPassword(password) } else { nil }
-            let (user, key) = try await db.run { try await $0.createUser(username: name, passwordHash: hash, isAdmin: admin) }
+            let (user, key) = try await db.run { store in
+                try await store.audited("user.create", target: nil, created: { AuditTarget(.users, $0.0.id) }) {
+                    try await store.createUser(username: name, passwordHash: hash, isAdmin: admin)
+                }
+            }
             print("created \(user.isAdmin ? "admin" : "user") \(user.username) (id \(user.id)); API key:")
             print(key)
         }
@@ -74,7 +78,10 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
 
         func run() async throws {
-            let key = try await db.run { store in try await store.rotateKey(userID: try await requireUser(store, name).id) }
+            let key = try await db.run { store in
+                let id = try await requireUser(store, name).id
+                return try await store.audited("user.rotate-key", target: AuditTarget(.users, id)) { try await store.rotateKey(userID: id) }
+            }
             print("new API key for \(name) (the old ones stop working now):")
             print(key)
         }
@@ -85,7 +92,10 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { store in try await store.setUserDisabled(userID: try await requireUser(store, name).id, true) }
+            try await db.run { store in
+                let id = try await requireUser(store, name).id
+                try await store.audited("user.disable", target: AuditTarget(.users, id)) { try await store.setUserDisabled(userID: id, true) }
+            }
             print("user \(name) disabled")
         }
     }
@@ -95,7 +105,10 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { store in try await store.setUserDisabled(userID: try await requireUser(store, name).id, false) }
+            try await db.run { store in
+                let id = try await requireUser(store, name).id
+                try await store.audited("user.enable", target: AuditTarget(.users, id)) { try await store.setUserDisabled(userID: id, false) }
+            }
             print("user \(name) enabled")
         }
     }
@@ -148,7 +161,11 @@ struct CategoryCommand: AsyncParsableCommand {
         @Option var sort: Int64 = 0
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let category = try await db.run { try await $0.createCategory(name: name, sort: sort) }
+            let category = try await db.run { store in
+                try await store.audited("category.create", target: nil, created: { AuditTarget(.categories, $0.id) }) {
+                    try await store.createCategory(name: name, sort: sort)
+                }
+            }
             print("created category \(category.name); id:")
             print(category.id)
         }

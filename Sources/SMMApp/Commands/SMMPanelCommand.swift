@@ -9,7 +9,7 @@ public struct SMMPanelCommand: AsyncParsableCommand {
         abstract: "SMMPanel: an SMM panel and reseller speaking API v2.",
         subcommands: [Serve.self, Migrate.self, UserCommand.self, FundsCommand.self, CategoryCommand.self,
                       ServiceCommand.self, OrderCommand.self, RefillCommand.self, LedgerCommand.self, ProviderCommand.self,
-                      Worker.self])
+                      Worker.self, KeyCommand.self, AuditCommand.self, BackupCommand.self])
 
     public init() {}
 }
@@ -33,11 +33,14 @@ public struct DatabaseOptions: ParsableArguments {
         PanelConfiguration(database: location, poolSize: poolSize)
     }
 
-    /// Opens the store, runs `body`, closes the store; quiet logs for operator commands.
+    /// Opens the store, runs `body`, closes the store; quiet logs for operator commands. What
+    /// the body changes is audited as the operator's (`cli`).
     func run<T: Sendable>(_ body: (PanelStore) async throws -> T) async throws -> T {
         var logger = Logger(label: "smmpanel")
         logger.logLevel = .warning
-        return try await withStore(configuration(), logger: logger, body)
+        return try await AuditActor.$current.withValue(.cli) {
+            try await withStore(configuration(), logger: logger, body)
+        }
     }
 }
 

@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
     @Flag(help: "Send web cookies only over HTTPS (set it when the panel is served behind TLS; env SMMPANEL_SECURE_COOKIES=1).")
     var secureCookies = Environment.value("SMMPANEL_SECURE_COOKIES") == "1"
+    @OptionGroup(title: "Limits") var limits: LimitOptions
 
     func run() async throws {
         var logger = Logger(label: "smmpanel")
@@ -35,6 +36,7 @@ struct Serve: AsyncParsableCommand {
         configuration.statusRecheckSeconds = Int64(max(1, statusRecheck))
         configuration.providerTimeout = .seconds(max(1, providerTimeout))
         configuration.catalogSyncInterval = .seconds(max(10, catalogInterval))
+        try limits.apply(to: &configuration)
         let store = try await openStore(configuration, logger: logger)
         do {
             if demo {

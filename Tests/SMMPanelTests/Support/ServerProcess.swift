@@ -17,25 +17,20 @@ struct ServerProcess {
         var description: String { "smmpanel serve never logged its port; output: \(output)" }
     }
 
-    let process: Process
+    let process: ChildProcess
     let port: Int
     let output: Output
 
     /// Starts `smmpanel serve --port 0 --database DB EXTRA…` and waits for the port it logs.
     static func start(database: DatabaseLocation, _ extra: [String] = []) async throws -> ServerProcess {
-        let process = Process()
-        process.executableURL = CLITests.executable
         let location: String = switch database {
         case .sqliteFile(let path): path
         case .postgres(let url): url
         }
-        process.arguments = ["serve", "--port", "0", "--database", location] + extra
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
         let output = Output()
-        pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
-        try process.run()
+        let process = try ChildProcess(CLITests.executable, ["serve", "--port", "0", "--database", location] + extra) { chunk in
+            if let chunk { output.append(chunk) }
+        }
         for _ in 0..<600 {
             if let line = output.lines.first(where: { $0.contains("listening on 127.0.0.1:") }),
                let port = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) {
@@ -43,19 +38,20 @@ struct ServerProcess {
             }
             try await Task.sleep(for: .milliseconds(25))
         }
-        process.terminate()
+        process.signal(SIGKILL)
+        process.waitUntilExit()
         throw NeverListened(output: output.value)
     }
 
     /// SIGTERM, then waits up to 10 s; true if it exited by itself.
     func stopGracefully() async throws -> Bool {
-        process.terminate()
+        process.signal(SIGTERM)
         for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         return !process.isRunning
     }
 
     func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 }

@@ -1,0 +1,186 @@
+import Foundation
+import SMMDomain
+import SQLKit
+
+/// Who did something, as the audit log writes it: `cli`, `admin:<user id>`, `api:<user id>`
+/// or `system` (workers, migrations).
+public enum AuditActor: Sendable, Hashable, CustomStringConvertible {
+    case cli
+    case admin(Int64)
+    case api(Int64)
+    case system
+
+    public var description: String {
+        switch self {
+        case .cli: return "cli"
+        case .admin(let id): return "admin:\(id)"
+        case .api(let id): return "api:\(id)"
+        case .system: return "system"
+        }
+    }
+
+    /// The actor of the work this task does. Balance changes happen deep inside order, refund
+    /// and deposit transactions; rather than thread an actor through every store call, each
+    /// entry point (an API call, a CLI command, an admin request) sets it once around its work
+    /// with `AuditActor.$current.withValue(…)`, and `Ledger` reads it.
+    @TaskLocal public static var current: AuditActor = .system
+}
+
+/// What an audited change touched: a row of one of the panel's tables.
+public struct AuditTarget: Sendable, Hashable, CustomStringConvertible {
+    public enum Table: String, Sendable {
+        case users, api_keys, categories, services, orders, refills
+        /// The audit log's name of a row of this table (`user:3`, `service:7`).
+        var noun: String {
+            switch self {
+            case .users: return "user"
+            case .api_keys: return "key"
+            case .categories: return "category"
+            case .services: return "service"
+            case .orders: return "order"
+            case .refills: return "refill"
+            }
+        }
+    }
+
+    public let table: Table
+    public let id: Int64
+
+    public init(_ table: Table, _ id: Int64) {
+        self.table = table
+        self.id = id
+    }
+
+    public var description: String { "\(table.noun):\(id)" }
+}
+
+/// One row of the audit log.
+public struct AuditEntry: Sendable, Hashable {
+    public var id: Int64
+    public var createdAt: Int64
+    public var actor: String
+    public var action: String
+    public var target: String
+    /// For balance changes: the balance in minor units; for other changes: the target row as
+    /// JSON (secrets left out). Nil before a creation, and after an action whose outcome was
+    /// never recorded (the process died between the change and its record).
+    public var before: String?
+    public var after: String?
+    public var ledgerID: Int64?
+}
+
+extension PanelStore {
+    /// Columns never copied into the audit log.
+    static let secretColumns: Set<String> = ["password_hash", "key_hash"]
+
+    /// Runs an operator's (or admin's) change and records it: the target's row before, the
+    /// action, and the row after. The record is written before the change with no "after", and
+    /// completed once the change has committed; a failed change (which changed nothing, every
+    /// store call being one transaction) removes it again. So a change can never happen without
+    /// its record; a crash between the two leaves a record with no "after", which reads as
+    /// "outcome unknown", never as "nothing happened".
+    ///
+    /// `created` names the row a creation made (its id is unknown before the change).
+    public func audited<T: Sendable>(_ action: String, target: AuditTarget?, actor: AuditActor = AuditActor.current,
+                                     created: (@Sendable (T) -> AuditTarget)? = nil,
+                                     _ change: () async throws -> T) async throws -> T {
+        let before = try await target.asyncMap { try await snapshot($0) } ?? nil
+        let now = clock.now()
+        let label = target?.description ?? "new"
+        let recordID = try await backend.transaction { db in
+            try await db.raw("""
+                INSERT INTO audit_log (created_at, actor, action, target, before_state)
+                VALUES (\(bind: now), \(bind: actor.description), \(bind: action), \(bind: label), \(bind: before))
+                RETURNING id
+                """).first()!.decode(column: "id", as: Int64.self)
+        }
+        let result: T
+        do {
+            result = try await change()
+        } catch {
+            try? await backend.transaction { db in try await db.raw("DELETE FROM audit_log WHERE id = \(bind: recordID)").run() }
+            throw error
+        }
+        let finalTarget = created.map { $0(result) } ?? target
+        let after = try await finalTarget.asyncMap { try await snapshot($0) } ?? nil
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE audit_log SET target = \(bind: finalTarget?.description ?? label), after_state = \(bind: after ?? "done")
+                WHERE id = \(bind: recordID)
+                """).run()
+        }
+        return result
+    }
+
+    /// The newest audit rows, optionally of one target (`user:3`) only.
+    public func auditLog(target: String? = nil, limit: Int = 100) async throws -> [AuditEntry] {
+        try await backend.read { db in
+            var query: SQLQueryString = """
+                SELECT id, created_at, actor, action, target, before_state, after_state, ledger_id FROM audit_log WHERE 1 = 1
+                """
+            if let target { query += " AND target = \(bind: target)" }
+            query += " ORDER BY id DESC LIMIT \(bind: Int64(limit))"
+            return try await db.raw(query).all().map { row in
+                AuditEntry(id: try row.decode(column: "id", as: Int64.self),
+                           createdAt: try row.decode(column: "created_at", as: Int64.self),
+                           actor: try row.decode(column: "actor", as: String.self),
+                           action: try row.decode(column: "action", as: String.self),
+                           target: try row.decode(column: "target", as: String.self),
+                           before: try row.decode(column: "before_state", as: String?.self),
+                           after: try row.decode(column: "after_state", as: String?.self),
+                           ledgerID: try row.decode(column: "ledger_id", as: Int64?.self))
+            }
+        }
+    }
+
+    /// Writes one audit row inside the caller's transaction (key changes, balance changes).
+    static func recordAudit(_ db: any SQLDatabase, actor: AuditActor, action: String, target: String,
+                            before: String?, after: String?, ledgerID: Int64? = nil, now: Int64) async throws {
+        try await db.raw("""
+            INSERT INTO audit_log (created_at, actor, action, target, before_state, after_state, ledger_id)
+            VALUES (\(bind: now), \(bind: actor.description), \(bind: action), \(bind: target), \(bind: before), \(bind: after), \(bind: ledgerID))
+            """).run()
+    }
+
+    /// The target's row as a JSON object with sorted keys, secrets left out; nil if it is gone.
+    func snapshot(_ target: AuditTarget) async throws -> String? {
+        try await backend.read { db in
+            guard let row = try await db.raw("SELECT * FROM \(unsafeRaw: target.table.rawValue) WHERE id = \(bind: target.id)").first() else {
+                return nil
+            }
+            return try Self.json(row, leaving: Self.secretColumns)
+        }
+    }
+
+    /// The BOOLEAN columns of the audited tables: SQLite stores them as integers, so they are
+    /// named here to read the same on both engines.
+    static let booleanColumns: Set<String> = ["is_admin", "disabled", "refill", "cancel", "dripfeed", "enabled"]
+
+    /// Each column as the first type it decodes as: these tables hold integers, booleans and
+    /// text only.
+    static func json(_ row: any SQLRow, leaving secret: Set<String>) throws -> String {
+        var object: [String: Any] = [:]
+        for column in row.allColumns where !secret.contains(column) {
+            if try row.decodeNil(column: column) {
+                object[column] = NSNull()
+            } else if booleanColumns.contains(column) {
+                object[column] = try row.decode(column: column, as: Bool.self)
+            } else if let value = try? row.decode(column: column, as: Int64.self) {
+                object[column] = value
+            } else if let value = try? row.decode(column: column, as: Bool.self) {
+                object[column] = value
+            } else {
+                object[column] = try row.decode(column: column, as: String.self)
+            }
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Optional {
+    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

@@ -1,0 +1,103 @@
+import SMMDomain
+import SQLKit
+
+/// One of a customer's API keys as lists show it: never the key, never its hash.
+public struct APIKeyInfo: Sendable, Hashable {
+    public var id: Int64
+    public var userID: Int64
+    public var name: String
+    /// The key's last four characters, enough to tell keys apart and useless for calling.
+    /// Empty for keys issued before the hint existed.
+    public var hint: String
+    public var createdAt: Int64
+    public var revokedAt: Int64?
+
+    public var isLive: Bool { revokedAt == nil }
+}
+
+/// Limits on named keys.
+public enum APIKeyLimits {
+    public static let maxNameLength = 64
+    /// Live keys per user: enough for one per bot or server, few enough to review.
+    public static let maxLiveKeys = 20
+}
+
+extension PanelStore {
+    /// Issues a new named key for the user; returns it with its plaintext, which is shown once
+    /// and stored only as a SHA-256 hash.
+    public func createKey(userID: Int64, name: String) async throws -> (APIKeyInfo, String) {
+        let name = name.trimmingSpaces()
+        guard !name.isEmpty, name.count <= APIKeyLimits.maxNameLength, !name.containsControlCharacter else {
+            throw PanelError.rejected("a key name needs 1 to \(APIKeyLimits.maxNameLength) printable characters")
+        }
+        let now = clock.now()
+        return try await backend.transaction { db in
+            // Lock the user row so two concurrent creations cannot both pass the count.
+            guard try await db.raw("SELECT id FROM users WHERE id = \(bind: userID)\(unsafeRaw: backend.forUpdate)").first() != nil else {
+                throw StorageError.notFound("user \(userID)")
+            }
+            let live = try await db.raw("""
+                SELECT CAST(COUNT(*) AS BIGINT) AS n FROM api_keys WHERE user_id = \(bind: userID) AND revoked_at IS NULL
+                """).first()!.decode(column: "n", as: Int64.self)
+            guard live < APIKeyLimits.maxLiveKeys else {
+                throw PanelError.rejected("a user may hold at most \(APIKeyLimits.maxLiveKeys) live keys; revoke one first")
+            }
+            return try await Self.insertKey(db, userID: userID, name: name, now: now)
+        }
+    }
+
+    /// The user's keys, live and revoked, oldest first.
+    public func keys(userID: Int64) async throws -> [APIKeyInfo] {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT id, user_id, name, hint, created_at, revoked_at FROM api_keys WHERE user_id = \(bind: userID) ORDER BY id
+                """).all().map(Self.keyInfo)
+        }
+    }
+
+    /// Revokes one of the user's keys; from then on it answers `Invalid API key`. A key of
+    /// another user is not found, exactly like a key that does not exist.
+    @discardableResult
+    public func revokeKey(userID: Int64, keyID: Int64) async throws -> APIKeyInfo {
+        let now = clock.now()
+        return try await backend.transaction { db in
+            guard let row = try await db.raw("""
+                UPDATE api_keys SET revoked_at = \(bind: now)
+                WHERE id = \(bind: keyID) AND user_id = \(bind: userID) AND revoked_at IS NULL
+                RETURNING id, user_id, name, hint, created_at, revoked_at
+                """).first() else {
+                throw PanelError.rejected("user \(userID) has no live key \(keyID)")
+            }
+            try await Self.recordKeyRevoked(db, keyID: keyID, now: now)
+            return try Self.keyInfo(row)
+        }
+    }
+
+    /// Inserts a fresh key with its audit row, inside the caller's transaction.
+    static func insertKey(_ db: any SQLDatabase, userID: Int64, name: String, now: Int64) async throws -> (APIKeyInfo, String) {
+        let key = APIKeys.generate()
+        let row = try await db.raw("""
+            INSERT INTO api_keys (user_id, key_hash, name, hint, created_at)
+            VALUES (\(bind: userID), \(bind: APIKeys.hash(key)), \(bind: name), \(bind: APIKeys.hint(key)), \(bind: now))
+            RETURNING id, user_id, name, hint, created_at, revoked_at
+            """).first()
+        let info = try keyInfo(row!)
+        try await recordAudit(db, actor: AuditActor.current, action: "key.create", target: "key:\(info.id)",
+                              before: nil, after: "user:\(userID) name:\(name) hint:\(info.hint)", now: now)
+        return (info, key)
+    }
+
+    static func recordKeyRevoked(_ db: any SQLDatabase, keyID: Int64, now: Int64) async throws {
+        try await recordAudit(db, actor: AuditActor.current, action: "key.revoke", target: "key:\(keyID)",
+                              before: "live", after: "revoked", now: now)
+    }
+
+    static func keyInfo(_ row: any SQLRow) throws -> APIKeyInfo {
+        APIKeyInfo(id: try row.decode(column: "id", as: Int64.self),
+                   userID: try row.decode(column: "user_id", as: Int64.self),
+                   name: try row.decode(column: "name", as: String.self),
+                   hint: try row.decode(column: "hint", as: String.self),
+                   createdAt: try row.decode(column: "created_at", as: Int64.self),
+                   revokedAt: try row.decode(column: "revoked_at", as: Int64?.self))
+    }
+}
