@@ -70,7 +70,7 @@ final class PostgresBackend: DatabaseBackend {
     /// How long a request may wait for a connection. The pool waits for the server without
     /// limit (it reconnects on its own after a restart); a request must instead fail soon and
     /// clearly, so clients retry and nothing piles up while PostgreSQL is down.
-    static let leaseTimeout: Duration = .seconds(10)
+    static let leaseTimeout: Duration = .seconds(30)
     /// How long a database call may take once it holds a connection. A query in flight while
     /// the server restarted was seen never to complete; the caller is answered (the outcome
     /// is unknown, so API clients retry with their `request_id`) and the call is cancelled.
