@@ -130,7 +130,7 @@ public struct APIv2: Sendable {
 
     func refill(user: User, fields: [String: String]) async throws -> JSONValue {
         if let list = fields["orders"] {
-            return try await perOrder(list, answerKey: "refill") { id in
+            return try await perOrder(list, of: user, answerKey: "refill") { id in
                 .int(try await store.createRefill(orderID: id, userID: user.id).id)
             }
         }
@@ -165,7 +165,7 @@ public struct APIv2: Sendable {
     /// `orders` (or a single `order`): always the array shape.
     func cancel(user: User, fields: [String: String]) async throws -> JSONValue {
         guard let list = fields["orders"] ?? fields["order"] ?? fields["order_id"] else { throw PanelError.incorrectRequest }
-        return try await perOrder(list, answerKey: "cancel") { id in
+        return try await perOrder(list, of: user, answerKey: "cancel") { id in
             _ = try await store.cancelOrder(id: id, userID: user.id)
             return .int(1)
         }
@@ -173,12 +173,19 @@ public struct APIv2: Sendable {
 
     /// The array answer of multi `refill` and `cancel`: `{"order": id, answerKey: result}` per
     /// id, where a refused id carries its own `{"error": …}` and does not stop the others.
-    private func perOrder(_ list: String, answerKey: String,
+    /// Ids that are not the user's own are answered from one read, without a transaction each:
+    /// bots send lists of mostly unknown ids.
+    private func perOrder(_ list: String, of user: User, answerKey: String,
                           _ action: (Int64) async throws -> JSONValue) async throws -> JSONValue {
         var results: [JSONValue] = []
-        for entry in try IDList.parse(list) {
+        let entries = try IDList.parse(list)
+        let ids = entries.compactMap { entry -> Int64? in if case .id(let id) = entry { id } else { nil } }
+        let owned = try await store.orders(ids: ids, userID: user.id)
+        for entry in entries {
             let outcome: JSONValue
             switch entry {
+            case .id(let id) where owned[id] == nil:
+                outcome = .error(PanelError.incorrectOrderID.message)
             case .id(let id):
                 do {
                     outcome = try await action(id)
