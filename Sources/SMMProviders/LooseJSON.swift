@@ -58,7 +58,13 @@ enum LooseJSON: Decodable, Sendable, Hashable {
 
     /// The `error` message of an answer that is an error, if it is one.
     var errorMessage: String? {
+        // `"error": null`, `false` or `""` beside a result mean no error.
         guard let error = self["error"] else { return nil }
+        switch error {
+        case .null, .bool(false): return nil
+        case .string(let text) where text.isEmpty: return nil
+        default: break
+        }
         if case .object(let inner) = error { return inner["message"]?.text ?? "error" }
         return error.text ?? "error"
     }

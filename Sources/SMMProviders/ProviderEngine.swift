@@ -90,12 +90,20 @@ public struct ProviderEngine: Sendable {
         log[metadataKey: "order"] = "\(orderID)"
         log[metadataKey: "provider"] = .string(provider.name)
         do {
+            guard try await store.renewClaim(orderID: orderID, attempt: job.attempt, lease: settings.sendLease) else {
+                log.warning("claim expired before its turn; left to reconciliation")
+                return
+            }
             let (answer, raw) = try await client.add(provider, fields: Self.addFields(for: job))
             switch answer {
             case .order(let upstreamID):
-                try await store.recordSent(orderID: orderID, upstreamOrderID: upstreamID, response: raw)
-                metrics.sent(provider: provider.name)
-                log.info("order sent", metadata: ["upstream_order": .string(upstreamID)])
+                if try await store.recordSent(orderID: orderID, upstreamOrderID: upstreamID, response: raw) {
+                    metrics.sent(provider: provider.name)
+                    log.info("order sent", metadata: ["upstream_order": .string(upstreamID)])
+                } else {
+                    // Sent, but the order was settled meanwhile: the operator must know.
+                    log.error("provider accepted an order already settled here", metadata: ["upstream_order": .string(upstreamID)])
+                }
             case .error(let message):
                 try await handleRefusal(job, provider: provider, message: message, raw: raw, log: log)
             }
@@ -322,7 +330,13 @@ public struct ProviderEngine: Sendable {
     /// line per change.
     public func syncCatalog(_ provider: Provider) async throws -> [String] {
         let entries = try await client.services(provider)
-        let updates = CatalogSync.plan(upstream: entries, mapped: try await store.mappedServices(providerID: provider.id))
+        let mapped = try await store.mappedServices(providerID: provider.id)
+        // A provider in maintenance may answer an empty list: that is no reason to disable
+        // every service sold from it.
+        if entries.isEmpty, mapped.contains(where: \.enabled) {
+            throw UpstreamCallError.unexpected("the provider's catalog is empty; nothing changed")
+        }
+        let updates = CatalogSync.plan(upstream: entries, mapped: mapped)
         var lines: [String] = []
         for update in updates {
             try await store.applyCatalogUpdate(update)

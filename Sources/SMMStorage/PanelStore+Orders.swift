@@ -135,6 +135,21 @@ extension PanelStore {
         let now = clock.now()
         return try await backend.transaction { db in
             guard let current = try await lockedOrder(db, id: id) else { throw PanelError.incorrectOrderID }
+            if let status = change.status, status.isFinal, !current.status.isFinal,
+               let upstream = try await Self.upstreamState(db, orderID: id, lock: backend.forUpdate) {
+                // Mid-call the outcome at the provider is unknown: settling now could refund an
+                // order the provider is about to deliver.
+                if upstream.state == .sending {
+                    throw PanelError.rejected("order \(id) is being sent to its provider right now; try again in a minute")
+                }
+                // The provider has it: ask it to cancel too (the operator's decision stands here).
+                if upstream.state == .sent, status == .canceled {
+                    try await db.raw("""
+                        UPDATE upstream_orders SET cancel_state = 'requested', updated_at = \(bind: now)
+                        WHERE order_id = \(bind: id) AND (cancel_state IS NULL OR cancel_state = 'refused')
+                        """).run()
+                }
+            }
             if current.isDripFeedParent, current.runsDone > 0, let status = change.status, status.isFinal, !current.status.isFinal {
                 return try await stopDripFeed(db, current, requested: status, now: now)
             }

@@ -69,8 +69,9 @@ extension PanelStore {
                 UPDATE upstream_orders SET state = 'sending', attempts = attempts + 1, lease_until = \(bind: now + lease),
                     updated_at = \(bind: now)
                 WHERE order_id IN (
-                    SELECT u.order_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id
+                    SELECT u.order_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id JOIN orders o ON o.id = u.order_id
                     WHERE u.state = 'queued' AND u.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
+                      AND o.status IN (\(binds: Self.activeStatusList))
                     ORDER BY u.next_attempt_at, u.order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING order_id, provider_id, upstream_service, request_id, attempts
                 """).all()
@@ -87,6 +88,20 @@ extension PanelStore {
                                    requestID: try row.decode(column: "request_id", as: String.self),
                                    attempt: try row.decode(column: "attempts", as: Int64.self))
             }.sorted { $0.order.id < $1.order.id }
+        }
+    }
+
+    /// Renews a claim just before its call (a batch waits for free call slots), and says
+    /// whether the claim still holds: a claim that expired meanwhile was reconciled by someone
+    /// else, and calling now could send the order twice.
+    public func renewClaim(orderID: Int64, attempt: Int64, lease: Int64) async throws -> Bool {
+        let now = clock.now()
+        return try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_orders SET lease_until = \(bind: now + lease)
+                WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt) AND lease_until >= \(bind: now)
+                RETURNING order_id
+                """).first() != nil
         }
     }
 
@@ -142,13 +157,15 @@ extension PanelStore {
     public func recordFailed(orderID: Int64, attempt: Int64, reason: String, response: String) async throws -> Order? {
         let now = clock.now()
         return try await backend.transaction { db in
+            // Orders before their upstream rows, as every other path locks them: no deadlock.
+            let locked = try await lockedOrder(db, id: orderID)
             guard try await db.raw("""
                 UPDATE upstream_orders SET state = 'failed', reason = \(bind: String(reason.prefix(1000))),
                     last_response = \(bind: String(response.prefix(2000))), lease_until = NULL, updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt)
                 RETURNING order_id
                 """).first() != nil else { return nil }
-            guard let order = try await lockedOrder(db, id: orderID), !order.status.isFinal else { return nil }
+            guard let order = locked, !order.status.isFinal else { return nil }
             return try await applyTransition(db, to: order, OrderChange(status: .canceled), now: now)
         }
     }
@@ -190,7 +207,8 @@ extension PanelStore {
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), updated_at = \(bind: now)
-                WHERE provider_id = \(bind: providerID) AND state = 'held' AND reason LIKE \(bind: "%\(marker)%")
+                WHERE provider_id = \(bind: providerID) AND state = 'held' AND reason LIKE \(bind: "\(marker)%")
+                  AND may_exist_upstream = FALSE
                 RETURNING order_id
                 """).all().count
         }

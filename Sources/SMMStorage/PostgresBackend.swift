@@ -82,7 +82,9 @@ final class PostgresBackend: DatabaseBackend {
         let work = Task {
             do {
                 let value = try await client.withConnection { connection in
-                    outcome.acquired()
+                    // The watchdog may have answered already: then the body must not run (it
+                    // could commit what the caller was told failed).
+                    guard outcome.acquired() else { throw CancellationError() }
                     return try await body(connection)
                 }
                 outcome.finish(.success(value))
@@ -92,8 +94,7 @@ final class PostgresBackend: DatabaseBackend {
         }
         let watchdog = Task {
             try await Task.sleep(for: Self.leaseTimeout)
-            if !outcome.hasConnection {
-                outcome.finish(.failure(StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)")))
+            if outcome.finishUnlessConnected(.failure(StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)"))) {
                 work.cancel()
                 return
             }
@@ -118,8 +119,27 @@ final class PostgresBackend: DatabaseBackend {
         }
         private let state = Mutex(State())
 
-        func acquired() { state.withLock { $0.hasConnection = true } }
+        /// Marks the connection as held; false if the call was already answered.
+        func acquired() -> Bool {
+            state.withLock { state in
+                guard state.result == nil else { return false }
+                state.hasConnection = true
+                return true
+            }
+        }
         var hasConnection: Bool { state.withLock { $0.hasConnection } }
+
+        /// Answers with `result` only if no connection is held yet (atomically with `acquired`).
+        func finishUnlessConnected(_ result: Result<T, any Error>) -> Bool {
+            let (answered, waiter): (Bool, CheckedContinuation<T, any Error>?) = state.withLock { state in
+                guard !state.hasConnection, state.result == nil else { return (false, nil) }
+                state.result = result
+                defer { state.waiter = nil }
+                return (true, state.waiter)
+            }
+            waiter?.resume(with: result)
+            return answered
+        }
 
         func finish(_ result: Result<T, any Error>) {
             let waiter: CheckedContinuation<T, any Error>? = state.withLock { state in
@@ -143,8 +163,11 @@ final class PostgresBackend: DatabaseBackend {
         }
     }
 
+    /// Holds one pooled connection for the whole job (the lock lives in its session), outside
+    /// the call watchdog: a periodic job may legitimately take minutes. Workers therefore need
+    /// a pool of at least two connections.
     func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
-        try await leased { connection in
+        try await client.withConnection { connection in
             let db = connection.sql(queryLogLevel: nil)
             let row = try await db.raw("SELECT pg_try_advisory_lock(\(bind: key)) AS locked").first()
             guard try row?.decode(column: "locked", as: Bool.self) == true else { return nil }
