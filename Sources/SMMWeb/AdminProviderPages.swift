@@ -49,7 +49,7 @@ struct AdminProviderPages: Sendable {
                     Set($0.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty })
                 }
                 let (created, skipped) = try await web.engine.importCatalog(provider, markup: percent, only: ids,
-                                                                            categoryPrefix: call.form["category_prefix"]?.trimmingSpaces() ?? "")
+                                                                            categoryPrefix: call.form["category_prefix"] ?? "")
                 let lines = skipped.map { call.strings.format("provider_skipped", ["line": $0]) }
                     + created.map { call.strings.format("provider_imported", ["id": String($0.id), "name": $0.name, "rate": $0.rate.rateString]) }
                 return try await providers(call, error: nil, outcome: Outcome(
