@@ -80,7 +80,8 @@ let package = Package(
             name: "SMMWeb",
             dependencies: [
                 // SMMAPI for its form reader: the web reads fields exactly as the API does.
-                "SMMDomain", "SMMStorage", "SMMAPI",
+                // SMMProviders for the providers pages: the same engine operations as the CLI.
+                "SMMDomain", "SMMStorage", "SMMAPI", "SMMProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

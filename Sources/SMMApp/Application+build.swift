@@ -30,7 +30,8 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
         .addRoutes(to: router)
     var web = configuration.web
     web.currency = configuration.currency
-    WebApp(store: store, configuration: web, logger: logger).addRoutes(to: router)
+    WebApp(store: store, configuration: web, engine: makeEngine(store: store, configuration: configuration, logger: logger),
+           logger: logger).addRoutes(to: router)
     return router
 }
 

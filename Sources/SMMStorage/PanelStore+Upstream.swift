@@ -532,6 +532,19 @@ extension PanelStore {
         return Dictionary(rows.map { ($0.orderID, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Charge minus cost over the provider-backed orders placed since `since` whose cost is
+    /// known (the dashboard's profit of the day).
+    public func upstreamProfit(since: Int64) async throws -> Money {
+        try await backend.read { db in
+            let row = try await db.raw("""
+                SELECT CAST(COALESCE(SUM(o.charge - u.cost), 0) AS BIGINT) AS profit
+                FROM upstream_orders u JOIN orders o ON o.id = u.order_id
+                WHERE u.cost IS NOT NULL AND o.created_at >= \(bind: since)
+                """).first()
+            return Money(minorUnits: try row?.decode(column: "profit", as: Int64.self) ?? 0)
+        }
+    }
+
     /// Counts by upstream state, for metrics and the dashboard.
     public func upstreamCounts() async throws -> [UpstreamState: Int64] {
         try await backend.read { db in

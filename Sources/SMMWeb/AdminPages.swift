@@ -29,6 +29,15 @@ struct AdminPages: Sendable {
         web.on(router, .get, "/admin/orders/:id", .admin) { call in try await orderPage(call, error: nil) }
         web.on(router, .post, "/admin/orders/:id", .admin) { call in try await updateOrder(call, cancel: false) }
         web.on(router, .post, "/admin/orders/:id/cancel", .admin) { call in try await updateOrder(call, cancel: true) }
+        // Held for its provider: send again, or follow the order the provider does have.
+        web.on(router, .post, "/admin/orders/:id/resend", .admin) { call in
+            try await upstreamAction(call) { id in try await call.store.resendHeld(orderID: id) }
+        }
+        web.on(router, .post, "/admin/orders/:id/link", .admin) { call in
+            try await upstreamAction(call) { id in
+                try await call.store.linkUpstreamOrder(orderID: id, upstreamOrderID: call.field("upstream_id") ?? "")
+            }
+        }
         web.on(router, .get, "/admin/refills", .admin) { call in try await refills(call, error: nil) }
         web.on(router, .post, "/admin/refills/:id", .admin) { call in
             do {
@@ -70,7 +79,12 @@ struct AdminPages: Sendable {
         let stale = try await call.store.staleOrders(before: now - 86_400)
         let names = try await serviceNames(call.store)
         let users = try await call.store.usernames(ids: stale.map(\.userID))
+        let attention = try await call.store.attentionItems()
+        let providers = try await call.store.providers()
         return call.page("admin_dashboard", title: call.strings["nav_admin_dashboard"], [
+            "attention_count": String(attention.count),
+            "profit_today": try await call.store.upstreamProfit(since: Display.dayStart(now)).apiString,
+            "providers": providers.map(AdminProviderPages.providerRow), "has_providers": !providers.isEmpty,
             "orders_today": String(stats.ordersToday),
             "revenue_today": stats.revenueToday.apiString,
             "active_orders": String(stats.activeOrders),
@@ -146,6 +160,7 @@ struct AdminPages: Sendable {
     // MARK: Orders
 
     func orders(_ call: WebCall) async throws -> Response {
+        if call.field("attention") == "1" { return try await attention(call, error: nil) }
         let status = call.field("status").flatMap(OrderStatus.init(label:))
         let serviceID = call.field("service").flatMap(IDList.parseID)
         let username = call.field("user") ?? ""
@@ -162,9 +177,15 @@ struct AdminPages: Sendable {
         let services = try await call.store.services(includeDisabled: true)
         let names = Dictionary(services.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         let users = try await call.store.usernames(ids: found.orders.map(\.userID))
+        let upstream = try await call.store.upstreamInfo(orderIDs: found.orders.map(\.id))
         return call.page("admin_orders", title: call.strings["nav_orders"], [
             "admin_view": true,
-            "orders": found.orders.map { Rows.order($0, serviceName: names[$0.serviceID], strings: call.strings, username: users[$0.userID]) },
+            "attention_count": String(try await call.store.attentionItems().count),
+            "orders": found.orders.map { order in
+                var row = Rows.order(order, serviceName: names[order.serviceID], strings: call.strings, username: users[order.userID])
+                if let info = upstream[order.id] { row["upstream"] = Self.upstreamRow(info, order: order) }
+                return row
+            },
             "statuses": Rows.statusOptions((OrderStatus.orderStatuses + OrderStatus.subscriptionStatuses.filter { !OrderStatus.orderStatuses.contains($0) }).map(\.rawValue),
                                            selected: status?.rawValue, strings: call.strings),
             "services": services.map { ["id": String($0.id), "name": $0.name, "selected": $0.id == serviceID] },
@@ -184,7 +205,9 @@ struct AdminPages: Sendable {
         let children = try await call.store.childOrderIDs(parentIDs: [order.id])[order.id] ?? []
         let childOrders = try await call.store.orders(ids: children, userID: order.userID)
         let statuses = order.isSubscription ? OrderStatus.subscriptionStatuses : OrderStatus.orderStatuses
+        let upstream = try await call.store.upstreamInfo(orderIDs: [order.id])[order.id]
         return call.page("admin_order", title: call.strings.format("order_title", ["id": String(order.id)]), [
+            "upstream": upstream.map { Self.upstreamRow($0, order: order) } as Any,
             "order": Rows.order(order, serviceName: names[order.serviceID], strings: call.strings, username: users[order.userID]),
             "final": order.status.isFinal,
             "statuses": Rows.statusOptions(statuses.map(\.rawValue), selected: order.status.rawValue, strings: call.strings),
@@ -222,6 +245,46 @@ struct AdminPages: Sendable {
             throw call.notFound()
         } catch let error as PanelError {
             return try await orderPage(call, error: call.message(error))
+        }
+    }
+
+    // MARK: Provider-backed orders
+
+    /// The provider side of an order: where it went, what the provider says, cost and profit.
+    static func upstreamRow(_ info: UpstreamOrderInfo, order: Order) -> [String: Any] {
+        ["id": String(order.id), "provider": info.providerName, "upstream_id": info.upstreamOrderID ?? "", "state": info.state.rawValue,
+         "upstream_status": info.upstreamStatus, "cost": info.cost?.apiString ?? "",
+         "profit": info.cost.map { (order.charge - $0).apiString } ?? "", "reason": info.reason,
+         "last_response": info.lastResponse, "attempts": String(info.attempts), "held": info.state == .held]
+    }
+
+    /// Orders that need the operator (held, failed, unreadable reports), with the reason.
+    func attention(_ call: WebCall, error: String?) async throws -> Response {
+        let items = try await call.store.attentionItems()
+        let users = try await call.store.usernames(ids: items.map(\.userID))
+        return call.page("admin_attention", title: call.strings["attention_title"], [
+            "error": error as Any,
+            "items": items.map { item -> [String: Any] in
+                ["id": String(item.orderID), "user": users[item.userID] ?? "", "user_id": String(item.userID),
+                 "provider": item.providerName, "state": item.state.rawValue, "review": item.review,
+                 "upstream_id": item.upstreamOrderID ?? "", "upstream_status": item.upstreamStatus, "reason": item.reason,
+                 "updated": Display.time(item.updatedAt), "held": item.state == .held, "back": "attention"]
+            },
+        ])
+    }
+
+    /// Resend or link a held order, then back to where the form was (the attention list or
+    /// the order).
+    func upstreamAction(_ call: WebCall, _ action: (Int64) async throws -> Void) async throws -> Response {
+        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), try await call.store.order(id: id) != nil else {
+            throw call.notFound()
+        }
+        let fromList = call.field("back") == "attention"
+        do {
+            try await action(id)
+            return call.redirect(fromList ? "/admin/orders?attention=1" : "/admin/orders/\(id)", notice: "notice_saved")
+        } catch let error as PanelError {
+            return fromList ? try await attention(call, error: call.message(error)) : try await orderPage(call, error: call.message(error))
         }
     }
 

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import SMMAPI
 import SMMDomain
+import SMMProviders
 import SMMStorage
 
 /// The customer site and the admin console: server-rendered pages over the same store and
@@ -14,6 +15,8 @@ import SMMStorage
 public struct WebApp: Sendable {
     public let store: PanelStore
     public let configuration: WebConfiguration
+    /// The reseller engine, for the providers pages' operations (balances, import, sync).
+    let engine: ProviderEngine
     let views: Views
     let logger: Logger
 
@@ -34,9 +37,10 @@ public struct WebApp: Sendable {
     /// Verified against when a username has no password, so timing reveals nothing.
     static let timingDummyHash = Bcrypt.hash("no such user", cost: 12)
 
-    public init(store: PanelStore, configuration: WebConfiguration, logger: Logger) {
+    public init(store: PanelStore, configuration: WebConfiguration, engine: ProviderEngine, logger: Logger) {
         self.store = store
         self.configuration = configuration
+        self.engine = engine
         self.views = .bundled
         self.logger = logger
     }
@@ -68,6 +72,7 @@ public struct WebApp: Sendable {
         OrderPages(web: self).addRoutes(to: router)
         AdminPages(web: self).addRoutes(to: router)
         AdminCatalogPages(web: self).addRoutes(to: router)
+        AdminProviderPages(web: self).addRoutes(to: router)
     }
 
     /// Registers a page: loads the session and language, enforces `access`, and for a POST
@@ -152,10 +157,10 @@ public struct WebApp: Sendable {
         ("/funds", "nav_funds"), ("/api", "nav_api"), ("/account", "nav_account"),
     ]
 
-    /// The console's sections. The reseller engine adds `("/admin/providers", "nav_providers")`.
+    /// The console's sections.
     static let adminSections = [
         ("/admin", "nav_admin_dashboard"), ("/admin/users", "nav_users"), ("/admin/catalog", "nav_catalog"),
-        ("/admin/orders", "nav_orders"), ("/admin/refills", "nav_refills"), ("/admin/payments", "nav_payments"),
+        ("/admin/providers", "nav_providers"), ("/admin/orders", "nav_orders"), ("/admin/refills", "nav_refills"), ("/admin/payments", "nav_payments"),
         ("/admin/ledger", "nav_ledger"),
     ]
 

@@ -35,6 +35,9 @@ struct WebPagesTests {
                 try await web.store.startDueDripFeedRuns()
                 _ = try await web.store.createPaymentRequest(userID: alice.id, method: "Cash", amount: Money(parsing: "5")!, reference: "cash-1")
                 try await web.store.setCustomRate(userID: alice.id, serviceID: byType[.poll]!.id, rate: Money(parsing: "0.5"))
+                // A provider (never called here) so the providers page has a row.
+                _ = try await web.store.createProvider(name: "up", url: "http://127.0.0.1:9/api/v2", apiKey: "k", honorsRequestID: false,
+                                                       statusCodes: [:])
 
                 let guestPages = ["/login", "/signup", "/services", "/services?q=poll"]
                 var customerPages = ["/dashboard", "/order", "/order?category=\(services[0].categoryID)", "/order/mass", "/orders",
@@ -46,7 +49,7 @@ struct WebPagesTests {
                                   "/admin/services/new", "/admin/services/\(services[0].id)", "/admin/orders",
                                   "/admin/orders?status=Pending&service=\(services[0].id)&user=alice&q=a", "/admin/orders/\(drip.id)",
                                   "/admin/orders/\(subscription.id)", "/admin/orders/\(plain.id)", "/admin/refills", "/admin/payments",
-                                  "/admin/ledger", "/admin/ledger?user=alice"]
+                                  "/admin/ledger", "/admin/ledger?user=alice", "/admin/providers", "/admin/orders?attention=1"]
 
                 var checked = 0
                 for language in ["en", "ar"] {

@@ -1,0 +1,108 @@
+import Hummingbird
+import SMMDomain
+import SMMProviders
+import SMMStorage
+
+/// Upstream providers: add, enable/disable, balances, catalog import and sync, resending the
+/// orders held because of a provider. The same operations as `smmpanel provider …`.
+struct AdminProviderPages: Sendable {
+    let web: WebApp
+
+    /// What an operation reports back on the page (import and sync print their lines).
+    struct Outcome {
+        var title: String
+        var lines: [String]
+    }
+
+    func addRoutes(to router: Router<PanelContext>) {
+        web.on(router, .get, "/admin/providers", .admin) { call in try await providers(call, error: nil) }
+        web.on(router, .post, "/admin/providers", .admin) { call in
+            do {
+                guard let name = call.field("name") else { throw PanelError.missingField("name") }
+                guard let url = call.field("url") else { throw PanelError.missingField("url") }
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw PanelError.incorrectField("url") }
+                guard let key = call.field("key") else { throw PanelError.missingField("key") }
+                guard try await call.store.provider(named: name) == nil else {
+                    throw PanelError.rejected(call.strings.format("err_provider_exists", ["name": name]))
+                }
+                _ = try await call.store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: call.field("honors_request_id") == "1",
+                                                        statusCodes: [:])
+                return call.redirect("/admin/providers", notice: "notice_saved")
+            } catch let error as PanelError {
+                return try await providers(call, error: call.message(error))
+            }
+        }
+        web.on(router, .post, "/admin/providers/balances", .admin) { call in
+            await web.engine.balanceRound()
+            return call.redirect("/admin/providers", notice: "notice_balances_checked")
+        }
+        web.on(router, .post, "/admin/providers/:id/enabled", .admin) { call in
+            let provider = try await pathProvider(call)
+            try await call.store.setProviderEnabled(id: provider.id, call.field("enabled") == "1")
+            return call.redirect("/admin/providers", notice: "notice_saved")
+        }
+        web.on(router, .post, "/admin/providers/:id/import", .admin) { call in
+            let provider = try await pathProvider(call)
+            do {
+                guard let percent = Money(parsing: call.field("markup") ?? "0"), percent >= .zero else { throw PanelError.incorrectField("markup") }
+                let ids = call.field("services").map {
+                    Set($0.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty })
+                }
+                let (created, skipped) = try await web.engine.importCatalog(provider, markup: percent, only: ids,
+                                                                            categoryPrefix: call.form["category_prefix"] ?? "")
+                let lines = skipped.map { call.strings.format("provider_skipped", ["line": $0]) }
+                    + created.map { call.strings.format("provider_imported", ["id": String($0.id), "name": $0.name, "rate": $0.rate.rateString]) }
+                return try await providers(call, error: nil, outcome: Outcome(
+                    title: call.strings.format("provider_import_done", ["name": provider.name, "n": String(created.count)]), lines: lines))
+            } catch let error as PanelError {
+                return try await providers(call, error: call.message(error))
+            } catch {
+                return try await providers(call, error: call.strings.format("err_provider_call", ["name": provider.name, "error": "\(error)"]))
+            }
+        }
+        web.on(router, .post, "/admin/providers/:id/sync", .admin) { call in
+            let provider = try await pathProvider(call)
+            do {
+                let lines = try await web.engine.syncCatalog(provider)
+                return try await providers(call, error: nil, outcome: Outcome(
+                    title: lines.isEmpty ? call.strings.format("provider_sync_none", ["name": provider.name])
+                        : call.strings.format("provider_sync_done", ["name": provider.name, "n": String(lines.count)]),
+                    lines: lines))
+            } catch let error as PanelError {
+                return try await providers(call, error: call.message(error))
+            } catch {
+                return try await providers(call, error: call.strings.format("err_provider_call", ["name": provider.name, "error": "\(error)"]))
+            }
+        }
+        web.on(router, .post, "/admin/providers/:id/resend", .admin) { call in
+            let provider = try await pathProvider(call)
+            try await call.store.setProviderAlert(id: provider.id, "")
+            let count = try await call.store.resendHeld(providerID: provider.id, reasonContaining: "provider: ")
+            return call.redirect("/admin/providers", notice: "notice_provider_resent", id: Int64(count))
+        }
+    }
+
+    func pathProvider(_ call: WebCall) async throws -> Provider {
+        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let provider = try await call.store.provider(id: id) else {
+            throw call.notFound()
+        }
+        return provider
+    }
+
+    func providers(_ call: WebCall, error: String?, outcome: Outcome? = nil) async throws -> Response {
+        let typed = call.request.method == .post && call.request.uri.path == "/admin/providers"
+        return call.page("admin_providers", title: call.strings["nav_providers"], [
+            "error": error as Any,
+            "outcome": outcome.map { ["title": $0.title, "lines": $0.lines.map { ["line": $0] }] as [String: Any] } as Any,
+            "providers": try await call.store.providers().map(Self.providerRow),
+            "new_name": typed ? call.form["name"] ?? "" : "",
+            "new_url": typed ? call.form["url"] ?? "" : "",
+        ])
+    }
+
+    static func providerRow(_ provider: Provider) -> [String: Any] {
+        ["id": String(provider.id), "name": provider.name, "url": provider.url, "enabled": provider.enabled,
+         "balance": provider.balance ?? "", "balance_currency": provider.currency ?? "", "checked": Display.time(provider.balanceCheckedAt),
+         "request_id": provider.honorsRequestID, "alert": provider.alert]
+    }
+}
