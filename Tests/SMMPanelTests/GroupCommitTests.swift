@@ -12,6 +12,12 @@ import Testing
 @Suite struct GroupCommitTests {
     struct Refused: Error, Equatable { let value: Int }
 
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+
     static func withBackend<T: Sendable>(_ body: (SQLiteBackend, String) async throws -> T) async throws -> T {
         try await TestDatabase.with(.sqlite) { location in
             guard case .sqliteFile(let path) = location else { fatalError("SQLite location expected") }
@@ -42,12 +48,12 @@ import Testing
     /// `others` concurrently, so that they all land in one batch; returns each one's result.
     static func batch(_ backend: SQLiteBackend, queued: Int,
                       others: [@Sendable (any SQLDatabase) async throws -> Void]) async -> (first: Result<Void, any Error>, others: [Int: Result<Void, any Error>]) {
-        let holding = Mutex(false)
+        let holding = Flag()
         return await withTaskGroup(of: (Int, Result<Void, any Error>).self) { group in
             group.addTask {
                 do {
                     try await backend.transaction { db in
-                        holding.withLock { $0 = true }
+                        holding.set()
                         try await db.raw("INSERT INTO t (x) VALUES (-1)").run()
                         while await backend.queuedTransactions() < queued { try await Task.sleep(for: .milliseconds(2)) }
                     }
@@ -55,7 +61,7 @@ import Testing
                 } catch { return (-1, .failure(error)) }
             }
             // The others queue up only once the first holds the writer.
-            while !holding.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
+            while !holding.isSet { try? await Task.sleep(for: .milliseconds(1)) }
             for (index, body) in others.enumerated() {
                 group.addTask {
                     do {

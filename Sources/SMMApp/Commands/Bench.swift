@@ -152,7 +152,7 @@ struct Bench: AsyncParsableCommand {
                 let calls = try await engine.statusRound()
                 let seconds = Self.seconds(ContinuousClock.now - start)
                 print(Self.line("status sync (in-process)", "\(syncOrders) orders in " + String(format: "%.1f s", seconds)
-                    + ", \(calls) status calls (floor \((syncOrders + 99) / 100)), \(upstream.statusIDs.load(ordering: .relaxed)) ids asked"
+                    + ", \(calls) status calls for \(upstream.statusIDs.load(ordering: .relaxed)) ids (floor \((upstream.statusIDs.load(ordering: .relaxed) + 99) / 100); dispatched orders are due too)"
                     + ", peak RSS \(memory.peakText)"))
             }
         }
