@@ -32,6 +32,11 @@ actor AsyncGate {
         }
     }
 
+    /// Whether someone is queued behind the holder (group commit keeps a batch open for them).
+    var hasWaiters: Bool { head < waiters.count }
+    /// How many are queued behind the holder.
+    var waiting: Int { waiters.count - head }
+
     func withGate<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         await acquire()
         do {

@@ -8,6 +8,8 @@ public enum AuditActor: Sendable, Hashable, CustomStringConvertible {
     case cli
     case admin(Int64)
     case api(Int64)
+    /// A customer acting on the web site.
+    case web(Int64)
     case system
 
     public var description: String {
@@ -15,6 +17,7 @@ public enum AuditActor: Sendable, Hashable, CustomStringConvertible {
         case .cli: return "cli"
         case .admin(let id): return "admin:\(id)"
         case .api(let id): return "api:\(id)"
+        case .web(let id): return "web:\(id)"
         case .system: return "system"
         }
     }

@@ -107,8 +107,14 @@ public struct WebApp: Sendable {
                 for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
                 call.form = query
             }
+            // Balance changes made by this page are audited as this admin's or customer's.
+            let actor: AuditActor = switch (access, call.user) {
+            case (.admin, let user?): .admin(user.id)
+            case (_, let user?): .web(user.id)
+            default: .system
+            }
             do {
-                return try await handler(&call)
+                return try await AuditActor.$current.withValue(actor) { try await handler(&call) }
             } catch let error as HTTPError {
                 throw error
             } catch {

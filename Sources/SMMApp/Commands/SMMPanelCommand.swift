@@ -9,7 +9,7 @@ public struct SMMPanelCommand: AsyncParsableCommand {
         abstract: "SMMPanel: an SMM panel and reseller speaking API v2.",
         subcommands: [Serve.self, Migrate.self, UserCommand.self, FundsCommand.self, CategoryCommand.self,
                       ServiceCommand.self, OrderCommand.self, RefillCommand.self, LedgerCommand.self, ProviderCommand.self,
-                      Worker.self, KeyCommand.self, AuditCommand.self, BackupCommand.self])
+                      Worker.self, KeyCommand.self, AuditCommand.self, BackupCommand.self, Bench.self])
 
     public init() {}
 }

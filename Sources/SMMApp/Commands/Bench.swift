@@ -1,0 +1,268 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import SMMProviders
+import SMMStorage
+import Synchronization
+
+/// `smmpanel bench`: starts this binary's `serve` on loopback over a freshly seeded SQLite
+/// database, drives it with concurrent keep-alive clients and prints one line per scenario,
+/// with the ratio to `GET /health` (no database) measured in the same run.
+///
+/// Run it from a release build: `swift build -c release --product smmpanel && .build/release/smmpanel bench`.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the API against a no-database baseline in the same run (use a release build).")
+
+    @Option(help: "Concurrent keep-alive connections.") var connections: Int = 32
+    @Option(help: "Seconds per scenario.") var duration: Int = 5
+    @Option(help: "Seconds of warm-up before each scenario (not counted).") var warmup: Int = 1
+    @Option(help: "Services in the catalog.") var services: Int = 1_000
+    @Option(help: "Orders in the large database (0 skips the large run).") var orders: Int = 1_000_000
+    @Option(help: "Customers in the large database.") var customers: Int = 10_000
+    @Option(help: "Orders sent in the dispatch scenario (0 skips it).") var dispatchOrders: Int = 5_000
+    @Option(help: "Active orders in the status-sync scenario (0 skips it).") var syncOrders: Int = 100_000
+    @Option(help: "Only these scenarios, comma-separated (health always runs: it is the baseline).") var only: String?
+    @Option(help: "Directory for the databases (default: a fresh temporary one, removed afterwards).") var directory: String?
+    @Option(help: "Server binary (default: this executable).") var server: String?
+
+    func run() async throws {
+        #if DEBUG
+        print("warning: this is a debug build; build with `swift build -c release --product smmpanel` for real figures")
+        #endif
+        let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("smmpanel-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let binary = server ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+
+        print("smmpanel bench: \(connections) connections, \(duration) s per scenario, \(ProcessInfo.processInfo.activeProcessorCount) cores, server \(binary)")
+        print(BenchLine.header)
+        try await runPhase(name: "", path: dir + "/small.sqlite", binary: binary, customers: 1, orders: 1_000, withAdd: true)
+        if dispatchOrders > 0 || syncOrders > 0 {
+            try await runUpstreamPhase(path: dir + "/upstream.sqlite")
+        }
+        if orders > 0 {
+            try await runPhase(name: "@\(orders / 1000)k", path: dir + "/large.sqlite", binary: binary, customers: customers,
+                               orders: orders, withAdd: false)
+        }
+    }
+
+    func runPhase(name: String, path: String, binary: String, customers: Int, orders: Int, withAdd: Bool) async throws {
+        var logger = Logger(label: "smmpanel.bench")
+        logger.logLevel = .warning
+        let seedStart = ContinuousClock.now
+        let configuration = PanelConfiguration(database: .sqliteFile(path), runWorkers: false)
+        let seeded = try await withStore(configuration, logger: logger) { store in
+            try await BenchData.seed(store, services: services, customers: customers, orders: orders)
+        }
+        print("# database\(name.isEmpty ? "" : " " + name): \(services) services, \(customers) customers, \(orders) orders, seeded in \(ContinuousClock.now - seedStart)")
+
+        let child = try await BenchServer.start(binary: binary, database: path)
+        defer { child.stop() }
+        let key = seeded.apiKey
+        let ids = seeded.orderIDs
+        let tag = UUID().uuidString.prefix(8)
+        var scenarios: [(String, @Sendable (Int) -> LoadRequest)] = [
+            ("health" + name, { _ in LoadRequest(path: "/health", body: nil) }),
+            ("balance" + name, { _ in LoadRequest(path: "/api/v2", body: "key=\(key)&action=balance") }),
+            ("status" + name, { seq in LoadRequest(path: "/api/v2", body: "key=\(key)&action=status&order=\(ids[seq % ids.count])") }),
+            ("status100" + name, { _ in LoadRequest(path: "/api/v2", body: "key=\(key)&action=status&orders=\(ids.map(String.init).joined(separator: "%2C"))") }),
+            ("services" + name, { _ in LoadRequest(path: "/api/v2", body: "key=\(key)&action=services") }),
+        ]
+        if withAdd {
+            let service = seeded.serviceID
+            scenarios.append(("add" + name, { seq in
+                LoadRequest(path: "/api/v2", body: "key=\(key)&action=add&service=\(service)&quantity=100&link=https%3A%2F%2Fbench.test%2F\(tag)%2F\(seq)")
+            }))
+        }
+        if let only {
+            let wanted = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } + ["health"])
+            scenarios = scenarios.filter { wanted.contains(String($0.0.prefix { $0 != "@" })) }
+        }
+        var baseline = 0.0
+        var acknowledgedAdds = 0
+        for (index, (label, make)) in scenarios.enumerated() {
+            let isAdd = label.hasPrefix("add")
+            if warmup > 0 && !isAdd {
+                _ = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
+                                                duration: .seconds(Int64(warmup)), make: make, isSuccess: Self.isSuccess)
+            }
+            child.resetPeakMemory()
+            // `add` warms up on links of its own so the measured run's links stay fresh.
+            if warmup > 0 && isAdd {
+                let warm = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
+                                                       duration: .seconds(Int64(warmup)),
+                                                       make: { make($0 + 1_000_000_000) }, isSuccess: Self.isSuccess)
+                acknowledgedAdds += warm.succeeded
+            }
+            let result = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
+                                                     duration: .seconds(Int64(duration)), make: make, isSuccess: Self.isSuccess)
+            if isAdd { acknowledgedAdds += result.succeeded }
+            if index == 0 { baseline = result.perSecond }
+            print(BenchLine(label: label, result: result, baseline: baseline, peakKB: child.peakMemoryKB()).text)
+        }
+        child.stop()
+        if withAdd, acknowledgedAdds > 0 {
+            // Every acknowledged order must be in the database after the server is gone.
+            let stored = try await withStore(configuration, logger: logger) { store in
+                try await BenchData.counts(store).orders
+            }
+            let seededOrders = Int64(orders)
+            print("# add durability: \(acknowledgedAdds) orders acknowledged, \(stored - seededOrders) in the database after the server stopped")
+            if stored - seededOrders < acknowledgedAdds { throw ValidationError("acknowledged orders are missing") }
+        }
+    }
+
+    /// Dispatch and status sync, in this process: the engine against `BenchUpstream`.
+    func runUpstreamPhase(path: String) async throws {
+        var logger = Logger(label: "smmpanel.bench")
+        logger.logLevel = .warning
+        let upstream = BenchUpstream()
+        try await upstream.start()
+        defer { upstream.stop() }
+        var configuration = PanelConfiguration(database: .sqliteFile(path), runWorkers: false)
+        configuration.providerTimeout = .seconds(30)
+        try await withStore(configuration, logger: logger) { store in
+            let seeded = try await BenchData.seed(store, services: 1, customers: 1, orders: 0)
+            let provider = try await store.createProvider(name: "bench-upstream", url: upstream.url, apiKey: "bench", honorsRequestID: true)
+            try await BenchData.seedUpstream(store, userID: seeded.userID, serviceID: seeded.serviceID, providerID: provider.id,
+                                             queued: dispatchOrders, sent: syncOrders)
+            let engine = makeEngine(store: store, configuration: configuration, logger: logger)
+            let memory = ProcessMemory()
+            if dispatchOrders > 0 {
+                memory.reset()
+                let start = ContinuousClock.now
+                var sent = 0
+                while true {
+                    let claimed = try await engine.dispatchRound()
+                    if claimed == 0 { break }
+                    sent += claimed
+                }
+                let seconds = Self.seconds(ContinuousClock.now - start)
+                print(Self.line("dispatch (in-process)", String(format: "%.0f orders/s", Double(sent) / seconds)
+                    + ", \(sent) orders in " + String(format: "%.1f s", seconds)
+                    + ", \(upstream.addCalls.load(ordering: .relaxed)) add calls, peak RSS \(memory.peakText)"))
+            }
+            if syncOrders > 0 {
+                memory.reset()
+                let start = ContinuousClock.now
+                // Sent orders are due at once (never checked); one round checks them all.
+                let calls = try await engine.statusRound()
+                let seconds = Self.seconds(ContinuousClock.now - start)
+                print(Self.line("status sync (in-process)", "\(syncOrders) orders in " + String(format: "%.1f s", seconds)
+                    + ", \(calls) status calls for \(upstream.statusIDs.load(ordering: .relaxed)) ids (floor \((upstream.statusIDs.load(ordering: .relaxed) + 99) / 100); dispatched orders are due too)"
+                    + ", peak RSS \(memory.peakText)"))
+            }
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func line(_ label: String, _ text: String) -> String { BenchLine.pad(label, 26) + text }
+
+    @Sendable static func isSuccess(_ status: HTTPResponseStatus, _ body: ByteBuffer) -> Bool {
+        guard status == .ok else { return false }
+        // An API error answer is `{"error":"…"}` (HTTP 200 by contract).
+        return body.getString(at: body.readerIndex, length: min(body.readableBytes, 9)) != "{\"error\":"
+    }
+}
+
+/// One printed line.
+struct BenchLine {
+    static let header = pad("scenario", 22) + pad("req/s", 10, right: true) + pad("p50 ms", 9, right: true)
+        + pad("p99 ms", 9, right: true) + pad("ratio", 8, right: true) + pad("errors", 8, right: true) + pad("peak RSS", 11, right: true)
+    let label: String
+    let result: LoadResult
+    let baseline: Double
+    let peakKB: Int?
+
+    var text: String {
+        let ratio = baseline > 0 ? result.perSecond / baseline : 0
+        let memory = peakKB.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "?"
+        return Self.pad(label, 22) + Self.pad(String(format: "%.0f", result.perSecond), 10, right: true)
+            + Self.pad(String(format: "%.2f", result.percentile(0.50)), 9, right: true)
+            + Self.pad(String(format: "%.2f", result.percentile(0.99)), 9, right: true)
+            + Self.pad(String(format: "%.3f", ratio), 8, right: true) + Self.pad(String(result.errors), 8, right: true)
+            + Self.pad(memory, 11, right: true)
+    }
+
+    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - text.count))
+        return right ? fill + text : text + fill
+    }
+}
+
+/// Peak resident memory of this process (for the in-process scenarios).
+struct ProcessMemory {
+    func reset() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
+    var peakText: String {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1]) else { return "?" }
+        return String(format: "%.1f MB", Double(kb) / 1024)
+    }
+}
+
+/// The server under test: `serve --no-workers` on a port the OS picks.
+final class BenchServer: Sendable {
+    let process: Process
+    let port: Int
+
+    private init(process: Process, port: Int) {
+        self.process = process
+        self.port = port
+    }
+
+    struct NeverListened: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "the server never logged its port; output: \(output)" }
+    }
+
+    static func start(binary: String, database: String) async throws -> BenchServer {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--no-workers", "--port", "0", "--database", database, "--log-level", "info"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let output = Mutex("")
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            output.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+        for _ in 0..<1200 {
+            let text = output.withLock { $0 }
+            if let line = text.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
+               let port = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) {
+                return BenchServer(process: process, port: port)
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        process.terminate()
+        throw NeverListened(output: output.withLock { $0 })
+    }
+
+    /// Resets the kernel's peak-RSS mark (`VmHWM`), so each scenario reports its own peak.
+    func resetPeakMemory() {
+        try? "5".write(toFile: "/proc/\(process.processIdentifier)/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    /// Peak resident memory since the last reset, in KiB (`VmHWM` of /proc/PID/status).
+    func peakMemoryKB() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])
+    }
+
+    /// SIGTERM and wait (idempotent).
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
