@@ -140,6 +140,8 @@ extension PanelStore {
         public var userID: Int64?
         public var status: OrderStatus?
         public var serviceID: Int64?
+        /// Only orders sent (or to be sent) to this provider.
+        public var providerID: Int64?
         /// An order id, or a part of the link.
         public var text: String
         /// Top-level orders only (drip-feed runs show under their parent).
@@ -148,8 +150,9 @@ extension PanelStore {
         public var limit: Int
 
         public init(userID: Int64? = nil, status: OrderStatus? = nil, serviceID: Int64? = nil, text: String = "",
-                    topLevelOnly: Bool = true, offset: Int = 0, limit: Int = 25) {
+                    topLevelOnly: Bool = true, offset: Int = 0, limit: Int = 25, providerID: Int64? = nil) {
             self.userID = userID
+            self.providerID = providerID
             self.status = status
             self.serviceID = serviceID
             self.text = text
@@ -167,6 +170,9 @@ extension PanelStore {
             if let userID = search.userID { query += " AND o.user_id = \(bind: userID)" }
             if let status = search.status { query += " AND o.status = \(bind: status.rawValue)" }
             if let serviceID = search.serviceID { query += " AND o.service_id = \(bind: serviceID)" }
+            if let providerID = search.providerID {
+                query += " AND o.id IN (SELECT order_id FROM upstream_orders WHERE provider_id = \(bind: providerID))"
+            }
             if search.topLevelOnly { query += " AND o.parent_id IS NULL" }
             if !text.isEmpty {
                 let pattern = "%" + Self.likeEscaped(text) + "%"

@@ -163,6 +163,7 @@ struct AdminPages: Sendable {
         if call.field("attention") == "1" { return try await attention(call, error: nil) }
         let status = call.field("status").flatMap(OrderStatus.init(label:))
         let serviceID = call.field("service").flatMap(IDList.parseID)
+        let providerID = call.field("provider").flatMap(IDList.parseID)
         let username = call.field("user") ?? ""
         let page = max(1, call.field("page").flatMap { Int($0) } ?? 1)
         let q = call.field("q") ?? ""
@@ -172,12 +173,14 @@ struct AdminPages: Sendable {
             found = ([], false)
         } else {
             found = try await call.store.searchOrders(.init(userID: filterUser?.id, status: status, serviceID: serviceID, text: q,
-                                                            offset: (page - 1) * OrderPages.pageSize, limit: OrderPages.pageSize))
+                                                            offset: (page - 1) * OrderPages.pageSize, limit: OrderPages.pageSize,
+                                                            providerID: providerID))
         }
         let services = try await call.store.services(includeDisabled: true)
         let names = Dictionary(services.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         let users = try await call.store.usernames(ids: found.orders.map(\.userID))
         let upstream = try await call.store.upstreamInfo(orderIDs: found.orders.map(\.id))
+        let providers = try await call.store.providers()
         return call.page("admin_orders", title: call.strings["nav_orders"], [
             "admin_view": true,
             "attention_count": String(try await call.store.attentionItems().count),
@@ -189,10 +192,13 @@ struct AdminPages: Sendable {
             "statuses": Rows.statusOptions((OrderStatus.orderStatuses + OrderStatus.subscriptionStatuses.filter { !OrderStatus.orderStatuses.contains($0) }).map(\.rawValue),
                                            selected: status?.rawValue, strings: call.strings),
             "services": services.map { ["id": String($0.id), "name": $0.name, "selected": $0.id == serviceID] },
+            "providers": providers.map { ["id": String($0.id), "name": $0.name, "selected": $0.id == providerID] },
+            "has_providers": !providers.isEmpty,
             "user": username, "q": q, "empty": found.orders.isEmpty,
             "paging": OrderPages.paging(page: page, more: found.more, path: "/admin/orders",
                                         query: ["status": status?.rawValue ?? "", "q": q, "user": username,
-                                                "service": serviceID.map(String.init) ?? ""]),
+                                                "service": serviceID.map(String.init) ?? "",
+                                                "provider": providerID.map(String.init) ?? ""]),
         ])
     }
 

@@ -129,6 +129,15 @@ struct WebProviderAdminTests {
                     #expect(list.texts(ofClass: "upstream").count == 3 && list.texts(ofClass: "upstream").allSatisfy { $0.contains("up") })
                     let detail = try await admin.get("/admin/orders/\(orders[2].id)")
                     #expect(detail.texts(ofClass: "last-response").first?.contains("Something odd happened") == true)
+                    // Filtered by provider: only the provider's orders, not a local one.
+                    let local = try await panel.service(.default, rate: "1", name: "Local")
+                    _ = try await panel.store.placeOrder(user: try await panel.store.user(id: alice.id)!, service: local,
+                                                         fields: ["link": "https://x.test/local", "quantity": "100"])
+                    #expect(try await admin.get("/admin/orders").texts(ofClass: "upstream").count == 3)
+                    let byProvider = try await admin.get("/admin/orders?provider=\(up.provider.id)")
+                    #expect(byProvider.status == 200)
+                    #expect(byProvider.body.contains("x.test/1") && !byProvider.body.contains("x.test/local"))
+                    #expect(try await admin.get("/admin/orders").body.contains("x.test/local"))
                     for language in ["en", "ar"] {
                         try await web.store.setLanguage(userID: boss.id, language)
                         for path in ["/admin", "/admin/orders", "/admin/orders?attention=1", "/admin/orders/\(orders[2].id)"] {
@@ -164,7 +173,7 @@ struct WebProviderAdminTests {
                     #expect(try await up.info(orders[0].id).state == .sent)
                     #expect(try await up.info(orders[2].id).state == .sent)
                     #expect(try await admin.get("/admin").texts(ofClass: "attention-count") == ["0"])
-                    #expect(try await panel.balance(of: alice) == money("6.4"))
+                    #expect(try await panel.balance(of: alice) == money("6.3"))  // three provider orders at 1.20 and a local one at 0.10
                 }
             }
             try await panel.expectLedgerClean()
