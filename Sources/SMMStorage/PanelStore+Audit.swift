@@ -32,7 +32,7 @@ public enum AuditActor: Sendable, Hashable, CustomStringConvertible {
 /// What an audited change touched: a row of one of the panel's tables.
 public struct AuditTarget: Sendable, Hashable, CustomStringConvertible {
     public enum Table: String, Sendable {
-        case users, api_keys, categories, services, orders, refills
+        case users, api_keys, categories, services, orders, refills, providers
         /// The audit log's name of a row of this table (`user:3`, `service:7`).
         var noun: String {
             switch self {
@@ -42,6 +42,7 @@ public struct AuditTarget: Sendable, Hashable, CustomStringConvertible {
             case .services: return "service"
             case .orders: return "order"
             case .refills: return "refill"
+            case .providers: return "provider"
             }
         }
     }
@@ -74,7 +75,7 @@ public struct AuditEntry: Sendable, Hashable {
 
 extension PanelStore {
     /// Columns never copied into the audit log.
-    static let secretColumns: Set<String> = ["password_hash", "key_hash"]
+    static let secretColumns: Set<String> = ["password_hash", "key_hash", "api_key"]
 
     /// Runs an operator's (or admin's) change and records it: the target's row before, the
     /// action, and the row after. The record is written before the change with no "after", and
@@ -157,7 +158,7 @@ extension PanelStore {
 
     /// The BOOLEAN columns of the audited tables: SQLite stores them as integers, so they are
     /// named here to read the same on both engines.
-    static let booleanColumns: Set<String> = ["is_admin", "disabled", "refill", "cancel", "dripfeed", "enabled"]
+    static let booleanColumns: Set<String> = ["is_admin", "disabled", "refill", "cancel", "dripfeed", "enabled", "honors_request_id"]
 
     /// Each column as the first type it decodes as: these tables hold integers, booleans and
     /// text only.

@@ -56,6 +56,10 @@ import Testing
                 "--honors-request-id")
         let imported = try cli(panelA, "provider", "import", "upstream", "--markup", "25", "--category-prefix", "Resold ")
         #expect(imported.lastLine == "1 services imported")
+        // The operator's provider actions are audited, and the provider's key never appears.
+        let audit = try cli(panelA, "audit").output
+        #expect(audit.contains("provider.create") && audit.contains("provider.import"), "\(audit)")
+        #expect(!audit.contains(resellerKey))
         // 1.00 per 1000 upstream, +25 %: 1.25 here; flags follow the provider's.
         #expect(try cli(panelA, "service", "list").output.contains("1.25"))
         let customerKey = try cli(panelA, "user", "create", "carol").lastLine

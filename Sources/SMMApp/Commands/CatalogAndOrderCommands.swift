@@ -177,7 +177,9 @@ struct OrderCommand: AsyncParsableCommand {
         @Argument var id: Int64
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { try await $0.resendHeld(orderID: id) }
+            try await db.run { store in
+                try await store.audited("order.resend", target: AuditTarget(.orders, id)) { try await store.resendHeld(orderID: id) }
+            }
             print("order \(id) queued for its provider")
         }
     }
@@ -189,7 +191,11 @@ struct OrderCommand: AsyncParsableCommand {
         @Argument var upstreamOrderID: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { try await $0.linkUpstreamOrder(orderID: id, upstreamOrderID: upstreamOrderID) }
+            try await db.run { store in
+                try await store.audited("order.link-upstream", target: AuditTarget(.orders, id)) {
+                    try await store.linkUpstreamOrder(orderID: id, upstreamOrderID: upstreamOrderID)
+                }
+            }
             print("order \(id) follows upstream order \(upstreamOrderID)")
         }
     }

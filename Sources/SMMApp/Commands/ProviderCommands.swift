@@ -40,8 +40,10 @@ struct ProviderCommand: AsyncParsableCommand {
                 }
                 return table
             } ?? [:]
-            let provider = try await db.run {
-                try await $0.createProvider(name: name, url: url, apiKey: key, honorsRequestID: honorsRequestId, statusCodes: codes)
+            let provider = try await db.run { store in
+                try await store.audited("provider.create", target: nil, created: { AuditTarget(.providers, $0.id) }) {
+                    try await store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: honorsRequestId, statusCodes: codes)
+                }
             }
             print("provider \(provider.name) added")
             print(provider.id)
@@ -71,7 +73,10 @@ struct ProviderCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { store in try await store.setProviderEnabled(id: try await requireProvider(store, name).id, false) }
+            try await db.run { store in
+                let id = try await requireProvider(store, name).id
+                try await store.audited("provider.disable", target: AuditTarget(.providers, id)) { try await store.setProviderEnabled(id: id, false) }
+            }
             print("provider \(name) disabled")
         }
     }
@@ -81,7 +86,10 @@ struct ProviderCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { store in try await store.setProviderEnabled(id: try await requireProvider(store, name).id, true) }
+            try await db.run { store in
+                let id = try await requireProvider(store, name).id
+                try await store.audited("provider.enable", target: AuditTarget(.providers, id)) { try await store.setProviderEnabled(id: id, true) }
+            }
             print("provider \(name) enabled")
         }
     }
@@ -100,8 +108,10 @@ struct ProviderCommand: AsyncParsableCommand {
             }
             let ids = services.map { Set($0.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }) }
             let (created, skipped) = try await db.run { store in
-                try await operatorEngine(store, db).importCatalog(try await requireProvider(store, name), markup: percent, only: ids,
-                                                                  categoryPrefix: categoryPrefix)
+                let provider = try await requireProvider(store, name)
+                return try await store.audited("provider.import", target: AuditTarget(.providers, provider.id)) {
+                    try await operatorEngine(store, db).importCatalog(provider, markup: percent, only: ids, categoryPrefix: categoryPrefix)
+                }
             }
             for line in skipped { print("skipped \(line)") }
             for service in created { print("imported \(describe(service))") }
@@ -114,7 +124,12 @@ struct ProviderCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let lines = try await db.run { store in try await operatorEngine(store, db).syncCatalog(try await requireProvider(store, name)) }
+            let lines = try await db.run { store in
+                let provider = try await requireProvider(store, name)
+                return try await store.audited("provider.sync", target: AuditTarget(.providers, provider.id)) {
+                    try await operatorEngine(store, db).syncCatalog(provider)
+                }
+            }
             for line in lines { print(line) }
             print(lines.isEmpty ? "no changes" : "\(lines.count) changes")
         }
@@ -128,8 +143,10 @@ struct ProviderCommand: AsyncParsableCommand {
         func run() async throws {
             let count = try await db.run { store in
                 let provider = try await requireProvider(store, name)
-                try await store.setProviderAlert(id: provider.id, "")
-                return try await store.resendHeld(providerID: provider.id, reasonContaining: "provider: ")
+                return try await store.audited("provider.resend", target: AuditTarget(.providers, provider.id)) {
+                    try await store.setProviderAlert(id: provider.id, "")
+                    return try await store.resendHeld(providerID: provider.id, reasonContaining: "provider: ")
+                }
             }
             print("\(count) orders queued again")
         }
