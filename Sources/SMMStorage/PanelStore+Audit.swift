@@ -32,7 +32,7 @@ public enum AuditActor: Sendable, Hashable, CustomStringConvertible {
 /// What an audited change touched: a row of one of the panel's tables.
 public struct AuditTarget: Sendable, Hashable, CustomStringConvertible {
     public enum Table: String, Sendable {
-        case users, api_keys, categories, services, orders, refills, providers
+        case users, api_keys, categories, services, orders, refills, providers, payment_requests
         /// The audit log's name of a row of this table (`user:3`, `service:7`).
         var noun: String {
             switch self {
@@ -43,6 +43,7 @@ public struct AuditTarget: Sendable, Hashable, CustomStringConvertible {
             case .orders: return "order"
             case .refills: return "refill"
             case .providers: return "provider"
+            case .payment_requests: return "payment"
             }
         }
     }

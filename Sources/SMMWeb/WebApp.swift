@@ -78,6 +78,17 @@ public struct WebApp: Sendable {
     /// Registers a page: loads the session and language, enforces `access`, and for a POST
     /// reads the form and refuses it (changing nothing) unless it carries the session's CSRF
     /// token.
+    /// The row an admin page changes, from its path (`/admin/services/3/enabled` → service 3).
+    static func auditTarget(_ path: String) -> AuditTarget? {
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.count >= 3, parts[0] == "admin", let id = Int64(parts[2]) else { return nil }
+        let tables: [String: AuditTarget.Table] = [
+            "users": .users, "categories": .categories, "services": .services, "orders": .orders, "refills": .refills,
+            "providers": .providers, "payments": .payment_requests,
+        ]
+        return tables[parts[1]].map { AuditTarget($0, id) }
+    }
+
     func on(_ router: Router<PanelContext>, _ method: HTTPRequest.Method, _ path: RouterPath, _ access: Access,
             _ handler: @escaping @Sendable (inout WebCall) async throws -> Response) {
         router.on(path, method: method) { request, context in
@@ -114,7 +125,13 @@ public struct WebApp: Sendable {
             default: .system
             }
             do {
-                return try await AuditActor.$current.withValue(actor) { try await handler(&call) }
+                return try await AuditActor.$current.withValue(actor) {
+                    // Every admin action is audited: who, which page, the row before and after.
+                    guard case .admin = access, method == .post else { return try await handler(&call) }
+                    return try await call.store.audited("web POST \(request.uri.path)", target: Self.auditTarget(request.uri.path)) {
+                        try await handler(&call)
+                    }
+                }
             } catch let error as HTTPError {
                 throw error
             } catch {

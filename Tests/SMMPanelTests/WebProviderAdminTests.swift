@@ -17,7 +17,7 @@ struct WebProviderAdminTests {
                 up.fake.addService(3, name: "Other", rate: .string("5"))
                 let url = up.provider.url, key = up.provider.apiKey
                 try await panel.web { web in
-                    let (_, admin) = try await web.admin()
+                    let (boss, admin) = try await web.admin()
                     let (_, customer, _) = try await web.customer("alice")
 
                     // Added through the form.
@@ -36,6 +36,13 @@ struct WebProviderAdminTests {
                                                           [("markup", "10"), ("services", "1, 2, 99"), ("category_prefix", "Up ")])
                     #expect(imported.status == 200)
                     #expect(imported.texts(ofClass: "outcome") == ["2 services imported from second"])
+                    // Admin actions are audited with the admin as actor; the provider's key stays out.
+                    let audit = try await web.store.auditLog(limit: 50)
+                    let importEntry = try #require(audit.first { $0.action == "web POST /admin/providers/\(second.id)/import" })
+                    #expect(importEntry.actor == "admin:\(boss.id)" && importEntry.target == "provider:\(second.id)")
+                    #expect(importEntry.before != nil && importEntry.after != nil)
+                    #expect(audit.contains { $0.action == "web POST /admin/providers" && $0.actor == "admin:\(boss.id)" })
+                    #expect(!audit.contains { ($0.before ?? "").contains(key) || ($0.after ?? "").contains(key) })
                     #expect(imported.texts(ofClass: "outcome-line").contains { $0.hasPrefix("skipped 99") })
                     let services = try await web.store.services(includeDisabled: true)
                     let likes = try #require(services.first { $0.name == "Likes" })
