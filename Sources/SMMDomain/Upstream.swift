@@ -10,7 +10,6 @@ public enum UpstreamDialect {
         let trimmed = text.trimmingSpaces()
         if let value = Int64(trimmed) { return value }
         // Some panels send counts through a float type: "157.0" (and 157.0 as a JSON number).
-        if trimmed.hasSuffix(".0"), let value = Int64(trimmed.dropLast(2)) { return value }
         if let dot = trimmed.firstIndex(of: "."), trimmed[trimmed.index(after: dot)...].allSatisfy({ $0 == "0" }),
            let value = Int64(trimmed[..<dot]) { return value }
         return nil

@@ -67,7 +67,7 @@ public struct ProviderWorker: ServiceLifecycle.Service {
         await attempt("cancel forwarding") { try await engine.cancelRound() }
         await attempt("refill forwarding") { try await engine.refillRound() }
         await attempt("status sync") { try await engine.statusRound() }
-        await attempt("attention count") { engine.metrics.ordersNeedingAttention(try await engine.store.attentionItems(limit: 10_000).count) }
+        await attempt("attention count") { engine.metrics.ordersNeedingAttention(try await engine.store.attentionCount()) }
     }
 
     private func seconds(_ duration: Duration) -> Int64 { max(1, duration.components.seconds) }

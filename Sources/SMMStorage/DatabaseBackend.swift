@@ -34,6 +34,14 @@ extension DatabaseBackend {
     /// Appended to a SELECT inside a transaction to lock the rows it reads. SQLite needs no
     /// lock clause: its single writer already excludes every other writer.
     var forUpdate: String { engine == .postgres ? " FOR UPDATE" : "" }
+
+    /// Appended to the SELECT of a work claim: concurrent claimers on PostgreSQL skip rows
+    /// another holds (`of` names the table to lock in a join). SQLite's single writer already
+    /// makes a claim exclusive.
+    func skipLocked(of table: String? = nil) -> String {
+        guard engine == .postgres else { return "" }
+        return table.map { " FOR UPDATE OF \($0) SKIP LOCKED" } ?? " FOR UPDATE SKIP LOCKED"
+    }
 }
 
 /// `begin` … `COMMIT` around `body` on one connection, `ROLLBACK` if anything throws; the

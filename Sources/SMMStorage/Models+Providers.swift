@@ -60,7 +60,6 @@ public struct RefillJob: Sendable, Hashable {
     public var providerID: Int64
     public var upstreamOrderID: String
     public var upstreamRefillID: String?
-    public var status: RefillStatus
     public var attempt: Int64
 }
 

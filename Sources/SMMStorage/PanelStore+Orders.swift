@@ -189,9 +189,7 @@ extension PanelStore {
                     return current
                 case .held, .queued:
                     // An earlier send got no answer: the provider may be delivering it.
-                    let mayExist = try await db.raw("SELECT may_exist_upstream FROM upstream_orders WHERE order_id = \(bind: id)")
-                        .first()?.decode(column: "may_exist_upstream", as: Bool.self) ?? true
-                    if mayExist { throw PanelError.cancelNotAvailable }
+                    if upstream.mayExistUpstream { throw PanelError.cancelNotAvailable }
                 case .failed, .closed:
                     break
                 }
@@ -240,7 +238,7 @@ extension PanelStore {
     @discardableResult
     public func startDueDripFeedRuns(limit: Int = 100) async throws -> Int {
         let now = clock.now()
-        let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
             let parents = try await db.raw("""
                 SELECT \(unsafeRaw: Columns.order) FROM orders o

@@ -35,13 +35,16 @@ extension PanelStore {
             """).run()
     }
 
-    static func upstreamState(_ db: any SQLDatabase, orderID: Int64, lock: String) async throws -> (state: UpstreamState, providerID: Int64, upstreamOrderID: String?)? {
+    static func upstreamState(_ db: any SQLDatabase, orderID: Int64, lock: String)
+        async throws -> (state: UpstreamState, providerID: Int64, upstreamOrderID: String?, mayExistUpstream: Bool)? {
         guard let row = try await db.raw("""
-            SELECT state, provider_id, upstream_order_id FROM upstream_orders WHERE order_id = \(bind: orderID)\(unsafeRaw: lock)
+            SELECT state, provider_id, upstream_order_id, may_exist_upstream FROM upstream_orders
+            WHERE order_id = \(bind: orderID)\(unsafeRaw: lock)
             """).first() else { return nil }
         let label = try row.decode(column: "state", as: String.self)
         guard let state = UpstreamState(rawValue: label) else { throw CorruptRow(description: "upstream state \(label)") }
-        return (state, try row.decode(column: "provider_id", as: Int64.self), try row.decode(column: "upstream_order_id", as: String?.self))
+        return (state, try row.decode(column: "provider_id", as: Int64.self), try row.decode(column: "upstream_order_id", as: String?.self),
+                try row.decode(column: "may_exist_upstream", as: Bool.self))
     }
 
     // MARK: Dispatch
@@ -52,7 +55,7 @@ extension PanelStore {
     /// order), and otherwise held for the operator, because the provider may have the order.
     public func claimDispatch(limit: Int, lease: Int64) async throws -> [DispatchJob] {
         let now = clock.now()
-        let skipLocked = backend.engine == .postgres ? " FOR UPDATE OF u SKIP LOCKED" : ""
+        let skipLocked = backend.skipLocked(of: "u")
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
@@ -230,7 +233,7 @@ extension PanelStore {
     /// checked now so that concurrent syncers (and the next round) take others: none starves.
     public func claimSync(providerID: Int64, checkedBefore: Int64, limit: Int = 100) async throws -> [SyncItem] {
         let now = clock.now()
-        let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
             let claimed = try await db.raw("""
                 UPDATE upstream_orders SET checked_at = \(bind: now)
@@ -343,7 +346,7 @@ extension PanelStore {
     /// (`lease_until` is free on a sent order: only the dispatch claim uses it.)
     public func claimCancels(providerID: Int64, limit: Int = 100, lease: Int64 = 120) async throws -> [CancelJob] {
         let now = clock.now()
-        let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_orders SET cancel_state = 'sending', lease_until = \(bind: now + lease), updated_at = \(bind: now)
@@ -392,7 +395,7 @@ extension PanelStore {
     /// Claims refills waiting to be forwarded to enabled providers.
     public func claimRefillSends(limit: Int) async throws -> [RefillJob] {
         let now = clock.now()
-        let skipLocked = backend.engine == .postgres ? " FOR UPDATE OF f SKIP LOCKED" : ""
+        let skipLocked = backend.skipLocked(of: "f")
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_refills SET attempts = attempts + 1, next_attempt_at = \(bind: now + 600), updated_at = \(bind: now)
@@ -400,7 +403,7 @@ extension PanelStore {
                                     WHERE f.state = 'queued' AND f.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
                                     ORDER BY f.next_attempt_at, f.refill_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING refill_id, provider_id, upstream_order_id, upstream_refill_id, attempts
-                """).all().map { try $0.refillJob(status: .pending) }
+                """).all().map { try $0.refillJob() }
         }
     }
 
@@ -452,7 +455,7 @@ extension PanelStore {
     /// Claims sent refills of a provider for a `refill_status` check, least recently checked first.
     public func claimRefillSync(providerID: Int64, checkedBefore: Int64, limit: Int = 100) async throws -> [RefillJob] {
         let now = clock.now()
-        let skipLocked = backend.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_refills SET checked_at = \(bind: now)
@@ -460,7 +463,7 @@ extension PanelStore {
                                     AND checked_at < \(bind: checkedBefore) ORDER BY checked_at, refill_id
                                     LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING refill_id, provider_id, upstream_order_id, upstream_refill_id, attempts
-                """).all().map { try $0.refillJob(status: .pending) }
+                """).all().map { try $0.refillJob() }
         }
     }
 
@@ -506,6 +509,16 @@ extension PanelStore {
                                      reason: try row.decode(column: "reason", as: String.self),
                                      updatedAt: try row.decode(column: "updated_at", as: Int64.self))
             }
+        }
+    }
+
+    /// How many orders `attentionItems` would list, counted by the database.
+    public func attentionCount() async throws -> Int {
+        try await backend.read { db in
+            let row = try await db.raw("""
+                SELECT COUNT(*) AS n FROM upstream_orders WHERE state IN ('held', 'failed') OR review = TRUE
+                """).first()
+            return Int(try row?.decode(column: "n", as: Int64.self) ?? 0)
         }
     }
 
@@ -581,12 +594,11 @@ public enum CancelOutcome: Sendable, Hashable {
 }
 
 extension SQLRow {
-    func refillJob(status: RefillStatus) throws -> RefillJob {
+    func refillJob() throws -> RefillJob {
         RefillJob(refillID: try decode(column: "refill_id", as: Int64.self),
                   providerID: try decode(column: "provider_id", as: Int64.self),
                   upstreamOrderID: try decode(column: "upstream_order_id", as: String.self),
                   upstreamRefillID: try decode(column: "upstream_refill_id", as: String?.self),
-                  status: status,
                   attempt: try decode(column: "attempts", as: Int64.self))
     }
 }

@@ -79,10 +79,10 @@ struct AdminPages: Sendable {
         let stale = try await call.store.staleOrders(before: now - 86_400)
         let names = try await serviceNames(call.store)
         let users = try await call.store.usernames(ids: stale.map(\.userID))
-        let attention = try await call.store.attentionItems()
+        let attentionCount = try await call.store.attentionCount()
         let providers = try await call.store.providers()
         return call.page("admin_dashboard", title: call.strings["nav_admin_dashboard"], [
-            "attention_count": String(attention.count),
+            "attention_count": String(attentionCount),
             "profit_today": try await call.store.upstreamProfit(since: Display.dayStart(now)).apiString,
             "providers": providers.map(AdminProviderPages.providerRow), "has_providers": !providers.isEmpty,
             "orders_today": String(stats.ordersToday),
@@ -183,7 +183,7 @@ struct AdminPages: Sendable {
         let providers = try await call.store.providers()
         return call.page("admin_orders", title: call.strings["nav_orders"], [
             "admin_view": true,
-            "attention_count": String(try await call.store.attentionItems().count),
+            "attention_count": String(try await call.store.attentionCount()),
             "orders": found.orders.map { order in
                 var row = Rows.order(order, serviceName: names[order.serviceID], strings: call.strings, username: users[order.userID])
                 if let info = upstream[order.id] { row["upstream"] = Self.upstreamRow(info, order: order) }

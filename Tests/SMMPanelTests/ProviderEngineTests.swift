@@ -301,6 +301,7 @@ import Testing
                 }
                 let attention = try await up.store.attentionItems()
                 #expect(Set(attention.map(\.orderID)) == Set(orders.map(\.id)))
+                #expect(try await up.store.attentionCount() == 4)
                 #expect(attention.allSatisfy { $0.state == .held && $0.providerName == "up" && !$0.reason.isEmpty })
 
                 // Never resent by itself, however long it waits.
