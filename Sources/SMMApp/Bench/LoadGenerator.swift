@@ -18,7 +18,8 @@ struct LoadResult: Sendable {
     /// Sequence numbers of the requests that succeeded (the bench checks `add`'s durability).
     var succeeded: Int
 
-    var perSecond: Double { seconds > 0 ? Double(requests) / seconds : 0 }
+    /// Successful answers per second: an error answer is not throughput.
+    var perSecond: Double { seconds > 0 ? Double(succeeded) / seconds : 0 }
 
     func percentile(_ p: Double) -> Double {
         guard !latencies.isEmpty else { return 0 }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -27,6 +30,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Only these scenarios, comma-separated (health always runs: it is the baseline).") var only: String?
     @Option(help: "Directory for the databases (default: a fresh temporary one, removed afterwards).") var directory: String?
     @Option(help: "Server binary (default: this executable).") var server: String?
+    @Option(help: "Record a CPU profile of the server during each measured scenario into this directory (`perf record -g -p`; read with `perf report -i DIR/SCENARIO.perf --no-children`).")
+    var perf: String?
 
     func run() async throws {
         #if DEBUG
@@ -39,17 +44,21 @@ struct Bench: AsyncParsableCommand {
 
         print("smmpanel bench: \(connections) connections, \(duration) s per scenario, \(ProcessInfo.processInfo.activeProcessorCount) cores, server \(binary)")
         print(BenchLine.header)
-        try await runPhase(name: "", path: dir + "/small.sqlite", binary: binary, customers: 1, orders: 1_000, withAdd: true)
+        var failures = try await runPhase(name: "", path: dir + "/small.sqlite", binary: binary, customers: 1, orders: 1_000, withAdd: true)
         if dispatchOrders > 0 || syncOrders > 0 {
             try await runUpstreamPhase(path: dir + "/upstream.sqlite")
         }
         if orders > 0 {
-            try await runPhase(name: "@\(orders / 1000)k", path: dir + "/large.sqlite", binary: binary, customers: customers,
+            failures += try await runPhase(name: "@\(orders / 1000)k", path: dir + "/large.sqlite", binary: binary, customers: customers,
                                orders: orders, withAdd: false)
+        }
+        if !failures.isEmpty {
+            throw ValidationError("figures are not valid, the server answered errors: " + failures.joined(separator: "; "))
         }
     }
 
-    func runPhase(name: String, path: String, binary: String, customers: Int, orders: Int, withAdd: Bool) async throws {
+    /// Returns the scenarios that got error answers (their figures are not valid).
+    func runPhase(name: String, path: String, binary: String, customers: Int, orders: Int, withAdd: Bool) async throws -> [String] {
         var logger = Logger(label: "smmpanel.bench")
         logger.logLevel = .warning
         let seedStart = ContinuousClock.now
@@ -83,6 +92,7 @@ struct Bench: AsyncParsableCommand {
         }
         var baseline = 0.0
         var acknowledgedAdds = 0
+        var failures: [String] = []
         for (index, (label, make)) in scenarios.enumerated() {
             let isAdd = label.hasPrefix("add")
             if warmup > 0 && !isAdd {
@@ -97,10 +107,13 @@ struct Bench: AsyncParsableCommand {
                                                        make: { make($0 + 1_000_000_000) }, isSuccess: Self.isSuccess)
                 acknowledgedAdds += warm.succeeded
             }
+            let profiler = try perf.map { try Profiler.start(pid: child.process.processIdentifier, seconds: duration, output: "\($0)/\(label).perf") }
             let result = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
                                                      duration: .seconds(Int64(duration)), make: make, isSuccess: Self.isSuccess)
+            profiler.map(Profiler.finish)
             if isAdd { acknowledgedAdds += result.succeeded }
             if index == 0 { baseline = result.perSecond }
+            if result.errors > 0 { failures.append("\(label): \(result.errors) error answers") }
             print(BenchLine(label: label, result: result, baseline: baseline, peakKB: child.peakMemoryKB()).text)
         }
         child.stop()
@@ -113,6 +126,7 @@ struct Bench: AsyncParsableCommand {
             print("# add durability: \(acknowledgedAdds) orders acknowledged, \(stored - seededOrders) in the database after the server stopped")
             if stored - seededOrders < acknowledgedAdds { throw ValidationError("acknowledged orders are missing") }
         }
+        return failures
     }
 
     /// Dispatch and status sync, in this process: the engine against `BenchUpstream`.
@@ -196,6 +210,42 @@ struct BenchLine {
     }
 }
 
+/// `perf record` attached to the server for one scenario (attaching, unlike running the server
+/// under perf, survives the server being stopped with SIGTERM).
+enum Profiler {
+    struct SpawnFailed: Error, CustomStringConvertible {
+        let code: Int32
+        var description: String { "could not start perf: \(String(cString: strerror(code)))" }
+    }
+
+    /// Starts `perf record` for `seconds`; returns its pid (wait with `finish`).
+    static func start(pid: Int32, seconds: Int, output: String) throws -> pid_t {
+        try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let arguments = ["timeout", "-s", "INT", String(seconds), "perf", "record", "-q", "-F", "999", "-g",
+                         "-p", String(pid), "-o", output]
+        // posix_spawn with an empty signal mask: Foundation's `Process` passes on this thread's
+        // blocked signals, and perf then never sees timeout's SIGINT (it spun at 200 % CPU).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let code = posix_spawnp(&child, "timeout", nil, &attributes, argv, environ)
+        guard code == 0 else { throw SpawnFailed(code: code) }
+        return child
+    }
+
+    static func finish(_ child: pid_t) {
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+    }
+}
+
 /// Peak resident memory of this process (for the in-process scenarios).
 struct ProcessMemory {
     func reset() { try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8) }
@@ -225,7 +275,10 @@ final class BenchServer: Sendable {
     static func start(binary: String, database: String) async throws -> BenchServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--no-workers", "--port", "0", "--database", database, "--log-level", "info"]
+        // Rate limits off: the bench measures the API's work; one key from one address would
+        // otherwise be answered 429 after its burst.
+        process.arguments = ["serve", "--no-workers", "--port", "0", "--database", database, "--log-level", "info",
+                             "--ip-rate", "0", "--key-rate", "0"]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
