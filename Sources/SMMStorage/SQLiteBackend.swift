@@ -37,6 +37,9 @@ final class SQLiteBackend: DatabaseBackend {
     let engine = SQLEngine.sqlite
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
+    /// SQLKit views of the connections, made once.
+    private let writerDatabase: FastSQLiteDatabase
+    private let readerDatabases: [FastSQLiteDatabase]
     private let threads: NIOThreadPool
     private let gate = AsyncGate()
     private let nextReader = Mutex(0)
@@ -45,6 +48,8 @@ final class SQLiteBackend: DatabaseBackend {
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: NIOThreadPool, logger: Logger) {
         self.writer = writer
         self.readers = readers
+        self.writerDatabase = FastSQLiteDatabase(writer)
+        self.readerDatabases = readers.map(FastSQLiteDatabase.init)
         self.threads = threads
         self.logger = logger
     }
@@ -98,11 +103,11 @@ final class SQLiteBackend: DatabaseBackend {
             value = (value + 1) % readers.count
             return value
         }
-        return try await body(readers[index].sql(queryLogLevel: nil))
+        return try await body(readerDatabases[index])
     }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let db = writer.sql(queryLogLevel: nil)
+        let db = writerDatabase
         await gate.acquire()
         // Gate held from here: this task alone uses the writer and `batch`.
         if !batch.withLock({ $0.open }) {
