@@ -78,22 +78,38 @@ struct SQLiteColumnsRow: SQLRow {
     }
 
     /// The value when `D` is one of the store's column types and the data is stored as that
-    /// type (or NULL for an optional); nil otherwise. Comparing metadata is cheap; the casts
-    /// below are between identical types.
+    /// type (or NULL for an optional); nil otherwise.
     static func direct<D>(_ data: SQLiteData, as type: D.Type) -> D? {
+        let kind = ObjectIdentifier(type)
         switch data {
         case .integer(let number):
-            if type == Int64.self || type == Int64?.self { return Int64(number) as? D }
-            if type == Bool.self || type == Bool?.self, let bool = data.bool { return bool as? D }
+            if kind == Kinds.int64 { return unsafeBitCast(Int64(number), to: D.self) }
+            if kind == Kinds.optionalInt64 { return unsafeBitCast(Int64?.some(Int64(number)), to: D.self) }
+            guard let bool = data.bool else { return nil }
+            if kind == Kinds.bool { return unsafeBitCast(bool, to: D.self) }
+            if kind == Kinds.optionalBool { return unsafeBitCast(Bool?.some(bool), to: D.self) }
         case .text(let text):
-            if type == String.self || type == String?.self { return text as? D }
+            if kind == Kinds.string { return unsafeBitCast(text, to: D.self) }
+            if kind == Kinds.optionalString { return unsafeBitCast(String?.some(text), to: D.self) }
         case .null:
-            if type == Int64?.self { return Int64?.none as? D }
-            if type == String?.self { return String?.none as? D }
-            if type == Bool?.self { return Bool?.none as? D }
+            if kind == Kinds.optionalInt64 { return unsafeBitCast(Int64?.none, to: D.self) }
+            if kind == Kinds.optionalString { return unsafeBitCast(String?.none, to: D.self) }
+            if kind == Kinds.optionalBool { return unsafeBitCast(Bool?.none, to: D.self) }
         case .float, .blob:
             break
         }
         return nil
+    }
+
+    /// The types' identities, looked up once: spelling `Int64?.self` in `direct` instantiated
+    /// `Optional<Int64>`'s metadata on every call, through a locked runtime cache (profiled).
+    /// `unsafeBitCast` above is only reached when `D` is exactly the type cast from.
+    private enum Kinds {
+        static let int64 = ObjectIdentifier(Int64.self)
+        static let optionalInt64 = ObjectIdentifier(Int64?.self)
+        static let string = ObjectIdentifier(String.self)
+        static let optionalString = ObjectIdentifier(String?.self)
+        static let bool = ObjectIdentifier(Bool.self)
+        static let optionalBool = ObjectIdentifier(Bool?.self)
     }
 }
