@@ -15,11 +15,15 @@ public enum APIAction: String, Sendable, CaseIterable {
 public struct APIv2: Sendable {
     public let store: PanelStore
     public let currency: String
+    /// The `services` answer, kept for at most a second.
+    public let catalogCache: CatalogCache
     let logger: Logger
 
-    public init(store: PanelStore, currency: String = "USD", logger: Logger = Logger(label: "smmpanel.api")) {
+    public init(store: PanelStore, currency: String = "USD", catalogCache: CatalogCache = CatalogCache(),
+                logger: Logger = Logger(label: "smmpanel.api")) {
         self.store = store
         self.currency = currency
+        self.catalogCache = catalogCache
         self.logger = logger
     }
 
@@ -53,9 +57,19 @@ public struct APIv2: Sendable {
 
     // MARK: Actions
 
-    /// The catalog at this customer's own rates.
+    /// The catalog at this customer's own rates: the cached answer as it is when they have
+    /// none (the usual case), otherwise the cached services priced for them.
     func services(user: User) async throws -> JSONValue {
-        .array(try await store.services(pricedFor: user.id).map { service in
+        let rates = try await store.customRates(userID: user.id)
+        let store = self.store
+        let catalog = try await catalogCache.current(load: { try await store.services() },
+                                                     encode: { Self.servicesAnswer($0).serializedBytes() })
+        if rates.isEmpty { return .encoded(catalog.encoded) }
+        return Self.servicesAnswer(catalog.services.map { PanelStore.priced($0, rates) })
+    }
+
+    static func servicesAnswer(_ services: [Service]) -> JSONValue {
+        .array(services.map { service in
             .object([
                 ("service", .int(service.id)),
                 ("name", .string(service.name)),

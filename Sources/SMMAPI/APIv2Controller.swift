@@ -97,10 +97,16 @@ public struct APIv2Controller<Context: RemoteAddressRequestContext>: Sendable {
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        var bytes: [UInt8] = []
-        value.write(to: &bytes)
+        let body: ByteBuffer
+        if case .encoded(let bytes) = value {
+            body = ByteBuffer(bytes: bytes)
+        } else {
+            var bytes: [UInt8] = []
+            value.write(to: &bytes)
+            body = ByteBuffer(bytes: bytes)
+        }
         // nosniff: a browser never runs an answer (which may echo stored links) as a page.
         return Response(status: status, headers: [.contentType: "application/json", .init("X-Content-Type-Options")!: "nosniff"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+                        body: ResponseBody(byteBuffer: body))
     }
 }

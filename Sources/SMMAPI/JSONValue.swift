@@ -9,6 +9,8 @@ public enum JSONValue: Sendable, Equatable {
     case null
     case array([JSONValue])
     case object([(String, JSONValue)])
+    /// JSON already written by `write(to:)` (a cached answer), copied out as it is.
+    case encoded([UInt8])
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         lhs.serialized() == rhs.serialized()
@@ -21,6 +23,12 @@ public enum JSONValue: Sendable, Equatable {
         guard case .object(let members) = self, members.count == 1, members[0].0 == "error",
               case .string(let message) = members[0].1 else { return false }
         return message == error.message
+    }
+
+    public func serializedBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        write(to: &out)
+        return out
     }
 
     public func serialized() -> String {
@@ -36,6 +44,7 @@ public enum JSONValue: Sendable, Equatable {
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
+        case .encoded(let bytes): out.append(contentsOf: bytes)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {

@@ -131,7 +131,7 @@ extension PanelStore {
         return Self.priced(service, rate.map { [service.id: Money(minorUnits: $0)] } ?? [:])
     }
 
-    static func priced(_ service: Service, _ rates: [Int64: Money]) -> Service {
+    public static func priced(_ service: Service, _ rates: [Int64: Money]) -> Service {
         var priced = service
         if let rate = rates[service.id] { priced.rate = rate }
         return priced
