@@ -17,13 +17,16 @@ public struct APIv2: Sendable {
     public let currency: String
     /// The `services` answer, kept for at most a second.
     public let catalogCache: CatalogCache
+    /// Key lookups, kept for at most a second.
+    public let keyCache: APIKeyCache
     let logger: Logger
 
     public init(store: PanelStore, currency: String = "USD", catalogCache: CatalogCache = CatalogCache(),
-                logger: Logger = Logger(label: "smmpanel.api")) {
+                keyCache: APIKeyCache = APIKeyCache(), logger: Logger = Logger(label: "smmpanel.api")) {
         self.store = store
         self.currency = currency
         self.catalogCache = catalogCache
+        self.keyCache = keyCache
         self.logger = logger
     }
 
@@ -34,7 +37,8 @@ public struct APIv2: Sendable {
         let fields = rawFields.filter { !$0.value.trimmingSpaces().isEmpty }
         do {
             guard let key = fields["key"]?.trimmingSpaces(), !key.isEmpty, key.utf8.count <= 256,
-                  let user = try await store.user(apiKey: key) else { throw PanelError.invalidAPIKey }
+                  let (user, isCurrent) = try await keyCache.user(forKey: key, load: { [store] in try await store.user(apiKeyHash: $0) })
+            else { throw PanelError.invalidAPIKey }
             guard let action = fields["action"].flatMap({ APIAction(rawValue: $0.trimmingSpaces().lowercased()) }) else {
                 throw PanelError.incorrectRequest
             }
@@ -47,7 +51,10 @@ public struct APIv2: Sendable {
                 case .refill: return try await refill(user: user, fields: fields)
                 case .refillStatus: return try await refillStatus(user: user, fields: fields)
                 case .cancel: return try await cancel(user: user, fields: fields)
-                case .balance: return balance(user: user)
+                case .balance:
+                    // A kept key's user carries the balance of its read: read it again.
+                    guard let current = isCurrent ? user : try await store.user(id: user.id) else { throw PanelError.invalidAPIKey }
+                    return balance(user: current)
                 }
             }
         } catch let error as PanelError {

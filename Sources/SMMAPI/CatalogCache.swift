@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Why: building the 1,000-service answer (reading the rows, encoding ~250 KB of JSON) was the
 /// whole cost of `services` (profiled; BENCHMARKS.md), and resellers' bots ask for it constantly.
-/// Correctness: a change made by this process shows at once (`CatalogChanges`); one made by
+/// Correctness: a change made by this process shows at once (`LocalChanges.catalog`); one made by
 /// another process shows within `maxAge` — the one-second rule for caches in docs/deploy.md.
 /// One build at a time: callers arriving while it runs wait for it instead of repeating it.
 public final class CatalogCache: Sendable {
@@ -32,7 +32,7 @@ public final class CatalogCache: Sendable {
     /// `maxAge` zero: every call reads. `now` and `generation` are injectable so tests can move
     /// time, and keep other tests' catalog changes in the same process out of their counts.
     public init(maxAge: Duration = .seconds(1), now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
-                generation: @escaping @Sendable () -> UInt64 = { CatalogChanges.generation }) {
+                generation: @escaping @Sendable () -> UInt64 = { LocalChanges.catalog.generation }) {
         self.maxAge = maxAge
         self.now = now
         self.generation = generation

@@ -60,7 +60,7 @@ extension PanelStore {
     @discardableResult
     public func revokeKey(userID: Int64, keyID: Int64) async throws -> APIKeyInfo {
         let now = clock.now()
-        return try await backend.transaction { db in
+        return try await transaction(noting: LocalChanges.access) { db in
             guard let row = try await db.raw("""
                 UPDATE api_keys SET revoked_at = \(bind: now)
                 WHERE id = \(bind: keyID) AND user_id = \(bind: userID) AND revoked_at IS NULL

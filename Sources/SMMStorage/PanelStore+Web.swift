@@ -272,7 +272,7 @@ extension PanelStore {
         let clean = name.trimmingSpaces()
         guard !clean.isEmpty, clean.count <= 200 else { throw PanelError.rejected("a category name needs 1 to 200 characters") }
         do {
-            let found = try await catalogTransaction { db in
+            let found = try await transaction(noting: LocalChanges.catalog) { db in
                 try await db.raw("UPDATE categories SET name = \(bind: clean), sort = \(bind: sort) WHERE id = \(bind: id) RETURNING id").first() != nil
             }
             guard found else { throw PanelError.rejected("no category \(id)") }

@@ -62,8 +62,12 @@ public struct PanelStore: Sendable {
     /// SHA-256 preimage to turn it into a working key (the key has 128 random bits). So what
     /// the timing can leak is useless; no secret is compared byte by byte.
     public func user(apiKey: String) async throws -> User? {
-        let hash = APIKeys.hash(apiKey)
-        return try await backend.read { db in
+        try await user(apiKeyHash: APIKeys.hash(apiKey))
+    }
+
+    /// `user(apiKey:)` for a key already hashed with `APIKeys.hash`.
+    public func user(apiKeyHash hash: String) async throws -> User? {
+        try await backend.read { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.user) FROM api_keys k JOIN users u ON u.id = k.user_id
                 WHERE k.key_hash = \(bind: hash) AND k.revoked_at IS NULL AND u.disabled = FALSE
@@ -74,7 +78,7 @@ public struct PanelStore: Sendable {
     /// Revokes every live key of the user and issues a new one (shown once).
     public func rotateKey(userID: Int64) async throws -> String {
         let now = clock.now()
-        return try await backend.transaction { db in
+        return try await transaction(noting: LocalChanges.access) { db in
             let revoked = try await db.raw("""
                 UPDATE api_keys SET revoked_at = \(bind: now) WHERE user_id = \(bind: userID) AND revoked_at IS NULL RETURNING id
                 """).all().map { try $0.decode(column: "id", as: Int64.self) }
@@ -84,7 +88,7 @@ public struct PanelStore: Sendable {
     }
 
     public func setUserDisabled(userID: Int64, _ disabled: Bool) async throws {
-        try await backend.transaction { db in
+        try await transaction(noting: LocalChanges.access) { db in
             try await db.raw("UPDATE users SET disabled = \(bind: disabled) WHERE id = \(bind: userID)").run()
         }
     }
