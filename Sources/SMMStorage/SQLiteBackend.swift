@@ -42,8 +42,6 @@ final class SQLiteBackend: DatabaseBackend {
     private let readerDatabases: [FastSQLiteDatabase]
     private let threads: NIOThreadPool
     private let gate = AsyncGate()
-    /// Write transactions run their steps here (see `DedicatedExecutor` for why).
-    private let writerExecutor = DedicatedExecutor(name: "sqlite-writer")
     private let nextReader = Mutex(0)
     private let logger: Logger
 
@@ -109,10 +107,6 @@ final class SQLiteBackend: DatabaseBackend {
     }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(writerExecutor) { try await self.batchedTransaction(body) }
-    }
-
-    private func batchedTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = writerDatabase
         await gate.acquire()
         // Gate held from here: this task alone uses the writer and `batch`.
@@ -219,7 +213,6 @@ final class SQLiteBackend: DatabaseBackend {
             do { try await connection.close().get() } catch { firstError = firstError ?? error }
         }
         do { try await threads.shutdownGracefully() } catch { firstError = firstError ?? error }
-        writerExecutor.stop()
         if let firstError { throw firstError }
     }
 }
