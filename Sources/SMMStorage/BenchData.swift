@@ -128,3 +128,11 @@ public enum BenchData {
         }
     }
 }
+
+extension PanelStore {
+    /// On SQLite: COMMITs (fsyncs) so far and the transactions they covered (group commit);
+    /// nil on PostgreSQL. For the bench.
+    public var commitCounts: (commits: Int, transactions: Int)? {
+        (backend as? SQLiteBackend)?.commitCounts
+    }
+}

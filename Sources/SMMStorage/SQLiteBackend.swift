@@ -182,6 +182,9 @@ final class SQLiteBackend: DatabaseBackend {
         return try outcome.get()
     }
 
+    /// COMMITs (fsyncs) so far and the transactions they covered (the bench prints them).
+    var commitCounts: (commits: Int, transactions: Int) { commits.withLock { $0 } }
+
     /// Transactions queued behind the writer (tests use it to form a batch on purpose).
     func queuedTransactions() async -> Int { await gate.waiting }
 

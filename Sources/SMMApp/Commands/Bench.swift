@@ -145,6 +145,7 @@ struct Bench: AsyncParsableCommand {
                                              queued: dispatchOrders, sent: syncOrders)
             let engine = makeEngine(store: store, configuration: configuration, logger: logger)
             let memory = ProcessMemory()
+            let commits = CommitCounter(store: store)
             if dispatchOrders > 0 {
                 memory.reset()
                 let start = ContinuousClock.now
@@ -157,7 +158,7 @@ struct Bench: AsyncParsableCommand {
                 let seconds = Self.seconds(ContinuousClock.now - start)
                 print(Self.line("dispatch (in-process)", String(format: "%.0f orders/s", Double(sent) / seconds)
                     + ", \(sent) orders in " + String(format: "%.1f s", seconds)
-                    + ", \(upstream.addCalls.load(ordering: .relaxed)) add calls, peak RSS \(memory.peakText)"))
+                    + ", \(upstream.addCalls.load(ordering: .relaxed)) add calls, \(commits.delta()), peak RSS \(memory.peakText)"))
             }
             if syncOrders > 0 {
                 memory.reset()
@@ -167,7 +168,7 @@ struct Bench: AsyncParsableCommand {
                 let seconds = Self.seconds(ContinuousClock.now - start)
                 print(Self.line("status sync (in-process)", "\(syncOrders) orders in " + String(format: "%.1f s", seconds)
                     + ", \(calls) status calls for \(upstream.statusIDs.load(ordering: .relaxed)) ids (floor \((upstream.statusIDs.load(ordering: .relaxed) + 99) / 100); dispatched orders are due too)"
-                    + ", peak RSS \(memory.peakText)"))
+                    + ", \(commits.delta()), peak RSS \(memory.peakText)"))
             }
         }
     }
@@ -243,6 +244,24 @@ enum Profiler {
     static func finish(_ child: pid_t) {
         var status: Int32 = 0
         while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+    }
+}
+
+/// Write transactions and the COMMITs (fsyncs) they shared since the last call: how well group
+/// commit batches a phase.
+final class CommitCounter {
+    let store: PanelStore
+    private var last: (commits: Int, transactions: Int)
+
+    init(store: PanelStore) {
+        self.store = store
+        last = store.commitCounts ?? (0, 0)
+    }
+
+    func delta() -> String {
+        guard let now = store.commitCounts else { return "commits not counted" }
+        defer { last = now }
+        return "\(now.transactions - last.transactions) transactions in \(now.commits - last.commits) commits"
     }
 }
 
