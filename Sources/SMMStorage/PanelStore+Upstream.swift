@@ -68,13 +68,16 @@ extension PanelStore {
                     reason = 'a send was interrupted (crash or timeout) and this provider does not honour request_id: it may or may not have the order; check at the provider, then resend it, link its upstream id, or cancel it'
                 WHERE state = 'sending' AND lease_until < \(bind: now)
                 """).run()
+            // The active-order check is an EXISTS, not a join: joined, SQLite's planner started
+            // from every active order (status index) and each claim cost O(active orders) —
+            // measured with 100,000 orders in flight. Now it walks the queue index.
             let claimed = try await db.raw("""
                 UPDATE upstream_orders SET state = 'sending', attempts = attempts + 1, lease_until = \(bind: now + lease),
                     updated_at = \(bind: now)
                 WHERE order_id IN (
-                    SELECT u.order_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id JOIN orders o ON o.id = u.order_id
+                    SELECT u.order_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id
                     WHERE u.state = 'queued' AND u.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
-                      AND o.status IN (\(binds: Self.activeStatusList))
+                      AND EXISTS (SELECT 1 FROM orders o WHERE o.id = u.order_id AND o.status IN (\(binds: Self.activeStatusList)))
                     ORDER BY u.next_attempt_at, u.order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING order_id, provider_id, upstream_service, request_id, attempts
                 """).all()
