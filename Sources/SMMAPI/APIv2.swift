@@ -106,7 +106,7 @@ public struct APIv2: Sendable {
         if let list = fields["orders"] {
             let entries = try IDList.parse(list)
             let ids = entries.compactMap { if case .id(let id) = $0 { id } else { nil } }
-            let orders = try await store.orders(ids: ids, userID: user.id)
+            let orders = try await store.orderStatuses(ids: ids, userID: user.id)
             let children = try await childIDs(of: Array(orders.values))
             return .object(entries.map { entry in
                 if case .id(let id) = entry, let order = orders[id] {
@@ -116,21 +116,21 @@ public struct APIv2: Sendable {
             })
         }
         guard let raw = fields["order"] ?? fields["order_id"] ?? fields["id"] else { throw PanelError.incorrectRequest }
-        guard let id = IDList.parseID(raw), let order = try await store.order(id: id, userID: user.id) else {
+        guard let id = IDList.parseID(raw), let order = try await store.orderStatuses(ids: [id], userID: user.id)[id] else {
             throw PanelError.incorrectOrderID
         }
         let children = try await childIDs(of: [order])
         return statusObject(order, children: children[id] ?? [])
     }
 
-    private func childIDs(of orders: [Order]) async throws -> [Int64: [Int64]] {
+    private func childIDs(of orders: [OrderStatusView]) async throws -> [Int64: [Int64]] {
         let parents = orders.filter { $0.isDripFeedParent || $0.isSubscription }.map(\.id)
         return try await store.childOrderIDs(parentIDs: parents)
     }
 
     /// The status shape: all strings; drip-feed parents add `runs` and child `orders`,
     /// subscriptions add `expiry`, `posts` (posts handled so far) and child `orders`.
-    func statusObject(_ order: Order, children: [Int64]) -> JSONValue {
+    func statusObject(_ order: OrderStatusView, children: [Int64]) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("charge", .string(order.charge.apiString)),
             ("start_count", .string(String(order.startCount))),
@@ -142,7 +142,7 @@ public struct APIv2: Sendable {
             members.append(("runs", .string(String(runs))))
             members.append(("orders", .array(children.map(JSONValue.int))))
         } else if order.isSubscription {
-            members.append(("expiry", .string(order.fields["expiry"] ?? "")))
+            members.append(("expiry", .string(order.expiry ?? "")))
             members.append(("posts", .string(String(children.count))))
             members.append(("orders", .array(children.map(JSONValue.int))))
         }

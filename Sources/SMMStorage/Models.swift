@@ -116,3 +116,20 @@ public struct Refill: Sendable, Hashable {
 public enum LedgerKind: String, Sendable {
     case deposit, deduction, charge, refund
 }
+
+/// What the `status` action shows of an order.
+public struct OrderStatusView: Sendable, Hashable {
+    public var id: Int64
+    public var type: ServiceType
+    public var charge: Money
+    public var startCount: Int64
+    public var remains: Int64
+    public var status: OrderStatus
+    /// Set on drip-feed parents.
+    public var runs: Int64?
+    /// Set on subscriptions (empty when none was given).
+    public var expiry: String?
+
+    public var isDripFeedParent: Bool { runs != nil }
+    public var isSubscription: Bool { type == .subscriptions }
+}

@@ -94,6 +94,21 @@ extension PanelStore {
         return Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The user's orders among `ids` as the `status` action shows them, keyed by id; ids of
+    /// others are simply absent. Only the columns shown are read: decoding whole order rows was
+    /// most of the cost of a 100-id status call (profiled; BENCHMARKS.md).
+    public func orderStatuses(ids: [Int64], userID: Int64) async throws -> [Int64: OrderStatusView] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await backend.read { db in
+            try await db.raw("""
+                SELECT o.id, o.type, o.charge, o.start_count, o.remains, o.status, o.runs,
+                       CASE WHEN o.type = \(bind: ServiceType.subscriptions.rawValue) THEN o.fields ELSE NULL END AS subscription_fields
+                FROM orders o WHERE o.id IN (\(binds: ids)) AND o.user_id = \(bind: userID)
+                """).all().map { try $0.orderStatusView() }
+        }
+        return Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Child order ids of drip-feed parents and subscriptions, in creation order.
     public func childOrderIDs(parentIDs: [Int64]) async throws -> [Int64: [Int64]] {
         guard !parentIDs.isEmpty else { return [:] }

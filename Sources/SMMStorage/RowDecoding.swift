@@ -85,6 +85,21 @@ extension SQLRow {
             completedAt: try decode(column: "completed_at", as: Int64?.self))
     }
 
+    func orderStatusView() throws -> OrderStatusView {
+        let typeLabel = try decode(column: "type", as: String.self)
+        let statusLabel = try decode(column: "status", as: String.self)
+        guard let type = ServiceType(rawValue: typeLabel), let status = OrderStatus(rawValue: statusLabel) else {
+            throw CorruptRow(description: "order with unknown type \(typeLabel) or status \(statusLabel)")
+        }
+        let fields = try decode(column: "subscription_fields", as: String?.self)
+        return OrderStatusView(id: try decode(column: "id", as: Int64.self), type: type,
+                               charge: Money(minorUnits: try decode(column: "charge", as: Int64.self)),
+                               startCount: try decode(column: "start_count", as: Int64.self),
+                               remains: try decode(column: "remains", as: Int64.self), status: status,
+                               runs: try decode(column: "runs", as: Int64?.self),
+                               expiry: fields.map { FieldsCoding.decode($0)["expiry"] ?? "" })
+    }
+
     func refill() throws -> Refill {
         let statusLabel = try decode(column: "status", as: String.self)
         guard let status = RefillStatus(rawValue: statusLabel) else { throw CorruptRow(description: "refill status \(statusLabel)") }
