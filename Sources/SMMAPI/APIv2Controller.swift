@@ -98,8 +98,8 @@ public struct APIv2Controller<Context: RemoteAddressRequestContext>: Sendable {
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         let body: ByteBuffer
-        if case .encoded(let bytes) = value {
-            body = ByteBuffer(bytes: bytes)
+        if case .encoded(let buffer) = value {
+            body = buffer
         } else {
             var bytes: [UInt8] = []
             value.write(to: &bytes)

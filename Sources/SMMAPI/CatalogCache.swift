@@ -1,3 +1,4 @@
+import NIOCore
 import SMMDomain
 import SMMStorage
 import Synchronization
@@ -13,7 +14,7 @@ public final class CatalogCache: Sendable {
     public struct Entry: Sendable {
         public let services: [Service]
         /// `services` as the API answers it to a customer without rates of their own.
-        public let encoded: [UInt8]
+        public let encoded: ByteBuffer
         let generation: UInt64
         let readAt: ContinuousClock.Instant
     }
@@ -47,7 +48,7 @@ public final class CatalogCache: Sendable {
         let start = now()
         guard maxAge > .zero else {
             let services = try await load()
-            return Entry(services: services, encoded: encode(services), generation: generation, readAt: start)
+            return Entry(services: services, encoded: ByteBuffer(bytes: encode(services)), generation: generation, readAt: start)
         }
         enum Found { case fresh(Entry), wait(Task<Entry, any Error>) }
         let found: Found = state.withLock { state in
@@ -59,7 +60,7 @@ public final class CatalogCache: Sendable {
             default:
                 let running = Task<Entry, any Error> {
                     let services = try await load()
-                    return Entry(services: services, encoded: encode(services), generation: generation, readAt: start)
+                    return Entry(services: services, encoded: ByteBuffer(bytes: encode(services)), generation: generation, readAt: start)
                 }
                 state = .building(running, generation: generation)
                 return .wait(running)

@@ -1,3 +1,4 @@
+import NIOCore
 import SMMDomain
 
 /// A JSON value with objects in a fixed key order, so responses come out exactly in the shape
@@ -9,8 +10,9 @@ public enum JSONValue: Sendable, Equatable {
     case null
     case array([JSONValue])
     case object([(String, JSONValue)])
-    /// JSON already written by `write(to:)` (a cached answer), copied out as it is.
-    case encoded([UInt8])
+    /// JSON already written by `write(to:)` (a cached answer), sent as it is: the buffer is
+    /// shared by every answer, not copied (a 250 KB copy per call showed in the profile).
+    case encoded(ByteBuffer)
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         lhs.serialized() == rhs.serialized()
@@ -44,7 +46,7 @@ public enum JSONValue: Sendable, Equatable {
         case .int(let i): out.append(contentsOf: String(i).utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
-        case .encoded(let bytes): out.append(contentsOf: bytes)
+        case .encoded(let buffer): out.append(contentsOf: buffer.readableBytesView)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
