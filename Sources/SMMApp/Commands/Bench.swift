@@ -12,7 +12,7 @@ import Synchronization
 
 /// `smmpanel bench`: starts this binary's `serve` on loopback over a freshly seeded SQLite
 /// database, drives it with concurrent keep-alive clients and prints one line per scenario,
-/// with the ratio to `GET /health` (no database) measured in the same run.
+/// with the ratio to `GET /health` (no database) measured on the same server right before it.
 ///
 /// Run it from a release build: `swift build -c release --product smmpanel && .build/release/smmpanel bench`.
 struct Bench: AsyncParsableCommand {
@@ -93,8 +93,16 @@ struct Bench: AsyncParsableCommand {
         var baseline = 0.0
         var acknowledgedAdds = 0
         var failures: [String] = []
+        let health = scenarios[0].1
         for (index, (label, make)) in scenarios.enumerated() {
             let isAdd = label.hasPrefix("add")
+            if index > 0 {
+                // The baseline again, right before each scenario: on these shared machines its
+                // speed drifted by a third between scenarios a minute apart.
+                baseline = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
+                                                       duration: .seconds(Int64(duration)), make: health,
+                                                       isSuccess: Self.isSuccess).perSecond
+            }
             if warmup > 0 && !isAdd {
                 _ = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
                                                 duration: .seconds(Int64(warmup)), make: make, isSuccess: Self.isSuccess)
@@ -189,7 +197,7 @@ struct Bench: AsyncParsableCommand {
 /// One printed line.
 struct BenchLine {
     static let header = pad("scenario", 22) + pad("req/s", 10, right: true) + pad("p50 ms", 9, right: true)
-        + pad("p99 ms", 9, right: true) + pad("ratio", 8, right: true) + pad("errors", 8, right: true) + pad("peak RSS", 11, right: true)
+        + pad("p99 ms", 9, right: true) + pad("baseline", 10, right: true) + pad("ratio", 8, right: true) + pad("errors", 8, right: true) + pad("peak RSS", 11, right: true)
     let label: String
     let result: LoadResult
     let baseline: Double
@@ -201,6 +209,7 @@ struct BenchLine {
         return Self.pad(label, 22) + Self.pad(String(format: "%.0f", result.perSecond), 10, right: true)
             + Self.pad(String(format: "%.2f", result.percentile(0.50)), 9, right: true)
             + Self.pad(String(format: "%.2f", result.percentile(0.99)), 9, right: true)
+            + Self.pad(String(format: "%.0f", baseline), 10, right: true)
             + Self.pad(String(format: "%.3f", ratio), 8, right: true) + Self.pad(String(result.errors), 8, right: true)
             + Self.pad(memory, 11, right: true)
     }
