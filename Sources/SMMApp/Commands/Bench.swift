@@ -22,6 +22,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Concurrent keep-alive connections.") var connections: Int = 32
     @Option(help: "Seconds per scenario.") var duration: Int = 5
     @Option(help: "Seconds of warm-up before each scenario (not counted).") var warmup: Int = 1
+    @Option(help: "Rounds of (baseline, scenario) per scenario; the median round's ratio is shown.") var rounds: Int = 3
     @Option(help: "Services in the catalog.") var services: Int = 1_000
     @Option(help: "Orders in the large database (0 skips the large run).") var orders: Int = 1_000_000
     @Option(help: "Customers in the large database.") var customers: Int = 10_000
@@ -90,39 +91,52 @@ struct Bench: AsyncParsableCommand {
             let wanted = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } + ["health"])
             scenarios = scenarios.filter { wanted.contains(String($0.0.prefix { $0 != "@" })) }
         }
-        var baseline = 0.0
         var acknowledgedAdds = 0
         var failures: [String] = []
         let health = scenarios[0].1
+        let port = child.port
+        let connections = self.connections
+        func run(_ seconds: Int, _ make: @escaping @Sendable (Int) -> LoadRequest) async throws -> LoadResult {
+            try await LoadGenerator.run(host: "127.0.0.1", port: port, connections: connections,
+                                        duration: .seconds(Int64(seconds)), make: make, isSuccess: Self.isSuccess)
+        }
         for (index, (label, make)) in scenarios.enumerated() {
             let isAdd = label.hasPrefix("add")
-            if index > 0 {
-                // The baseline again, right before each scenario: on these shared machines its
-                // speed drifted by a third between scenarios a minute apart.
-                baseline = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
-                                                       duration: .seconds(Int64(duration)), make: health,
-                                                       isSuccess: Self.isSuccess).perSecond
-            }
-            if warmup > 0 && !isAdd {
-                _ = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
-                                                duration: .seconds(Int64(warmup)), make: make, isSuccess: Self.isSuccess)
+            // `add` warms up on links of its own so the measured runs' links stay fresh.
+            if warmup > 0 {
+                let request: @Sendable (Int) -> LoadRequest = isAdd ? Self.shifted(make, by: 1_000_000_000) : make
+                let warm = try await run(warmup, request)
+                if isAdd { acknowledgedAdds += warm.succeeded }
             }
             child.resetPeakMemory()
-            // `add` warms up on links of its own so the measured run's links stay fresh.
-            if warmup > 0 && isAdd {
-                let warm = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
-                                                       duration: .seconds(Int64(warmup)),
-                                                       make: { make($0 + 1_000_000_000) }, isSuccess: Self.isSuccess)
-                acknowledgedAdds += warm.succeeded
+            if index == 0 {
+                let result = try await run(duration, make)
+                print(BenchLine(label: label, result: result, baseline: result.perSecond, ratio: 1, peakKB: child.peakMemoryKB()).text)
+                continue
             }
-            let profiler = try perf.map { try Profiler.start(pid: child.process.processIdentifier, seconds: duration, output: "\($0)/\(label).perf") }
-            let result = try await LoadGenerator.run(host: "127.0.0.1", port: child.port, connections: connections,
-                                                     duration: .seconds(Int64(duration)), make: make, isSuccess: Self.isSuccess)
-            profiler.map(Profiler.finish)
-            if isAdd { acknowledgedAdds += result.succeeded }
-            if index == 0 { baseline = result.perSecond }
-            if result.errors > 0 { failures.append("\(label): \(result.errors) error answers") }
-            print(BenchLine(label: label, result: result, baseline: baseline, peakKB: child.peakMemoryKB()).text)
+            // Rounds of (baseline, scenario) back to back; the ratio is the median round's.
+            // These shared machines drift by a third within a minute, so a ratio is only
+            // meaningful against a baseline measured next to it.
+            var rounds: [(baseline: Double, result: LoadResult)] = []
+            for round in 0..<max(1, self.rounds) {
+                let baseline = try await run(duration, health).perSecond
+                var profiler: pid_t?
+                if round == 0, let directory = perf {
+                    profiler = try Profiler.start(pid: child.process.processIdentifier, seconds: duration, output: "\(directory)/\(label).perf")
+                }
+                let offset = round * 100_000_000
+                let request: @Sendable (Int) -> LoadRequest = isAdd ? Self.shifted(make, by: offset) : make
+                let result = try await run(duration, request)
+                profiler.map(Profiler.finish)
+                if isAdd { acknowledgedAdds += result.succeeded }
+                if result.errors > 0 { failures.append("\(label): \(result.errors) error answers") }
+                rounds.append((baseline, result))
+            }
+            let median = rounds.sorted { $0.result.perSecond / max($0.baseline, 1) < $1.result.perSecond / max($1.baseline, 1) }[rounds.count / 2]
+            var shown = median.result
+            shown.errors = rounds.reduce(0) { $0 + $1.result.errors }
+            print(BenchLine(label: label, result: shown, baseline: median.baseline,
+                            ratio: median.result.perSecond / max(median.baseline, 1), peakKB: child.peakMemoryKB()).text)
         }
         child.stop()
         if withAdd, acknowledgedAdds > 0 {
@@ -181,6 +195,11 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
+    /// The same requests with other sequence numbers (`add` needs fresh links in every run).
+    static func shifted(_ make: @escaping @Sendable (Int) -> LoadRequest, by offset: Int) -> @Sendable (Int) -> LoadRequest {
+        { make($0 + offset) }
+    }
+
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
@@ -201,10 +220,10 @@ struct BenchLine {
     let label: String
     let result: LoadResult
     let baseline: Double
+    let ratio: Double
     let peakKB: Int?
 
     var text: String {
-        let ratio = baseline > 0 ? result.perSecond / baseline : 0
         let memory = peakKB.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "?"
         return Self.pad(label, 22) + Self.pad(String(format: "%.0f", result.perSecond), 10, right: true)
             + Self.pad(String(format: "%.2f", result.percentile(0.50)), 9, right: true)
