@@ -162,7 +162,7 @@ cmd_start() {
 
         log "starting server (log: $LOG)"
         if ! as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 \
-            -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+            -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=1000" \
             start >&2; then
             log "pg_ctl start failed; server log follows"
             tail -n 50 "$LOG" >&2 || true
@@ -196,7 +196,7 @@ cmd_restart() {
     PG_BIN="$(find_pg_bin)" || die "cannot find pg_ctl"
     log "restarting server in $DATA"
     as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG" -m fast -w -t 60 \
-        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" restart >&2
+        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=1000" restart >&2
     wait_ready || die "server did not come back"
 }
 
