@@ -34,10 +34,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     public func serialized() -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        write(to: &out)
-        return String(decoding: out, as: UTF8.self)
+        String(decoding: serializedBytes(), as: UTF8.self)
     }
 
     public func write(to out: inout [UInt8]) {

@@ -56,12 +56,18 @@ extension SQLRow {
             sort: try decode(column: "sort", as: Int64.self))
     }
 
-    func order() throws -> Order {
+    /// An order row's `type` and `status` columns, refused if this build does not know them.
+    private func orderTypeAndStatus() throws -> (ServiceType, OrderStatus) {
         let typeLabel = try decode(column: "type", as: String.self)
         let statusLabel = try decode(column: "status", as: String.self)
         guard let type = ServiceType(rawValue: typeLabel), let status = OrderStatus(rawValue: statusLabel) else {
             throw CorruptRow(description: "order with unknown type \(typeLabel) or status \(statusLabel)")
         }
+        return (type, status)
+    }
+
+    func order() throws -> Order {
+        let (type, status) = try orderTypeAndStatus()
         return Order(
             id: try decode(column: "id", as: Int64.self),
             userID: try decode(column: "user_id", as: Int64.self),
@@ -86,11 +92,7 @@ extension SQLRow {
     }
 
     func orderStatusView() throws -> OrderStatusView {
-        let typeLabel = try decode(column: "type", as: String.self)
-        let statusLabel = try decode(column: "status", as: String.self)
-        guard let type = ServiceType(rawValue: typeLabel), let status = OrderStatus(rawValue: statusLabel) else {
-            throw CorruptRow(description: "order with unknown type \(typeLabel) or status \(statusLabel)")
-        }
+        let (type, status) = try orderTypeAndStatus()
         let fields = try decode(column: "subscription_fields", as: String?.self)
         return OrderStatusView(id: try decode(column: "id", as: Int64.self), type: type,
                                charge: Money(minorUnits: try decode(column: "charge", as: Int64.self)),

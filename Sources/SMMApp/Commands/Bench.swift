@@ -117,7 +117,7 @@ struct Bench: AsyncParsableCommand {
             // Rounds of (baseline, scenario) back to back; the ratio is the median round's.
             // These shared machines drift by a third within a minute, so a ratio is only
             // meaningful against a baseline measured next to it.
-            var rounds: [(baseline: Double, result: LoadResult)] = []
+            var rounds: [(ratio: Double, baseline: Double, result: LoadResult)] = []
             for round in 0..<max(1, self.rounds) {
                 let baseline = try await run(duration, health).perSecond
                 var profiler: pid_t?
@@ -130,13 +130,13 @@ struct Bench: AsyncParsableCommand {
                 profiler.map(Profiler.finish)
                 if isAdd { acknowledgedAdds += result.succeeded }
                 if result.errors > 0 { failures.append("\(label): \(result.errors) error answers") }
-                rounds.append((baseline, result))
+                rounds.append((result.perSecond / max(baseline, 1), baseline, result))
             }
-            let median = rounds.sorted { $0.result.perSecond / max($0.baseline, 1) < $1.result.perSecond / max($1.baseline, 1) }[rounds.count / 2]
+            let median = rounds.sorted { $0.ratio < $1.ratio }[rounds.count / 2]
             var shown = median.result
             shown.errors = rounds.reduce(0) { $0 + $1.result.errors }
-            print(BenchLine(label: label, result: shown, baseline: median.baseline,
-                            ratio: median.result.perSecond / max(median.baseline, 1), peakKB: child.peakMemoryKB()).text)
+            print(BenchLine(label: label, result: shown, baseline: median.baseline, ratio: median.ratio,
+                            peakKB: child.peakMemoryKB()).text)
         }
         child.stop()
         if withAdd, acknowledgedAdds > 0 {
