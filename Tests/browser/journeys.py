@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 XSS_LINK = "https://example.com/<script>window.__xss=1</script>"
@@ -59,10 +59,25 @@ class Browser:
         self.press(self.driver.find_element(By.CSS_SELECTOR, css))
 
     def press(self, element):
-        """Clicks a submit button and waits until the next page has replaced this one."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
+        """Clicks a submit button and waits until the next page has replaced this one.
+
+        The old page is recognised by a mark left in its window, not by an element reference:
+        Chromium answers a reference to a node of a page being replaced with a generic
+        "Node with given id does not belong to the document" error instead of the stale-element
+        error Selenium's `staleness_of` expects (it failed CI once that way).
+        """
+        mark = secrets.token_hex(8)
+        self.driver.execute_script("window.__pageMark = arguments[0]", mark)
         element.click()
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+
+        def replaced(driver):
+            try:
+                return driver.execute_script(
+                    "return window.__pageMark !== arguments[0] && document.readyState === 'complete'", mark)
+            except WebDriverException:
+                return False  # between the two pages: ask again
+
+        WebDriverWait(self.driver, 15).until(replaced)
 
     def text(self, css):
         return self.driver.find_element(By.CSS_SELECTOR, css).text
