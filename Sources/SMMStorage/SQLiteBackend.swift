@@ -35,67 +35,62 @@ final class SQLiteBackend: DatabaseBackend {
     let commits = Mutex((commits: 0, transactions: 0))
 
     let engine = SQLEngine.sqlite
-    private let writer: SQLiteConnection
-    private let readers: [SQLiteConnection]
+    private let writer: DirectSQLiteConnection
+    private let readers: [DirectSQLiteConnection]
     /// SQLKit views of the connections, made once.
-    private let writerDatabase: FastSQLiteDatabase
-    private let readerDatabases: [FastSQLiteDatabase]
+    private let writerDatabase: DirectSQLiteDatabase
+    private let readerDatabases: [DirectSQLiteDatabase]
+    /// Where the writer waits for the file lock and for fsyncs, off the callers' threads.
     private let threads: NIOThreadPool
+    private let eventLoop: any EventLoop
     private let gate = AsyncGate()
     private let nextReader = Mutex(0)
     private let logger: Logger
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: NIOThreadPool, logger: Logger) {
+    private init(writer: DirectSQLiteConnection, readers: [DirectSQLiteConnection], threads: NIOThreadPool, logger: Logger) {
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
         self.writer = writer
         self.readers = readers
-        self.writerDatabase = FastSQLiteDatabase(writer)
-        self.readerDatabases = readers.map(FastSQLiteDatabase.init)
+        self.writerDatabase = DirectSQLiteDatabase(writer, logger: logger, eventLoop: loop)
+        self.readerDatabases = readers.map { DirectSQLiteDatabase($0, logger: logger, eventLoop: loop) }
         self.threads = threads
+        self.eventLoop = loop
         self.logger = logger
     }
 
     static func open(path: String, readers readerCount: Int, logger: Logger) async throws -> SQLiteBackend {
-        // SQLite calls block a thread, and a writer waiting for another process's lock sleeps in
-        // its busy handler for up to 10 s. On NIO's shared blocking pool (one thread per core)
-        // that wait, plus bcrypt or another database's work, starved the lock holder's own
-        // statements until the wait timed out. A pool per database, one thread per connection:
-        // a waiting connection holds only its own thread.
-        let pool = NIOThreadPool(numberOfThreads: max(1, readerCount) + 1)
+        // Statements run on the caller's thread (`DirectSQLiteConnection`); what can wait long
+        // runs here: opening, and the writer's BEGIN (another process may hold the lock: the
+        // busy timeout sleeps up to 10 s) and COMMIT (fsync). A pool per database: a wait holds
+        // only this database's thread, never the shared executor's.
+        let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
-        let loop = MultiThreadedEventLoopGroup.singleton.any()
-        let writer: SQLiteConnection
         do {
-            writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop).get()
-        } catch {
-            try? await pool.shutdownGracefully()
-            throw error
-        }
-        do {
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-                           "PRAGMA busy_timeout=10000"] {
-                _ = try await writer.query(pragma).get()
-            }
-        } catch {
-            try? await writer.close().get()
-            try? await pool.shutdownGracefully()
-            throw error
-        }
-        var readers: [SQLiteConnection] = []
-        do {
-            for _ in 0..<max(1, readerCount) {
-                let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: pool, logger: logger, on: loop).get()
-                readers.append(reader)
-                for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA query_only=1"] {
-                    _ = try await reader.query(pragma).get()
+            let connections = try await pool.runIfActive { () throws -> [DirectSQLiteConnection] in
+                var opened: [DirectSQLiteConnection] = []
+                do {
+                    let writer = try DirectSQLiteConnection.open(path: path)
+                    opened.append(writer)
+                    for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+                                   "PRAGMA busy_timeout=10000"] {
+                        try writer.execute(pragma)
+                    }
+                    for _ in 0..<max(1, readerCount) {
+                        let reader = try DirectSQLiteConnection.open(path: path)
+                        opened.append(reader)
+                        for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA query_only=1"] { try reader.execute(pragma) }
+                    }
+                    return opened
+                } catch {
+                    for connection in opened { connection.close() }
+                    throw error
                 }
             }
+            return SQLiteBackend(writer: connections[0], readers: Array(connections.dropFirst()), threads: pool, logger: logger)
         } catch {
-            for reader in readers { try? await reader.close().get() }
-            try? await writer.close().get()
             try? await pool.shutdownGracefully()
             throw error
         }
-        return SQLiteBackend(writer: writer, readers: readers, threads: pool, logger: logger)
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -106,13 +101,19 @@ final class SQLiteBackend: DatabaseBackend {
         return try await body(readerDatabases[index])
     }
 
+    /// Runs a statement that may wait (lock, fsync) on this database's own thread.
+    private func offThread(_ sql: String) async throws {
+        let writer = self.writer
+        try await threads.runIfActive { try writer.execute(sql) }
+    }
+
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = writerDatabase
         await gate.acquire()
         // Gate held from here: this task alone uses the writer and `batch`.
         if !batch.withLock({ $0.open }) {
             do {
-                try await db.raw("BEGIN IMMEDIATE").run()
+                try await offThread("BEGIN IMMEDIATE")
             } catch {
                 await gate.release()
                 throw error
@@ -154,7 +155,7 @@ final class SQLiteBackend: DatabaseBackend {
                 await gate.release()
                 throw error
             case .success(let value):
-                let promise = writer.eventLoop.makePromise(of: Void.self)
+                let promise = eventLoop.makePromise(of: Void.self)
                 batch.withLock { $0.waiting.append(promise) }
                 await gate.release()
                 try await promise.futureResult.get()
@@ -168,7 +169,7 @@ final class SQLiteBackend: DatabaseBackend {
             return batch.waiting
         }
         do {
-            try await db.raw("COMMIT").run()
+            try await offThread("COMMIT")
         } catch {
             try? await db.raw("ROLLBACK").run()
             await gate.release()
@@ -204,18 +205,14 @@ final class SQLiteBackend: DatabaseBackend {
     }
 
     func uniqueViolation(in error: any Error) -> String? {
-        guard let error = error as? SQLiteError else { return nil }
+        guard let error = error as? SQLiteFailure else { return nil }
         let text = error.message
         return text.contains("UNIQUE constraint failed") ? text : nil
     }
 
-    /// Closes every connection even if one fails to close; reports the first failure.
+    /// Closes every connection, then stops the thread; reports a failure to stop.
     func shutdown() async throws {
-        var firstError: (any Error)?
-        for connection in readers + [writer] {
-            do { try await connection.close().get() } catch { firstError = firstError ?? error }
-        }
-        do { try await threads.shutdownGracefully() } catch { firstError = firstError ?? error }
-        if let firstError { throw firstError }
+        for connection in readers + [writer] { connection.close() }
+        try await threads.shutdownGracefully()
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import SMMDomain
-import SMMStorage
+@testable import SMMStorage
 import Testing
 
 /// Rules an operator's hand could otherwise break: drip-feeds settle from their runs, orders
@@ -112,6 +112,23 @@ import Testing
             }
             #expect(try await panel.balance(of: user) == Money.maximumBalance)
             try await panel.expectLedgerClean()
+        }
+    }
+}
+
+/// The one-active-order-per-link check runs on every `add`: it must find its answer through the
+/// partial index, whatever the number of orders (with the statuses bound as parameters SQLite
+/// walked every pending order instead).
+@Suite struct ActiveLinkQueryPlanTests {
+    @Test func theLinkCheckSearchesTheActiveLinkIndex() async throws {
+        try await TestPanel.with(.sqlite) { panel in
+            let plan = try await panel.store.backend.read { db in
+                try await db.raw("""
+                    EXPLAIN QUERY PLAN SELECT id FROM orders WHERE service_id = \(bind: Int64(1)) AND link = \(bind: "https://a.test")
+                    AND \(unsafeRaw: PanelStore.activeLinkCondition) LIMIT 1
+                    """).all().map { try $0.decode(column: "detail", as: String.self) }
+            }
+            #expect(plan == ["SEARCH orders USING INDEX orders_active_link (service_id=? AND link=?)"])
         }
     }
 }

@@ -61,3 +61,95 @@ import Testing
         #expect(row.allColumns == ["c"])
     }
 }
+
+/// The store's own SQLite connection (`DirectSQLiteConnection`): statements run on the calling
+/// thread from a cache of prepared statements. It must read and write exactly what SQLiteNIO
+/// does, and never let a cached statement carry anything from one use to the next.
+@Suite struct DirectSQLiteConnectionTests {
+    static func withConnection<T>(_ body: (DirectSQLiteConnection) throws -> T) throws -> T {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("direct-\(UUID().uuidString).sqlite").path
+        let connection = try DirectSQLiteConnection.open(path: path)
+        defer {
+            connection.close()
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        return try body(connection)
+    }
+
+    static func values(_ connection: DirectSQLiteConnection, _ sql: String, _ binds: [SQLiteData] = []) throws -> [[SQLiteData]] {
+        var rows: [[SQLiteData]] = []
+        try connection.query(sql, binds) { rows.append($0.values) }
+        return rows
+    }
+
+    @Test func valuesRoundTripAsSQLiteNIOReadsThem() async throws {
+        let samples = SQLiteRowsTests.samples + [.blob(ByteBuffer()), .integer(Int(Int64.min)), .text(String(repeating: "ü", count: 5000))]
+        let expected = try await SQLiteRowsTests.rows(samples).map { $0.column("c")! }
+        let actual = try Self.withConnection { connection in
+            try samples.map { try Self.values(connection, "SELECT ? AS c", [$0])[0][0] }
+        }
+        #expect(actual == expected)
+        // Text is read by its length: a NUL inside survives (SQLiteNIO's C-string read stops there).
+        let withNUL = try Self.withConnection { try Self.values($0, "SELECT ? AS c", [.text("a\u{0}b")])[0][0] }
+        #expect(withNUL == .text("a\u{0}b"))
+    }
+
+    @Test func cachedStatementsStartCleanEachTime() throws {
+        try Self.withConnection { connection in
+            try connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+            for name in ["a", "b", "c"] { try connection.query("INSERT INTO t (name) VALUES (?)", [.text(name)]) { _ in } }
+            // Stopped after one row: the next use starts again from the first.
+            var first: [SQLiteData] = []
+            struct Stop: Error {}
+            #expect(throws: Stop.self) {
+                try connection.query("SELECT name FROM t ORDER BY id", []) { row in first = row.values; throw Stop() }
+            }
+            #expect(first == [.text("a")])
+            #expect(try Self.values(connection, "SELECT name FROM t ORDER BY id") == [[.text("a")], [.text("b")], [.text("c")]])
+            // A bind of one use is not left for the next (a missing bind is NULL).
+            #expect(try Self.values(connection, "SELECT ? IS NULL AS n", [.text("x")]) == [[.integer(0)]])
+            #expect(try Self.values(connection, "SELECT ? IS NULL AS n") == [[.integer(1)]])
+        }
+    }
+
+    @Test func moreStatementsThanTheCacheHoldsStillAnswerRightly() throws {
+        try Self.withConnection { connection in
+            for round in 0..<2 {
+                for n in 0..<(DirectSQLiteConnection.maxCachedStatements + 10) {
+                    let answer = try Self.values(connection, "SELECT \(n) + ? AS v", [.integer(round)])
+                    #expect(answer == [[.integer(n + round)]])
+                }
+            }
+        }
+    }
+
+    @Test func errorsCarrySQLitesMessageAndChangeNothing() throws {
+        try Self.withConnection { connection in
+            try connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+            try connection.query("INSERT INTO t (name) VALUES (?)", [.text("a")]) { _ in }
+            let error = try #require(throws: SQLiteFailure.self) {
+                try connection.query("INSERT INTO t (name) VALUES (?)", [.text("a")]) { _ in }
+            }
+            #expect(error.message == "UNIQUE constraint failed: t.name")
+            #expect(throws: SQLiteFailure.self) { try connection.execute("SELECT * FROM nowhere") }
+            #expect(try Self.values(connection, "SELECT COUNT(*) AS n FROM t") == [[.integer(1)]])
+        }
+    }
+
+    @Test func onlyOneStatementPerCall() throws {
+        try Self.withConnection { connection in
+            try connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+            // SQLite would run the first and silently skip the rest.
+            #expect(throws: SQLiteFailure.self) { try connection.execute("INSERT INTO t DEFAULT VALUES; DROP TABLE t") }
+            #expect(try Self.values(connection, "SELECT COUNT(*) AS n FROM t;  \n") == [[.integer(0)]])
+        }
+    }
+
+    @Test func aClosedConnectionRefuses() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("closed-\(UUID().uuidString).sqlite").path
+        let connection = try DirectSQLiteConnection.open(path: path)
+        connection.close()
+        #expect(throws: SQLiteFailure.self) { try connection.execute("SELECT 1") }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

@@ -1,0 +1,268 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import Synchronization
+// SQLiteNIO's own copy of SQLite (its `sqlite_nio_`-prefixed C API). The same copy as every
+// other connection in the process: two copies of SQLite on one file would not see each
+// other's POSIX locks, and that corrupts databases.
+import VaporCSQLite
+
+/// An error SQLite reported on a `DirectSQLiteConnection`: its extended result code and message.
+struct SQLiteFailure: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+    var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// One SQLite connection whose statements run synchronously on the calling thread, prepared
+/// once and kept.
+///
+/// Why not SQLiteNIO's `SQLiteConnection.query`: it sends every statement to a thread pool and
+/// back through an event loop (and every row through the event loop on its own), then resumes
+/// the caller on another thread; and it compiles the SQL again each time. Profiled under `add`
+/// and `balance` (BENCHMARKS.md), those hops and the SQL parser were most of a request's cost,
+/// while the statements themselves take microseconds. Here a statement costs its own work.
+///
+/// What may block stays off the caller's thread: the backend sends lock waits (`BEGIN
+/// IMMEDIATE`, with its busy timeout) and fsyncs (`COMMIT`) to a thread pool.
+///
+/// Thread safety: every use of the handle happens under `state`'s lock, one statement at a time.
+final class DirectSQLiteConnection: Sendable {
+    private struct State: ~Copyable {
+        var handle: OpaquePointer?
+        var statements: [String: PreparedStatement] = [:]
+    }
+
+    /// A compiled statement and its result columns, kept for the next use of the same SQL.
+    private struct PreparedStatement {
+        let handle: OpaquePointer
+        let columns: SQLiteColumnNames
+    }
+
+    /// Statements kept at most; past it, all are finalized and the cache starts again (SQL with
+    /// a variable number of `?`, such as `IN (…)` lists, makes a new text per length).
+    static let maxCachedStatements = 256
+
+    private let state: Mutex<State>
+    let path: String
+
+    private static let initialized = Mutex(false)
+
+    private init(handle: sending OpaquePointer, path: String) {
+        self.state = Mutex(State(handle: handle))
+        self.path = path
+    }
+
+    /// Opens (creating if needed) the database file at `path`.
+    static func open(path: String) throws -> DirectSQLiteConnection {
+        initialized.withLock { done in
+            if !done { sqlite_nio_sqlite3_initialize(); done = true }
+        }
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI | SQLITE_OPEN_EXRESCODE
+        let code = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite_nio_sqlite3_close(handle)
+            throw SQLiteFailure(code: code, message: "cannot open the SQLite database at \(path): \(message)")
+        }
+        return DirectSQLiteConnection(handle: handle, path: path)
+    }
+
+    /// Runs one statement: binds `binds` to its `?`s in order and hands each result row to
+    /// `onRow`, on this thread, before returning.
+    func query(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteColumnsRow) throws -> Void) throws {
+        try state.withLock { state in
+            guard let db = state.handle else {
+                throw SQLiteFailure(code: SQLITE_MISUSE, message: "the connection is closed")
+            }
+            let statement = try Self.prepared(sql, in: &state, db)
+            let handle = statement.handle
+            // Reset even on error: a statement left mid-step would hold its read snapshot open.
+            defer {
+                sqlite_nio_sqlite3_reset(handle)
+                sqlite_nio_sqlite3_clear_bindings(handle)
+            }
+            for (offset, bind) in binds.enumerated() {
+                try Self.check(Self.bind(bind, at: Int32(offset + 1), handle), db)
+            }
+            let count = Int32(statement.columns.names.count)
+            while true {
+                let code = sqlite_nio_sqlite3_step(handle)
+                if code == SQLITE_DONE { return }
+                guard code == SQLITE_ROW else { throw Self.failure(code, db) }
+                var values: [SQLiteData] = []
+                values.reserveCapacity(Int(count))
+                for column in 0..<count { values.append(Self.value(at: column, handle)) }
+                try onRow(SQLiteColumnsRow(columns: statement.columns, values: values))
+            }
+        }
+    }
+
+    /// Runs a statement without binds or rows (pragmas, BEGIN, COMMIT).
+    func execute(_ sql: String) throws {
+        try query(sql, []) { _ in }
+    }
+
+    /// Finalizes every statement and closes the handle; later queries fail.
+    func close() {
+        state.withLock { state in
+            for statement in state.statements.values { sqlite_nio_sqlite3_finalize(statement.handle) }
+            state.statements = [:]
+            if let handle = state.handle { sqlite_nio_sqlite3_close(handle) }
+            state.handle = nil
+        }
+    }
+
+    deinit { close() }
+
+    // MARK: SQLite calls (under the lock)
+
+    private static func prepared(_ sql: String, in state: inout State, _ db: OpaquePointer) throws -> PreparedStatement {
+        if let statement = state.statements[sql] { return statement }
+        if state.statements.count >= maxCachedStatements {
+            for statement in state.statements.values { sqlite_nio_sqlite3_finalize(statement.handle) }
+            state.statements.removeAll(keepingCapacity: true)
+        }
+        var handle: OpaquePointer?
+        let trailing: Bool = try sql.withCString { text in
+            var tail: UnsafePointer<CChar>?
+            let code = sqlite_nio_sqlite3_prepare_v3(db, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, &tail)
+            guard code == SQLITE_OK else { throw failure(code, db) }
+            // Anything but blanks after the first statement would be silently skipped: refuse it.
+            var rest = tail
+            while let pointer = rest, pointer.pointee != 0 {
+                if !" \t\r\n;".utf8.contains(UInt8(bitPattern: pointer.pointee)) { return true }
+                rest = pointer + 1
+            }
+            return false
+        }
+        guard let handle else {
+            // Only blanks or a comment: SQLite compiles nothing.
+            throw SQLiteFailure(code: SQLITE_MISUSE, message: "no SQL statement in \"\(sql)\"")
+        }
+        if trailing {
+            sqlite_nio_sqlite3_finalize(handle)
+            throw SQLiteFailure(code: SQLITE_MISUSE, message: "more than one SQL statement in \"\(sql)\"")
+        }
+        let count = sqlite_nio_sqlite3_column_count(handle)
+        let names = (0..<count).map { column in
+            sqlite_nio_sqlite3_column_name(handle, column).map { String(cString: $0) } ?? ""
+        }
+        let statement = PreparedStatement(handle: handle, columns: SQLiteColumnNames(names))
+        state.statements[sql] = statement
+        return statement
+    }
+
+    private static func bind(_ data: SQLiteData, at index: Int32, _ handle: OpaquePointer) -> Int32 {
+        switch data {
+        case .integer(let value):
+            return sqlite_nio_sqlite3_bind_int64(handle, index, Int64(value))
+        case .float(let value):
+            return sqlite_nio_sqlite3_bind_double(handle, index, value)
+        case .text(let value):
+            // A native string is stored NUL-terminated: no copy here (SQLite copies it).
+            return value.withCString { text in
+                sqlite_nio_sqlite3_bind_text64(handle, index, text, UInt64(value.utf8.count), transient, UInt8(SQLITE_UTF8))
+            }
+        case .blob(let value):
+            return value.withUnsafeReadableBytes { bytes in
+                sqlite_nio_sqlite3_bind_blob64(handle, index, bytes.baseAddress, UInt64(bytes.count), transient)
+            }
+        case .null:
+            return sqlite_nio_sqlite3_bind_null(handle, index)
+        }
+    }
+
+    private static func value(at column: Int32, _ handle: OpaquePointer) -> SQLiteData {
+        switch sqlite_nio_sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER:
+            return .integer(Int(sqlite_nio_sqlite3_column_int64(handle, column)))
+        case SQLITE_FLOAT:
+            return .float(sqlite_nio_sqlite3_column_double(handle, column))
+        case SQLITE_TEXT:
+            // Text first, then its length (the documented order); stored text may hold NULs.
+            guard let text = sqlite_nio_sqlite3_column_text(handle, column) else { return .text("") }
+            let length = Int(sqlite_nio_sqlite3_column_bytes(handle, column))
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self))
+        case SQLITE_BLOB:
+            let length = Int(sqlite_nio_sqlite3_column_bytes(handle, column))
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            if let bytes = sqlite_nio_sqlite3_column_blob(handle, column) {
+                buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: length))
+            }
+            return .blob(buffer)
+        default:
+            return .null
+        }
+    }
+
+    private static func check(_ code: Int32, _ db: OpaquePointer) throws {
+        guard code == SQLITE_OK else { throw failure(code, db) }
+    }
+
+    private static func failure(_ code: Int32, _ db: OpaquePointer) -> SQLiteFailure {
+        SQLiteFailure(code: code, message: String(cString: sqlite_nio_sqlite3_errmsg(db)))
+    }
+
+    /// SQLite copies bound text and blobs (`SQLITE_TRANSIENT`, a macro Swift cannot import).
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
+
+/// The result columns of one prepared statement, shared by all its rows.
+final class SQLiteColumnNames: Sendable {
+    let names: [String]
+    private let offsets: [String: Int]
+
+    init(_ names: [String]) {
+        self.names = names
+        // The first of equal names wins, as in SQLiteNIO's rows.
+        self.offsets = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func offset(of name: String) -> Int? { offsets[name] }
+}
+
+/// SQLKit over one `DirectSQLiteConnection`: SQLiteKit's dialect and bind encoding; statements
+/// run on the calling thread (see `DirectSQLiteConnection` for why and what stays off it).
+struct DirectSQLiteDatabase: SQLDatabase {
+    let connection: DirectSQLiteConnection
+    let logger: Logger
+    let eventLoop: any EventLoop
+    private static let encoder = SQLiteDataEncoder()
+
+    init(_ connection: DirectSQLiteConnection, logger: Logger, eventLoop: any EventLoop) {
+        self.connection = connection
+        self.logger = logger
+        self.eventLoop = eventLoop
+    }
+
+    var version: (any SQLDatabaseReportedVersion)? { nil }
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        do {
+            try run(query, onRow)
+            return eventLoop.makeSucceededVoidFuture()
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        try run(query, onRow)
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await closure(self)
+    }
+
+    private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> ()) throws {
+        let (sql, binds) = serialize(query)
+        try connection.query(sql, binds.map { try Self.encoder.encode($0) }) { onRow($0) }
+    }
+}
