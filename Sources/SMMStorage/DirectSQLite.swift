@@ -75,30 +75,39 @@ final class DirectSQLiteConnection: Sendable {
     /// Runs one statement: binds `binds` to its `?`s in order and hands each result row to
     /// `onRow`, on this thread, before returning.
     func query(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteColumnsRow) throws -> Void) throws {
-        try state.withLock { state in
-            guard let db = state.handle else {
-                throw SQLiteFailure(code: SQLITE_MISUSE, message: "the connection is closed")
-            }
-            let statement = try Self.prepared(sql, in: &state, db)
-            let handle = statement.handle
-            // Reset even on error: a statement left mid-step would hold its read snapshot open.
-            defer {
-                sqlite_nio_sqlite3_reset(handle)
-                sqlite_nio_sqlite3_clear_bindings(handle)
-            }
-            for (offset, bind) in binds.enumerated() {
-                try Self.check(Self.bind(bind, at: Int32(offset + 1), handle), db)
-            }
-            let count = Int32(statement.columns.names.count)
-            while true {
-                let code = sqlite_nio_sqlite3_step(handle)
-                if code == SQLITE_DONE { return }
-                guard code == SQLITE_ROW else { throw Self.failure(code, db) }
-                var values: [SQLiteData] = []
-                values.reserveCapacity(Int(count))
-                for column in 0..<count { values.append(Self.value(at: column, handle)) }
-                try onRow(SQLiteColumnsRow(columns: statement.columns, values: values))
-            }
+        try state.withLock { state in try Self.run(sql, binds, onRow, &state) }
+    }
+
+    /// `query`, but only if no other thread is using the connection right now; false if one is
+    /// (nothing ran).
+    func queryIfIdle(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteColumnsRow) throws -> Void) throws -> Bool {
+        try state.withLockIfAvailable { state in try Self.run(sql, binds, onRow, &state) } != nil
+    }
+
+    private static func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteColumnsRow) throws -> Void,
+                            _ state: inout sending State) throws {
+        guard let db = state.handle else {
+            throw SQLiteFailure(code: SQLITE_MISUSE, message: "the connection is closed")
+        }
+        let statement = try Self.prepared(sql, in: &state, db)
+        let handle = statement.handle
+        // Reset even on error: a statement left mid-step would hold its read snapshot open.
+        defer {
+            sqlite_nio_sqlite3_reset(handle)
+            sqlite_nio_sqlite3_clear_bindings(handle)
+        }
+        for (offset, bind) in binds.enumerated() {
+            try Self.check(Self.bind(bind, at: Int32(offset + 1), handle), db)
+        }
+        let count = Int32(statement.columns.names.count)
+        while true {
+            let code = sqlite_nio_sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw Self.failure(code, db) }
+            var values: [SQLiteData] = []
+            values.reserveCapacity(Int(count))
+            for column in 0..<count { values.append(Self.value(at: column, handle)) }
+            try onRow(SQLiteColumnsRow(columns: statement.columns, values: values))
         }
     }
 
@@ -226,16 +235,42 @@ final class SQLiteColumnNames: Sendable {
     func offset(of name: String) -> Int? { offsets[name] }
 }
 
-/// SQLKit over one `DirectSQLiteConnection`: SQLiteKit's dialect and bind encoding; statements
-/// run on the calling thread (see `DirectSQLiteConnection` for why and what stays off it).
+/// Connections that serve the same statements: the writer alone, or the read-only readers.
+final class SQLiteConnectionSet: Sendable {
+    let connections: [DirectSQLiteConnection]
+    private let next = Atomic<Int>(0)
+
+    init(_ connections: [DirectSQLiteConnection]) {
+        precondition(!connections.isEmpty)
+        self.connections = connections
+    }
+
+    /// Runs the statement on a connection no other thread is using, if there is one; else waits
+    /// for one (the wait lasts one statement: a connection is never held across a suspension).
+    /// Each statement of a read is its own snapshot either way, as with SQLiteNIO.
+    func query(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteColumnsRow) throws -> Void) throws {
+        let count = connections.count
+        if count == 1 { return try connections[0].query(sql, binds, onRow) }
+        let start = next.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
+        for step in 0..<count where try connections[(start + step) % count].queryIfIdle(sql, binds, onRow) { return }
+        try connections[start % count].query(sql, binds, onRow)
+    }
+
+    func close() {
+        for connection in connections { connection.close() }
+    }
+}
+
+/// SQLKit over SQLite connections: SQLiteKit's dialect and bind encoding; statements run on the
+/// calling thread (see `DirectSQLiteConnection` for why and what stays off it).
 struct DirectSQLiteDatabase: SQLDatabase {
-    let connection: DirectSQLiteConnection
+    let connections: SQLiteConnectionSet
     let logger: Logger
     let eventLoop: any EventLoop
     private static let encoder = SQLiteDataEncoder()
 
-    init(_ connection: DirectSQLiteConnection, logger: Logger, eventLoop: any EventLoop) {
-        self.connection = connection
+    init(_ connections: SQLiteConnectionSet, logger: Logger, eventLoop: any EventLoop) {
+        self.connections = connections
         self.logger = logger
         self.eventLoop = eventLoop
     }
@@ -263,6 +298,6 @@ struct DirectSQLiteDatabase: SQLDatabase {
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> ()) throws {
         let (sql, binds) = serialize(query)
-        try connection.query(sql, binds.map { try Self.encoder.encode($0) }) { onRow($0) }
+        try connections.query(sql, binds.map { try Self.encoder.encode($0) }) { onRow($0) }
     }
 }

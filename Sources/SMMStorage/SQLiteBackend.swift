@@ -36,23 +36,22 @@ final class SQLiteBackend: DatabaseBackend {
 
     let engine = SQLEngine.sqlite
     private let writer: DirectSQLiteConnection
-    private let readers: [DirectSQLiteConnection]
+    private let readers: SQLiteConnectionSet
     /// SQLKit views of the connections, made once.
     private let writerDatabase: DirectSQLiteDatabase
-    private let readerDatabases: [DirectSQLiteDatabase]
+    private let readerDatabase: DirectSQLiteDatabase
     /// Where the writer waits for the file lock and for fsyncs, off the callers' threads.
     private let threads: NIOThreadPool
     private let eventLoop: any EventLoop
     private let gate = AsyncGate()
-    private let nextReader = Mutex(0)
     private let logger: Logger
 
     private init(writer: DirectSQLiteConnection, readers: [DirectSQLiteConnection], threads: NIOThreadPool, logger: Logger) {
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         self.writer = writer
-        self.readers = readers
-        self.writerDatabase = DirectSQLiteDatabase(writer, logger: logger, eventLoop: loop)
-        self.readerDatabases = readers.map { DirectSQLiteDatabase($0, logger: logger, eventLoop: loop) }
+        self.readers = SQLiteConnectionSet(readers)
+        self.writerDatabase = DirectSQLiteDatabase(SQLiteConnectionSet([writer]), logger: logger, eventLoop: loop)
+        self.readerDatabase = DirectSQLiteDatabase(self.readers, logger: logger, eventLoop: loop)
         self.threads = threads
         self.eventLoop = loop
         self.logger = logger
@@ -94,11 +93,7 @@ final class SQLiteBackend: DatabaseBackend {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let index = nextReader.withLock { value in
-            value = (value + 1) % readers.count
-            return value
-        }
-        return try await body(readerDatabases[index])
+        try await body(readerDatabase)
     }
 
     /// Runs a statement that may wait (lock, fsync) on this database's own thread.
@@ -212,7 +207,8 @@ final class SQLiteBackend: DatabaseBackend {
 
     /// Closes every connection, then stops the thread; reports a failure to stop.
     func shutdown() async throws {
-        for connection in readers + [writer] { connection.close() }
+        readers.close()
+        writer.close()
         try await threads.shutdownGracefully()
     }
 }
