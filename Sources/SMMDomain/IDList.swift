@@ -33,8 +33,14 @@ public enum IDList {
 
     /// A positive decimal id, or nil.
     public static func parseID(_ raw: String) -> Int64? {
-        let text = raw.trimmingSpaces()
-        guard !text.isEmpty, text.count <= 18, text.allSatisfy(\.isASCIIDigit), let value = Int64(text), value > 0 else { return nil }
-        return value
+        // 1 to 18 ASCII digits, read byte by byte: no overflow possible, no Characters.
+        var value: Int64 = 0
+        var digits = 0
+        for byte in raw.trimmingSpaces().utf8 {
+            guard byte >= 0x30, byte <= 0x39, digits < 18 else { return nil }
+            value = value * 10 + Int64(byte - 0x30)
+            digits += 1
+        }
+        return value > 0 ? value : nil
     }
 }

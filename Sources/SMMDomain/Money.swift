@@ -71,6 +71,16 @@ extension Character {
 extension String {
     /// Trims spaces, tabs and line breaks at both ends (no Foundation needed).
     public func trimmingSpaces() -> String {
+        // ASCII text (ids, keys, actions: nearly every call) by its bytes, where each byte is
+        // a Character; Characters were a measured cost of parsing 100-id status lists.
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+            guard let start = utf8.firstIndex(where: { !isSpace($0) }) else { return "" }
+            let end = utf8.lastIndex(where: { !isSpace($0) })!
+            if start == utf8.startIndex && utf8.index(after: end) == utf8.endIndex { return self }
+            return String(self[start...end])
+        }
+        // Otherwise by Characters: a space joined to a combining mark is not a space.
         // "\r\n" is a single Character, equal to neither "\r" nor "\n".
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
         guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }

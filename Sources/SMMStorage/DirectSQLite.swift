@@ -92,12 +92,13 @@ final class DirectSQLiteConnection: Sendable {
         let statement = try Self.prepared(sql, in: &state, db)
         let handle = statement.handle
         // Reset even on error: a statement left mid-step would hold its read snapshot open.
-        defer {
-            sqlite_nio_sqlite3_reset(handle)
-            sqlite_nio_sqlite3_clear_bindings(handle)
-        }
-        for (offset, bind) in binds.enumerated() {
-            try Self.check(Self.bind(bind, at: Int32(offset + 1), handle), db)
+        defer { sqlite_nio_sqlite3_reset(handle) }
+        // Every parameter is bound on every use, those without a value to NULL: nothing is
+        // left from the last use. (Not `sqlite3_clear_bindings`: on a statement whose plan
+        // looked at a bound value it forces a recompile at the next step, every time.)
+        let parameters = Int(sqlite_nio_sqlite3_bind_parameter_count(handle))
+        for index in 0..<max(parameters, binds.count) {
+            try Self.check(Self.bind(index < binds.count ? binds[index] : .null, at: Int32(index + 1), handle), db)
         }
         let count = Int32(statement.columns.names.count)
         while true {
@@ -114,6 +115,20 @@ final class DirectSQLiteConnection: Sendable {
     /// Runs a statement without binds or rows (pragmas, BEGIN, COMMIT).
     func execute(_ sql: String) throws {
         try query(sql, []) { _ in }
+    }
+
+    /// Kept statements SQLite compiled again since they were prepared, with how often. A
+    /// statement whose plan depends on a bound value is recompiled at each use, which costs
+    /// as much as not keeping it (tests keep the hot statements off this list).
+    func recompiledStatements() -> [String: Int] {
+        state.withLock { state in
+            var counts: [String: Int] = [:]
+            for (sql, statement) in state.statements {
+                let count = sqlite_nio_sqlite3_stmt_status(statement.handle, SQLITE_STMTSTATUS_REPREPARE, 0)
+                if count > 0 { counts[sql] = Int(count) }
+            }
+            return counts
+        }
     }
 
     /// Finalizes every statement and closes the handle; later queries fail.

@@ -181,6 +181,14 @@ final class SQLiteBackend: DatabaseBackend {
     /// COMMITs (fsyncs) so far and the transactions they covered (the bench prints them).
     var commitCounts: (commits: Int, transactions: Int) { commits.withLock { $0 } }
 
+    /// The writer's and readers' statements SQLite had to compile again (see
+    /// `DirectSQLiteConnection.recompiledStatements`).
+    func recompiledStatements() -> [String: Int] {
+        ([writer] + readers.connections).reduce(into: [:]) { counts, connection in
+            counts.merge(connection.recompiledStatements(), uniquingKeysWith: +)
+        }
+    }
+
     /// Transactions queued behind the writer (tests use it to form a batch on purpose).
     func queuedTransactions() async -> Int { await gate.waiting }
 

@@ -48,21 +48,24 @@ struct SQLiteColumnsRow: SQLRow {
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
         guard let data = data(column) else { throw MissingColumn(column: column) }
-        if let value = Self.direct(data, as: type) { return value }
-        return try Self.decoder.decode(type, from: data)
+        return try Self.value(data, as: type)
     }
 
-    /// The value when `D` is one of the store's column types and the data is stored as that
-    /// type (or NULL for an optional); nil otherwise.
-    static func direct<D>(_ data: SQLiteData, as type: D.Type) -> D? {
+    /// The column's value as `D`: read as stored when `D` is one of the store's column types and
+    /// the data is stored as that type (or NULL for an optional), else through the decoder.
+    ///
+    /// Returns `D` itself, never `D?`: a generic `D?` made the runtime look up `Optional<D>`'s
+    /// metadata on every call (profiled under `status` with 100 ids).
+    static func value<D: Decodable>(_ data: SQLiteData, as type: D.Type) throws -> D {
         let kind = ObjectIdentifier(type)
         switch data {
         case .integer(let number):
             if kind == Kinds.int64 { return unsafeBitCast(Int64(number), to: D.self) }
             if kind == Kinds.optionalInt64 { return unsafeBitCast(Int64?.some(Int64(number)), to: D.self) }
-            guard let bool = data.bool else { return nil }
-            if kind == Kinds.bool { return unsafeBitCast(bool, to: D.self) }
-            if kind == Kinds.optionalBool { return unsafeBitCast(Bool?.some(bool), to: D.self) }
+            if let bool = data.bool {
+                if kind == Kinds.bool { return unsafeBitCast(bool, to: D.self) }
+                if kind == Kinds.optionalBool { return unsafeBitCast(Bool?.some(bool), to: D.self) }
+            }
         case .text(let text):
             if kind == Kinds.string { return unsafeBitCast(text, to: D.self) }
             if kind == Kinds.optionalString { return unsafeBitCast(String?.some(text), to: D.self) }
@@ -73,10 +76,22 @@ struct SQLiteColumnsRow: SQLRow {
         case .float, .blob:
             break
         }
-        return nil
+        return try decoder.decode(type, from: data)
     }
 
-    /// The types' identities, looked up once: spelling `Int64?.self` in `direct` instantiated
+    /// Whether `value(_:as:)` reads `data` as `type` without the decoder (for tests).
+    static func readsDirectly<D>(_ data: SQLiteData, as type: D.Type) -> Bool {
+        let kind = ObjectIdentifier(type)
+        switch data {
+        case .integer: return kind == Kinds.int64 || kind == Kinds.optionalInt64
+            || (data.bool != nil && (kind == Kinds.bool || kind == Kinds.optionalBool))
+        case .text: return kind == Kinds.string || kind == Kinds.optionalString
+        case .null: return kind == Kinds.optionalInt64 || kind == Kinds.optionalString || kind == Kinds.optionalBool
+        case .float, .blob: return false
+        }
+    }
+
+    /// The types' identities, looked up once: spelling `Int64?.self` in `value` instantiated
     /// `Optional<Int64>`'s metadata on every call, through a locked runtime cache (profiled).
     /// `unsafeBitCast` above is only reached when `D` is exactly the type cast from.
     private enum Kinds {

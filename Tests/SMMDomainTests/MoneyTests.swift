@@ -150,6 +150,10 @@ struct TrimmingTests {
         ("   ", ""),
         ("a", "a"),
         (" \u{00A0}a", "\u{00A0}a"),   // only space, tab and line breaks are trimmed
+        (" \u{301}a ", " \u{301}a"),   // a space with a combining mark is no space
+        ("é ", "é"),
+        (" x\r\n\r\n", "x"),
+        ("\u{600} ", "\u{600} "),       // a prepended mark joins the space into one Character
     ] as [(String, String)])
     func trims(input: String, output: String) {
         #expect(input.trimmingSpaces() == output)
