@@ -9,6 +9,13 @@ import Synchronization
 /// SQLite in WAL mode: one writer connection behind an async gate, with `BEGIN IMMEDIATE`
 /// transactions, and a few read-only connections that read in parallel with the writer.
 ///
+/// Statements run on the calling thread from kept prepared statements
+/// (`DirectSQLiteConnection`, on SQLiteNIO's own SQLite); `BEGIN IMMEDIATE` (which may wait up
+/// to the busy timeout for another process's lock) and `COMMIT` (fsync) run on this database's
+/// own thread. Reads and transaction bodies therefore hold a thread for as long as their
+/// statements run: fine for the panel's indexed statements (microseconds), and why a report
+/// that scans a large table belongs in a CLI command, not in a request.
+///
 /// `synchronous=FULL`: every acknowledged order survives a power cut, not only a crash.
 ///
 /// **Group commit.** One fsync per COMMIT would cap writes at the disk's fsync rate, so
