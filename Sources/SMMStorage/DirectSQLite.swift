@@ -47,13 +47,11 @@ final class DirectSQLiteConnection: Sendable {
     static let maxCachedStatements = 256
 
     private let state: Mutex<State>
-    let path: String
 
     private static let initialized = Mutex(false)
 
-    private init(handle: sending OpaquePointer, path: String) {
+    private init(handle: sending OpaquePointer) {
         self.state = Mutex(State(handle: handle))
-        self.path = path
     }
 
     /// Opens (creating if needed) the database file at `path`.
@@ -69,7 +67,7 @@ final class DirectSQLiteConnection: Sendable {
             sqlite_nio_sqlite3_close(handle)
             throw SQLiteFailure(code: code, message: "cannot open the SQLite database at \(path): \(message)")
         }
-        return DirectSQLiteConnection(handle: handle, path: path)
+        return DirectSQLiteConnection(handle: handle)
     }
 
     /// Runs one statement: binds `binds` to its `?`s in order and hands each result row to
