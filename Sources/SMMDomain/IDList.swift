@@ -24,7 +24,7 @@ public enum IDList {
         for piece in text.split(separator: ",", omittingEmptySubsequences: true) {
             let raw = String(piece).trimmingSpaces()
             if raw.isEmpty { continue }
-            let entry: Entry = parseID(raw).map(Entry.id) ?? .invalid(raw)
+            let entry: Entry = digits(raw).map(Entry.id) ?? .invalid(raw)
             if seen.insert(entry).inserted { entries.append(entry) }
             if entries.count > maximumCount { throw .tooManyIDs }
         }
@@ -33,10 +33,15 @@ public enum IDList {
 
     /// A positive decimal id, or nil.
     public static func parseID(_ raw: String) -> Int64? {
-        // 1 to 18 ASCII digits, read byte by byte: no overflow possible, no Characters.
+        digits(raw.trimmingSpaces())
+    }
+
+    /// An already trimmed text of 1 to 18 ASCII digits, read byte by byte (no overflow possible,
+    /// no Characters), as a positive id; nil otherwise.
+    private static func digits(_ text: String) -> Int64? {
         var value: Int64 = 0
         var digits = 0
-        for byte in raw.trimmingSpaces().utf8 {
+        for byte in text.utf8 {
             guard byte >= 0x30, byte <= 0x39, digits < 18 else { return nil }
             value = value * 10 + Int64(byte - 0x30)
             digits += 1

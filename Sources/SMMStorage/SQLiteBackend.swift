@@ -51,7 +51,6 @@ final class SQLiteBackend: DatabaseBackend {
     private let threads: NIOThreadPool
     private let eventLoop: any EventLoop
     private let gate = AsyncGate()
-    private let logger: Logger
 
     private init(writer: DirectSQLiteConnection, readers: [DirectSQLiteConnection], threads: NIOThreadPool, logger: Logger) {
         let loop = MultiThreadedEventLoopGroup.singleton.any()
@@ -61,7 +60,6 @@ final class SQLiteBackend: DatabaseBackend {
         self.readerDatabase = DirectSQLiteDatabase(self.readers, logger: logger, eventLoop: loop)
         self.threads = threads
         self.eventLoop = loop
-        self.logger = logger
     }
 
     static func open(path: String, readers readerCount: Int, logger: Logger) async throws -> SQLiteBackend {

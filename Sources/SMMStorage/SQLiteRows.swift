@@ -53,45 +53,54 @@ struct SQLiteColumnsRow: SQLRow {
 
     /// The column's value as `D`: read as stored when `D` is one of the store's column types and
     /// the data is stored as that type (or NULL for an optional), else through the decoder.
-    ///
-    /// Returns `D` itself, never `D?`: a generic `D?` made the runtime look up `Optional<D>`'s
-    /// metadata on every call (profiled under `status` with 100 ids).
     static func value<D: Decodable>(_ data: SQLiteData, as type: D.Type) throws -> D {
-        let kind = ObjectIdentifier(type)
-        switch data {
-        case .integer(let number):
-            if kind == Kinds.int64 { return unsafeBitCast(Int64(number), to: D.self) }
-            if kind == Kinds.optionalInt64 { return unsafeBitCast(Int64?.some(Int64(number)), to: D.self) }
-            if let bool = data.bool {
-                if kind == Kinds.bool { return unsafeBitCast(bool, to: D.self) }
-                if kind == Kinds.optionalBool { return unsafeBitCast(Bool?.some(bool), to: D.self) }
-            }
-        case .text(let text):
-            if kind == Kinds.string { return unsafeBitCast(text, to: D.self) }
-            if kind == Kinds.optionalString { return unsafeBitCast(String?.some(text), to: D.self) }
-        case .null:
-            if kind == Kinds.optionalInt64 { return unsafeBitCast(Int64?.none, to: D.self) }
-            if kind == Kinds.optionalString { return unsafeBitCast(String?.none, to: D.self) }
-            if kind == Kinds.optionalBool { return unsafeBitCast(Bool?.none, to: D.self) }
-        case .float, .blob:
-            break
+        try withUnsafeTemporaryAllocation(of: D.self, capacity: 1) { slot in
+            let slot = slot.baseAddress!
+            if readDirectly(data, into: slot) { return slot.move() }
+            return try decoder.decode(type, from: data)
         }
-        return try decoder.decode(type, from: data)
     }
 
     /// Whether `value(_:as:)` reads `data` as `type` without the decoder (for tests).
     static func readsDirectly<D>(_ data: SQLiteData, as type: D.Type) -> Bool {
-        let kind = ObjectIdentifier(type)
-        switch data {
-        case .integer: return kind == Kinds.int64 || kind == Kinds.optionalInt64
-            || (data.bool != nil && (kind == Kinds.bool || kind == Kinds.optionalBool))
-        case .text: return kind == Kinds.string || kind == Kinds.optionalString
-        case .null: return kind == Kinds.optionalInt64 || kind == Kinds.optionalString || kind == Kinds.optionalBool
-        case .float, .blob: return false
+        withUnsafeTemporaryAllocation(of: D.self, capacity: 1) { slot in
+            let slot = slot.baseAddress!
+            guard readDirectly(data, into: slot) else { return false }
+            slot.deinitialize(count: 1)
+            return true
         }
     }
 
-    /// The types' identities, looked up once: spelling `Int64?.self` in `value` instantiated
+    /// Stores the value in `slot` and returns true when `D` is one of the store's column types
+    /// and `data` is stored as that type (or NULL for an optional); false, `slot` untouched,
+    /// otherwise.
+    ///
+    /// Hands `D` back through a slot, never as `D?`: a generic `D?` made the runtime look up
+    /// `Optional<D>`'s metadata on every call (profiled under `status` with 100 ids).
+    private static func readDirectly<D>(_ data: SQLiteData, into slot: UnsafeMutablePointer<D>) -> Bool {
+        let kind = ObjectIdentifier(D.self)
+        switch data {
+        case .integer(let number):
+            if kind == Kinds.int64 { slot.initialize(to: unsafeBitCast(Int64(number), to: D.self)); return true }
+            if kind == Kinds.optionalInt64 { slot.initialize(to: unsafeBitCast(Int64?.some(Int64(number)), to: D.self)); return true }
+            if let bool = data.bool {
+                if kind == Kinds.bool { slot.initialize(to: unsafeBitCast(bool, to: D.self)); return true }
+                if kind == Kinds.optionalBool { slot.initialize(to: unsafeBitCast(Bool?.some(bool), to: D.self)); return true }
+            }
+        case .text(let text):
+            if kind == Kinds.string { slot.initialize(to: unsafeBitCast(text, to: D.self)); return true }
+            if kind == Kinds.optionalString { slot.initialize(to: unsafeBitCast(String?.some(text), to: D.self)); return true }
+        case .null:
+            if kind == Kinds.optionalInt64 { slot.initialize(to: unsafeBitCast(Int64?.none, to: D.self)); return true }
+            if kind == Kinds.optionalString { slot.initialize(to: unsafeBitCast(String?.none, to: D.self)); return true }
+            if kind == Kinds.optionalBool { slot.initialize(to: unsafeBitCast(Bool?.none, to: D.self)); return true }
+        case .float, .blob:
+            break
+        }
+        return false
+    }
+
+    /// The types' identities, looked up once: spelling `Int64?.self` in `readDirectly` instantiated
     /// `Optional<Int64>`'s metadata on every call, through a locked runtime cache (profiled).
     /// `unsafeBitCast` above is only reached when `D` is exactly the type cast from.
     private enum Kinds {
