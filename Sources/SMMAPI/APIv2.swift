@@ -96,9 +96,8 @@ public struct APIv2: Sendable {
     func add(user: User, fields: [String: String]) async throws -> JSONValue {
         // A disabled service is refused by `placeOrder`, after it has answered a retried
         // `request_id` with the first order.
-        guard let serviceID = fields["service"].flatMap(IDList.parseID),
-              let service = try await store.service(id: serviceID) else { throw PanelError.incorrectServiceID }
-        let order = try await store.placeOrder(user: user, service: service, fields: fields, requestID: fields["request_id"])
+        guard let serviceID = fields["service"].flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
+        let order = try await store.placeOrder(user: user, serviceID: serviceID, fields: fields, requestID: fields["request_id"])
         return .object([("order", .int(order.id))])
     }
 

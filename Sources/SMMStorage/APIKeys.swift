@@ -22,10 +22,18 @@ public enum APIKeys {
 
     public static func hash(_ key: String) -> String {
         let digest = SHA256.hash(data: Array(key.utf8))
-        return digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        // Lowercase hex written in one pass: a `String` per byte was most of this function's
+        // cost, and every API call hashes its key (profiled under `add` and `status`).
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
+            var index = 0
+            for byte in digest {
+                buffer[index] = digits[Int(byte >> 4)]
+                buffer[index + 1] = digits[Int(byte & 0x0f)]
+                index += 2
+            }
+            return index
+        }
     }
 
     /// What key lists show of a key: its last four characters.

@@ -18,6 +18,19 @@ extension PanelStore {
     /// order and its ledger row. With a `requestID`, a repeat returns the first order instead of
     /// creating a second one, before anything else is checked: the service may have changed since.
     public func placeOrder(user: User, service: Service, fields: [String: String], requestID: String? = nil) async throws -> Order {
+        // Priced for this customer (their own rate, if the operator set one): see `services(pricedFor:)`.
+        try await placeOrder(user: user, pricedService: try await self.service(service, pricedFor: user.id),
+                             fields: fields, requestID: requestID)
+    }
+
+    /// `placeOrder` for a service known by its id (API v2 `add`): the service and this
+    /// customer's rate come from one read, which also refuses an unknown id.
+    public func placeOrder(user: User, serviceID: Int64, fields: [String: String], requestID: String? = nil) async throws -> Order {
+        guard let service = try await service(id: serviceID, pricedFor: user.id) else { throw PanelError.incorrectServiceID }
+        return try await placeOrder(user: user, pricedService: service, fields: fields, requestID: requestID)
+    }
+
+    private func placeOrder(user: User, pricedService service: Service, fields: [String: String], requestID: String?) async throws -> Order {
         let requestID = requestID?.trimmingSpaces()
         if let requestID {
             guard !requestID.isEmpty, requestID.count <= OrderLimits.maxRequestIDLength, !requestID.containsControlCharacter else {
@@ -26,8 +39,7 @@ extension PanelStore {
             if let first = try await order(userID: user.id, requestID: requestID) { return first }
         }
         guard service.enabled else { throw PanelError.incorrectServiceID }
-        // Priced for this customer (their own rate, if the operator set one): see `services(pricedFor:)`.
-        let new = try OrderValidator.validate(fields, for: try await self.service(service, pricedFor: user.id).terms)
+        let new = try OrderValidator.validate(fields, for: service.terms)
         let now = clock.now()
         let backend = self.backend
         do {

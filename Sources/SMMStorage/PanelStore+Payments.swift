@@ -131,6 +131,18 @@ extension PanelStore {
         return Self.priced(service, rate.map { [service.id: Money(minorUnits: $0)] } ?? [:])
     }
 
+    /// One service as this user pays it, in one read (nil if there is no such service):
+    /// what `add` needs before it charges.
+    public func service(id: Int64, pricedFor userID: Int64) async throws -> Service? {
+        try await backend.read { db in
+            try await db.raw("""
+                SELECT \(unsafeRaw: Columns.pricedService) FROM services s JOIN categories c ON c.id = s.category_id
+                LEFT JOIN user_service_rates r ON r.service_id = s.id AND r.user_id = \(bind: userID)
+                WHERE s.id = \(bind: id)
+                """).first()?.service()
+        }
+    }
+
     public static func priced(_ service: Service, _ rates: [Int64: Money]) -> Service {
         var priced = service
         if let rate = rates[service.id] { priced.rate = rate }

@@ -9,6 +9,9 @@ enum Columns {
         s.id, s.name, s.category_id, c.name AS category_name, s.type, s.rate, s.min_quantity, s.max_quantity,
         s.refill, s.refill_days, s.cancel, s.dripfeed, s.description, s.enabled, s.sort
         """
+    /// `service` with the rate a customer pays: their own (`r`, a LEFT JOIN of
+    /// user_service_rates) where the operator set one.
+    static let pricedService = service.replacingOccurrences(of: "s.rate,", with: "COALESCE(r.rate, s.rate) AS rate,")
     static let order = """
         o.id, o.user_id, o.service_id, o.type, o.link, o.quantity, o.charge, o.start_count, o.remains, o.status,
         o.fields, o.parent_id, o.runs, o.interval_minutes, o.runs_done, o.next_run_at, o.request_id,

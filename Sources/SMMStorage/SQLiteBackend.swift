@@ -75,8 +75,11 @@ final class SQLiteBackend: DatabaseBackend {
                 do {
                     let writer = try DirectSQLiteConnection.open(path: path)
                     opened.append(writer)
+                    // temp_store=MEMORY: each transaction of a group commit runs in a SAVEPOINT,
+                    // whose page copies (the statement journal) otherwise spill to a temporary
+                    // file past 64 KiB: `pwrite`s that were 4.5 % of `add` (profiled).
                     for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-                                   "PRAGMA busy_timeout=10000"] {
+                                   "PRAGMA busy_timeout=10000", "PRAGMA temp_store=MEMORY"] {
                         try writer.execute(pragma)
                     }
                     for _ in 0..<max(1, readerCount) {

@@ -98,6 +98,20 @@ import Testing
         #expect(withNUL == .text("a\u{0}b"))
     }
 
+    /// The store's binds are converted by their concrete type where it can; the result must be
+    /// what SQLiteKit's encoder gives for every value, optionals and other types included.
+    @Test func bindsConvertExactlyAsSQLiteKitsEncoder() throws {
+        let encoder = SQLiteDataEncoder()
+        let binds: [any Encodable & Sendable] = [
+            Int64(0), Int64(-7), Int64.max, Int64.min, 42, Int.min, "", "text", "ü\u{0}é", true, false,
+            Int64?.some(5), Int64?.none, String?.some("x"), String?.none, Bool?.some(true), Bool?.none,
+            2.5, Double?.none, Int32(9), UInt8(200), ["a": "b"],
+        ]
+        for bind in binds {
+            #expect(try DirectSQLiteDatabase.sqliteData(bind) == (try encoder.encode(bind)), "\(bind)")
+        }
+    }
+
     @Test func cachedStatementsStartCleanEachTime() throws {
         try Self.withConnection { connection in
             try connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")

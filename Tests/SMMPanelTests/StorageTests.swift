@@ -41,6 +41,15 @@ import Testing
         }
     }
 
+    /// Stored key hashes are lowercase hex SHA-256: keys issued before any change to `hash`
+    /// must still be found (FIPS 180-2 test vectors).
+    @Test func keyHashIsLowercaseHexSHA256() {
+        #expect(APIKeys.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(APIKeys.hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(APIKeys.hash("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
     @Test(arguments: TestEngine.available)
     func keysAreStoredOnlyAsHashesAndRotationRevokes(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
