@@ -50,6 +50,10 @@ public enum APIRequestFields {
     }
 
     static func decodeComponent(_ bytes: ArraySlice<UInt8>) -> String {
+        // Most components (names, keys, ids) have nothing to decode: one copy, not two.
+        if !bytes.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) {
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var index = bytes.startIndex

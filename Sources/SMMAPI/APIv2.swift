@@ -71,7 +71,7 @@ public struct APIv2: Sendable {
         let store = self.store
         let catalog = try await catalogCache.current(load: { try await store.services() },
                                                      encode: { Self.servicesAnswer($0).serializedBytes() })
-        if rates.isEmpty { return .encoded(catalog.encoded) }
+        if rates.isEmpty { return .encoded(catalog.encoded, gzipped: catalog.gzipped) }
         return Self.servicesAnswer(catalog.services.map { PanelStore.priced($0, rates) })
     }
 

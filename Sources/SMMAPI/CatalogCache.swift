@@ -15,8 +15,18 @@ public final class CatalogCache: Sendable {
         public let services: [Service]
         /// `services` as the API answers it to a customer without rates of their own.
         public let encoded: ByteBuffer
+        /// `encoded` gzip-compressed: compressed once here, sent to every client that accepts it.
+        public let gzipped: ByteBuffer?
         let generation: UInt64
         let readAt: ContinuousClock.Instant
+
+        init(services: [Service], encoded: [UInt8], compress: Bool, generation: UInt64, readAt: ContinuousClock.Instant) {
+            self.services = services
+            self.encoded = ByteBuffer(bytes: encoded)
+            self.gzipped = compress ? Gzip.compress(self.encoded) : nil
+            self.generation = generation
+            self.readAt = readAt
+        }
     }
 
     private enum State {
@@ -47,8 +57,9 @@ public final class CatalogCache: Sendable {
         let generation = self.generation()
         let start = now()
         guard maxAge > .zero else {
+            // Not kept, so not compressed: compressing is worth it only for an answer sent many times.
             let services = try await load()
-            return Entry(services: services, encoded: ByteBuffer(bytes: encode(services)), generation: generation, readAt: start)
+            return Entry(services: services, encoded: encode(services), compress: false, generation: generation, readAt: start)
         }
         enum Found { case fresh(Entry), wait(Task<Entry, any Error>) }
         let found: Found = state.withLock { state in
@@ -60,7 +71,7 @@ public final class CatalogCache: Sendable {
             default:
                 let running = Task<Entry, any Error> {
                     let services = try await load()
-                    return Entry(services: services, encoded: ByteBuffer(bytes: encode(services)), generation: generation, readAt: start)
+                    return Entry(services: services, encoded: encode(services), compress: true, generation: generation, readAt: start)
                 }
                 state = .building(running, generation: generation)
                 return .wait(running)

@@ -32,8 +32,9 @@ public enum BenchData {
                     INSERT INTO services (name, category_id, type, rate, min_quantity, max_quantity, refill, refill_days,
                                           cancel, dripfeed, description, sort, created_at, updated_at)
                     \(counter)\(services - 1))
-                    SELECT 'Bench service ' || n, s.category_id, s.type, s.rate + n, s.min_quantity, s.max_quantity, s.refill,
-                           s.refill_days, s.cancel, s.dripfeed, 'A service of the bench catalog', n, s.created_at, s.updated_at
+                    SELECT 'Bench service ' || n || ' #' || lower(hex(randomblob(4))), s.category_id, s.type, s.rate + n,
+                           s.min_quantity, s.max_quantity, s.refill, s.refill_days, s.cancel, s.dripfeed,
+                           'A service of the bench catalog, batch ' || lower(hex(randomblob(4))), n, s.created_at, s.updated_at
                     FROM seq, services s WHERE s.id = \(service.id)
                     """)).run()
             }

@@ -52,6 +52,20 @@ private func transportJSONObject(_ fields: [(String, String)]) throws -> String 
 /// API v2 over HTTP (contract §1): form POST, GET query string and JSON body alike, body over
 /// query, `/api/v2/` without redirect, JSON responses, every contract error as HTTP 200.
 @Suite struct APITransportTests {
+    @Test(arguments: [
+        ("plain", "plain"), ("a+b", "a b"), ("a%2Cb%2c", "a,b,"), ("%", "%"), ("%4", "%4"), ("%zz1", "%zz1"),
+        ("%C3%BC", "ü"), ("ü", "ü"), ("%FF", "\u{FFFD}"), ("", ""), ("100%25+sure", "100% sure"),
+    ])
+    func formComponentsDecode(raw: String, decoded: String) {
+        #expect(APIRequestFields.decodeComponent(ArraySlice(Array(raw.utf8))) == decoded)
+    }
+
+    @Test func invalidUTF8IsRepairedTheSameWithOrWithoutEscapes() {
+        let bytes: [UInt8] = [0x61, 0xFF, 0x62]
+        #expect(APIRequestFields.decodeComponent(ArraySlice(bytes)) == "a\u{FFFD}b")
+        #expect(APIRequestFields.decodeComponent(ArraySlice(bytes + Array("+".utf8))) == "a\u{FFFD}b ")
+    }
+
     @Test(arguments: TestEngine.available)
     func getWithAQueryStringAnswersLikeAFormPost(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in

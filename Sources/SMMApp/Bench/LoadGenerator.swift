@@ -6,6 +6,7 @@ import NIOPosix
 struct LoadRequest: Sendable {
     var path: String
     var body: String?
+    var headers: [(name: String, value: String)] = []
 }
 
 /// What one scenario measured.
@@ -17,9 +18,12 @@ struct LoadResult: Sendable {
     var latencies: [UInt64]
     /// Sequence numbers of the requests that succeeded (the bench checks `add`'s durability).
     var succeeded: Int
+    /// Body bytes of all answers.
+    var bytes = 0
 
     /// Successful answers per second: an error answer is not throughput.
     var perSecond: Double { seconds > 0 ? Double(succeeded) / seconds : 0 }
+    var bytesPerAnswer: Int { requests > 0 ? bytes / requests : 0 }
 
     func percentile(_ p: Double) -> Double {
         guard !latencies.isEmpty else { return 0 }
@@ -63,6 +67,7 @@ enum LoadGenerator {
             let stats = try await future.get()
             result.requests += stats.latencies.count
             result.errors += stats.errors
+            result.bytes += stats.bytes
             result.latencies += stats.latencies
         }
         result.succeeded = result.requests - result.errors
@@ -80,6 +85,7 @@ final class LoadHandler: ChannelInboundHandler {
     struct Stats: Sendable {
         var latencies: [UInt64] = []
         var errors = 0
+        var bytes = 0
     }
 
     private let host: String
@@ -115,6 +121,7 @@ final class LoadHandler: ChannelInboundHandler {
         sequence += step
         var head = HTTPRequestHead(version: .http1_1, method: request.body == nil ? .GET : .POST, uri: request.path)
         head.headers.add(name: "Host", value: host)
+        for header in request.headers { head.headers.add(name: header.name, value: header.value) }
         var buffer: ByteBuffer?
         if let text = request.body {
             let bytes = context.channel.allocator.buffer(string: text)
@@ -139,6 +146,7 @@ final class LoadHandler: ChannelInboundHandler {
             let now = NIODeadline.now()
             stats.latencies.append(UInt64(max(0, (now - sentAt).nanoseconds)))
             if !isSuccess(status, body) { stats.errors += 1 }
+            stats.bytes += body.readableBytes
             if now < deadline {
                 send(context: context)
             } else {
