@@ -46,6 +46,14 @@ struct SQLiteColumnsRow: SQLRow {
         return data == .null
     }
 
+    // Specialized for the store's column types: called through `SQLRow` with `D` only known at
+    // run time, the generic body looked up metadata for `D` on every column (`getGenericMetadata`
+    // under `status` with 100 ids); these copies are chosen by one type check at entry.
+    @_specialize(where D == Int64)
+    @_specialize(where D == Int64?)
+    @_specialize(where D == String)
+    @_specialize(where D == String?)
+    @_specialize(where D == Bool)
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
         guard let data = data(column) else { throw MissingColumn(column: column) }
         return try Self.value(data, as: type)

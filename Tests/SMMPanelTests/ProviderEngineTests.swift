@@ -203,7 +203,8 @@ import Testing
     @Test(arguments: TestEngine.available)
     func retryableFaultsBackOffAndEndInOneUpstreamOrder(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
-            try await panel.withUpstream(honorsRequestID: true, timeout: .seconds(2)) { up in
+            // 4 s: under the whole suite on two cores an ordinary call has taken over 2 s.
+            try await panel.withUpstream(honorsRequestID: true, timeout: .seconds(4)) { up in
                 let service = try await up.importService(1, rate: "1.00")
                 let (user, _) = try await panel.customer(balance: "10")
                 let order = try await up.place(user, service, ["link": "https://x.test/1", "quantity": "1000"])
@@ -279,7 +280,8 @@ import Testing
     @Test(arguments: TestEngine.available)
     func ambiguousFailuresWithoutRequestIDAreHeldNeverResent(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
-            try await panel.withUpstream(honorsRequestID: false, timeout: .seconds(2), settings: { $0.dispatchConcurrency = 1 }) { up in
+            // 4 s: under the whole suite on two cores an ordinary call has taken over 2 s.
+            try await panel.withUpstream(honorsRequestID: false, timeout: .seconds(4), settings: { $0.dispatchConcurrency = 1 }) { up in
                 let service = try await up.importService(1, rate: "1.00")
                 let (user, _) = try await panel.customer(balance: "10")
                 var orders: [Order] = []

@@ -70,7 +70,8 @@ extension TestPanel {
                                    timeout: TimeAmount = .seconds(10), metrics: ProviderMetrics = .none,
                                    settings: (inout EngineSettings) -> Void = { _ in },
                                    _ body: (Upstream) async throws -> T) async throws -> T {
-        let fake = FakeUpstream(honorsRequestID: honorsRequestID)
+        // A `.timeout` fault answers a second after the client has given up, whatever its timeout.
+        let fake = FakeUpstream(honorsRequestID: honorsRequestID, timeoutDelay: .nanoseconds(timeout.nanoseconds) + .seconds(1))
         return try await fake.with { url in
             let apiKey = fake.state.withLock { $0.apiKey }
             let provider = try await store.createProvider(name: "up", url: url, apiKey: apiKey, honorsRequestID: honorsRequestID,
