@@ -34,7 +34,7 @@ public struct APIv2: Sendable {
     /// (the database unreachable) is thrown for the transport to report.
     public func respond(to rawFields: [String: String]) async throws -> JSONValue {
         // A blank field is an absent field: many clients send every field of every action.
-        let fields = rawFields.filter { !$0.value.trimmingSpaces().isEmpty }
+        let fields = rawFields.values.contains(where: \.isBlank) ? rawFields.filter { !$0.value.isBlank } : rawFields
         do {
             guard let key = fields["key"]?.trimmingSpaces(), !key.isEmpty, key.utf8.count <= 256,
                   let (user, isCurrent) = try await keyCache.user(forKey: key, load: { [store] in try await store.user(apiKeyHash: $0) })

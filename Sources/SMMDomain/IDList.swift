@@ -19,6 +19,8 @@ public enum IDList {
     /// Splits on commas, trims spaces, drops empty entries and repeats (first one wins).
     /// More than 100 distinct entries is an error, before any work is done.
     public static func parse(_ text: String) throws(PanelError) -> [Entry] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return try parseASCII(Array(text.utf8)) }
+        // Otherwise by Characters: a comma joined to a combining mark is not a comma.
         var seen = Set<Entry>()
         var entries: [Entry] = []
         for piece in text.split(separator: ",", omittingEmptySubsequences: true) {
@@ -31,17 +33,41 @@ public enum IDList {
         return entries
     }
 
+    /// `parse` for ASCII text (what bots send), by its bytes: there each byte is a Character, so
+    /// it splits and trims exactly as the Character path, without making a String per entry
+    /// (splitting by Characters was 7 % of a 100-id `status`, profiled).
+    private static func parseASCII(_ bytes: [UInt8]) throws(PanelError) -> [Entry] {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        var seenIDs = Set<Int64>()
+        var seenInvalid = Set<String>()
+        var entries: [Entry] = []
+        for piece in bytes.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
+            guard let first = piece.firstIndex(where: { !isSpace($0) }) else { continue }
+            let raw = piece[first...piece.lastIndex(where: { !isSpace($0) })!]
+            if let id = digits(raw) {
+                if seenIDs.insert(id).inserted { entries.append(.id(id)) }
+            } else {
+                let text = String(decoding: raw, as: UTF8.self)
+                if seenInvalid.insert(text).inserted { entries.append(.invalid(text)) }
+            }
+            if entries.count > maximumCount { throw .tooManyIDs }
+        }
+        return entries
+    }
+
     /// A positive decimal id, or nil.
     public static func parseID(_ raw: String) -> Int64? {
         digits(raw.trimmingSpaces())
     }
 
-    /// An already trimmed text of 1 to 18 ASCII digits, read byte by byte (no overflow possible,
+    private static func digits(_ text: String) -> Int64? { digits(text.utf8) }
+
+    /// Already trimmed text of 1 to 18 ASCII digits, read byte by byte (no overflow possible,
     /// no Characters), as a positive id; nil otherwise.
-    private static func digits(_ text: String) -> Int64? {
+    private static func digits<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Int64? {
         var value: Int64 = 0
         var digits = 0
-        for byte in text.utf8 {
+        for byte in bytes {
             guard byte >= 0x30, byte <= 0x39, digits < 18 else { return nil }
             value = value * 10 + Int64(byte - 0x30)
             digits += 1

@@ -69,6 +69,13 @@ extension Character {
 }
 
 extension String {
+    /// Whether `trimmingSpaces()` would leave nothing, without building that string: the
+    /// Characters it trims are all ASCII, so a blank text is exactly one whose bytes are all
+    /// spaces, tabs and line breaks.
+    public var isBlank: Bool {
+        utf8.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+    }
+
     /// Trims spaces, tabs and line breaks at both ends (no Foundation needed).
     public func trimmingSpaces() -> String {
         // ASCII text (ids, keys, actions: nearly every call) by its bytes, where each byte is

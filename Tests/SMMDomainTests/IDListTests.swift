@@ -26,6 +26,30 @@ struct IDListTests {
         #expect(parse(text) == ids.map(IDList.Entry.id))
     }
 
+    /// ASCII lists are parsed by bytes; they must come out exactly as the Character rules
+    /// (split on commas, trim spaces, tabs and line breaks, drop empties and repeats) give them.
+    @Test("ASCII lists parse exactly as by Characters")
+    func asciiMatchesCharacters() throws {
+        func byCharacters(_ text: String) -> [IDList.Entry] {
+            var entries: [IDList.Entry] = []
+            for piece in text.split(separator: ",") {
+                let raw = String(piece).trimmingSpaces()
+                if raw.isEmpty { continue }
+                let entry: IDList.Entry = raw.allSatisfy(\.isASCIIDigit) && raw.count <= 18 && Int64(raw)! > 0 ? .id(Int64(raw)!) : .invalid(raw)
+                if !entries.contains(entry) { entries.append(entry) }
+            }
+            return entries
+        }
+        let tokens = [" 1", "2 ", "\t3", "\r\n4", "x", "", " ", "007", "0", "-1", "1e3", "12345678901234567890", "5", "5 ",
+                      "999999999999999999", "1 2", "\r", "a b", "7\n", "+8"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...12, using: &generator)).map { _ in tokens.randomElement(using: &generator)! }
+                .joined(separator: ",")
+            #expect(try IDList.parse(text) == byCharacters(text), "\(text.debugDescription)")
+        }
+    }
+
     @Test("repeats are dropped, the first one wins")
     func repeats() {
         #expect(parse("1,1,2,1") == [.id(1), .id(2)])

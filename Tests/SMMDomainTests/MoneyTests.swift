@@ -157,5 +157,6 @@ struct TrimmingTests {
     ] as [(String, String)])
     func trims(input: String, output: String) {
         #expect(input.trimmingSpaces() == output)
+        #expect(input.isBlank == output.isEmpty)
     }
 }
