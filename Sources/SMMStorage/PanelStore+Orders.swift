@@ -16,21 +16,13 @@ extension PanelStore {
     /// Places an order: validates it against the service, then in one transaction enforces the
     /// one-active-order-per-link rule, charges the balance (never below zero) and writes the
     /// order and its ledger row. With a `requestID`, a repeat returns the first order instead of
-    /// creating a second one, before anything else is checked: the service may have changed since.
-    public func placeOrder(user: User, service: Service, fields: [String: String], requestID: String? = nil) async throws -> Order {
-        // Priced for this customer (their own rate, if the operator set one): see `services(pricedFor:)`.
-        try await placeOrder(user: user, pricedService: try await self.service(service, pricedFor: user.id),
-                             fields: fields, requestID: requestID)
-    }
-
-    /// `placeOrder` for a service known by its id (API v2 `add`): the service and this
-    /// customer's rate come from one read, which also refuses an unknown id.
+    /// creating a second one, before the service's state or the fields are checked: they may have
+    /// changed since.
+    ///
+    /// The service is read afresh by its id, priced for this customer (their own rate, if the
+    /// operator set one) in the same read, which also refuses an unknown id.
     public func placeOrder(user: User, serviceID: Int64, fields: [String: String], requestID: String? = nil) async throws -> Order {
         guard let service = try await service(id: serviceID, pricedFor: user.id) else { throw PanelError.incorrectServiceID }
-        return try await placeOrder(user: user, pricedService: service, fields: fields, requestID: requestID)
-    }
-
-    private func placeOrder(user: User, pricedService service: Service, fields: [String: String], requestID: String?) async throws -> Order {
         let requestID = requestID?.trimmingSpaces()
         if let requestID {
             guard !requestID.isEmpty, requestID.count <= OrderLimits.maxRequestIDLength, !requestID.containsControlCharacter else {
@@ -84,6 +76,12 @@ extension PanelStore {
             if index.contains("link") { throw PanelError.activeOrderWithLink }
             throw error
         }
+    }
+
+    /// `placeOrder` for a service already at hand: placed as it is stored now, not as the value
+    /// passed (it may have changed since it was read).
+    public func placeOrder(user: User, service: Service, fields: [String: String], requestID: String? = nil) async throws -> Order {
+        try await placeOrder(user: user, serviceID: service.id, fields: fields, requestID: requestID)
     }
 
     /// The user's order placed with this `request_id`, if any.

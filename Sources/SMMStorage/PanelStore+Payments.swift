@@ -114,25 +114,16 @@ extension PanelStore {
         }
     }
 
-    /// The catalog as this user sees and pays it: their own rate where one is set. The one
-    /// place pricing per user happens, for the API, the web pages and `placeOrder`.
+    /// The catalog as this user sees and pays it: their own rate where one is set. Pricing per
+    /// user happens here (`priced`) and, for one service, in `service(id:pricedFor:)` (the same
+    /// rule in SQL), for the API, the web pages and `placeOrder`.
     public func services(pricedFor userID: Int64) async throws -> [Service] {
         let rates = try await customRates(userID: userID)
         return try await services().map { Self.priced($0, rates) }
     }
 
-    /// One service as this user pays it.
-    public func service(_ service: Service, pricedFor userID: Int64) async throws -> Service {
-        let rate = try await backend.read { db in
-            try await db.raw("""
-                SELECT rate FROM user_service_rates WHERE user_id = \(bind: userID) AND service_id = \(bind: service.id)
-                """).first()?.decode(column: "rate", as: Int64.self)
-        }
-        return Self.priced(service, rate.map { [service.id: Money(minorUnits: $0)] } ?? [:])
-    }
-
     /// One service as this user pays it, in one read (nil if there is no such service):
-    /// what `add` needs before it charges.
+    /// their own rate where one is set, as `priced` does for lists.
     public func service(id: Int64, pricedFor userID: Int64) async throws -> Service? {
         try await backend.read { db in
             try await db.raw("""

@@ -103,11 +103,11 @@ struct OrderPages: Sendable {
     /// `step=preview` shows the charge; `step=place` places the order through the same
     /// validation and store call as the API's `add`.
     func submitOrder(_ call: WebCall) async throws -> Response {
-        guard let id = call.field("service").flatMap(IDList.parseID), let stored = try await call.store.service(id: id), stored.enabled else {
+        let user = call.user!
+        guard let id = call.field("service").flatMap(IDList.parseID), let service = try await call.store.service(id: id, pricedFor: user.id),
+              service.enabled else {
             return try await newOrder(call, service: nil, preview: nil, error: call.message(.incorrectServiceID))
         }
-        let user = call.user!
-        let service = try await call.store.service(stored, pricedFor: user.id)
         let charge: Money
         do {
             charge = try OrderValidator.validate(call.form, for: service.terms).charge
@@ -118,7 +118,7 @@ struct OrderPages: Sendable {
             return try await newOrder(call, service: service, preview: charge, error: nil)
         }
         do {
-            let order = try await call.store.placeOrder(user: user, service: stored, fields: call.form)
+            let order = try await call.store.placeOrder(user: user, serviceID: id, fields: call.form)
             return call.redirect("/orders/\(order.id)", notice: "notice_order_placed", id: order.id)
         } catch let error as PanelError {
             return try await newOrder(call, service: service, preview: charge, error: call.message(error))
@@ -149,10 +149,8 @@ struct OrderPages: Sendable {
             let parts = line.text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
             do {
                 guard parts.count == 3 else { throw PanelError.rejected(call.strings["mass_bad_line"]) }
-                guard let id = IDList.parseID(parts[0]), let service = try await call.store.service(id: id) else {
-                    throw PanelError.incorrectServiceID
-                }
-                let order = try await call.store.placeOrder(user: user, service: service, fields: ["link": parts[1], "quantity": parts[2]])
+                guard let id = IDList.parseID(parts[0]) else { throw PanelError.incorrectServiceID }
+                let order = try await call.store.placeOrder(user: user, serviceID: id, fields: ["link": parts[1], "quantity": parts[2]])
                 result["order_id"] = String(order.id)
                 result["charge"] = order.charge.apiString
                 placed += 1
