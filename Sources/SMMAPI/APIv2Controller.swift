@@ -72,7 +72,7 @@ public struct APIv2Controller<Context: RemoteAddressRequestContext>: Sendable {
         do {
             let answer = try await api.respond(to: fields)
             if answer.isError(.invalidAPIKey) { throttle?.invalidKey(from: address) }
-            return Self.json(answer, acceptsGzip: Gzip.isAccepted(by: request.headers[.acceptEncoding]))
+            return Self.json(answer, acceptEncoding: request.headers[.acceptEncoding])
         } catch {
             // Never echo the request: it carries the key.
             logger.error("API call failed", metadata: ["action": .string(fields["action"] ?? ""), "error": .string("\(error)")])
@@ -96,17 +96,24 @@ public struct APIv2Controller<Context: RemoteAddressRequestContext>: Sendable {
         return response
     }
 
-    /// The answer as JSON; a pre-compressed one gzipped when the client accepts gzip.
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, acceptsGzip: Bool = false) -> Response {
+    /// The answer as JSON; a pre-compressed one gzipped when the client's `Accept-Encoding`
+    /// allows it (the header is read only for such an answer).
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, acceptEncoding: String? = nil) -> Response {
         // nosniff: a browser never runs an answer (which may echo stored links) as a page.
         var headers: HTTPFields = [.contentType: "application/json", .init("X-Content-Type-Options")!: "nosniff"]
         let body: ByteBuffer
         if case .encoded(let buffer, let gzipped) = value {
-            body = acceptsGzip ? gzipped ?? buffer : buffer
-            if gzipped != nil {
+            if let gzipped {
                 // Caches in between must keep the two forms apart.
                 headers[.vary] = "Accept-Encoding"
-                if acceptsGzip { headers[.contentEncoding] = "gzip" }
+                if Gzip.isAccepted(by: acceptEncoding) {
+                    headers[.contentEncoding] = "gzip"
+                    body = gzipped
+                } else {
+                    body = buffer
+                }
+            } else {
+                body = buffer
             }
         } else {
             var bytes: [UInt8] = []

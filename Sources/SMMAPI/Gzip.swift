@@ -11,10 +11,10 @@ import SMMDomain
 /// AsyncHTTPClient: no system zlib headers needed.
 enum Gzip {
     /// The buffer gzip-compressed, or nil if zlib refuses (it does not for valid input).
-    static func compress(_ input: ByteBuffer, level: Int32 = 6) -> ByteBuffer? {
+    static func compress(_ input: ByteBuffer) -> ByteBuffer? {
         var stream = cnioextras_z_stream()
-        // windowBits 15 + 16: the gzip wrapper instead of the zlib one.
-        guard CNIOExtrasZlib_deflateInit2(&stream, level, CNIOEXTRAS_Z_DEFLATED, 15 + 16, 8, CNIOEXTRAS_Z_DEFAULT_STRATEGY) == CNIOEXTRAS_Z_OK else { return nil }
+        // Level 6 (zlib's default); windowBits 15 + 16: the gzip wrapper instead of the zlib one.
+        guard CNIOExtrasZlib_deflateInit2(&stream, 6, CNIOEXTRAS_Z_DEFLATED, 15 + 16, 8, CNIOEXTRAS_Z_DEFAULT_STRATEGY) == CNIOEXTRAS_Z_OK else { return nil }
         defer { cnioextras_z_deflateEnd(&stream) }
         let bound = Int(cnioextras_z_deflateBound(&stream, UInt(input.readableBytes)))
         var output = ByteBufferAllocator().buffer(capacity: bound)
@@ -31,30 +31,6 @@ enum Gzip {
             }
         }
         return finished ? output : nil
-    }
-
-    /// The buffer gzip-decompressed; nil if it is not valid gzip or would exceed `limit` bytes.
-    static func decompress(_ input: ByteBuffer, limit: Int = 64 << 20) -> ByteBuffer? {
-        var stream = cnioextras_z_stream()
-        guard CNIOExtrasZlib_inflateInit2(&stream, 15 + 16) == CNIOEXTRAS_Z_OK else { return nil }
-        defer { cnioextras_z_inflateEnd(&stream) }
-        var output = ByteBufferAllocator().buffer(capacity: max(1024, input.readableBytes * 4))
-        var result = CNIOEXTRAS_Z_OK
-        _ = input.withUnsafeReadableBytes { source in
-            stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: UInt8.self).baseAddress)
-            stream.avail_in = UInt32(source.count)
-            while result == CNIOEXTRAS_Z_OK && output.readableBytes <= limit {
-                _ = output.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 * 1024) { target in
-                    stream.next_out = target.bindMemory(to: UInt8.self).baseAddress
-                    stream.avail_out = UInt32(target.count)
-                    result = cnioextras_z_inflate(&stream, CNIOEXTRAS_Z_NO_FLUSH)
-                    return target.count - Int(stream.avail_out)
-                }
-            }
-        }
-        // Trailing bytes after the gzip member are refused too.
-        guard result == CNIOEXTRAS_Z_STREAM_END, stream.avail_in == 0, output.readableBytes <= limit else { return nil }
-        return output
     }
 
     /// Whether an `Accept-Encoding` header (RFC 9110 §12.5.3) accepts gzip: listed as `gzip`
