@@ -35,7 +35,7 @@ final class SQLiteBackend: DatabaseBackend {
         var open = false
         var members = 0
         /// Bodies that succeeded and wait for the COMMIT.
-        var waiting: [EventLoopPromise<Void>] = []
+        var waiting: [CheckedContinuation<Void, any Error>] = []
     }
     private let batch = Mutex(Batch())
     /// COMMITs issued, and transactions they covered (for tests and the bench).
@@ -49,7 +49,6 @@ final class SQLiteBackend: DatabaseBackend {
     private let readerDatabase: DirectSQLiteDatabase
     /// Where the writer waits for the file lock and for fsyncs, off the callers' threads.
     private let threads: NIOThreadPool
-    private let eventLoop: any EventLoop
     private let gate = AsyncGate()
 
     private init(writer: DirectSQLiteConnection, readers: [DirectSQLiteConnection], threads: NIOThreadPool, logger: Logger) {
@@ -59,7 +58,6 @@ final class SQLiteBackend: DatabaseBackend {
         self.writerDatabase = DirectSQLiteDatabase(SQLiteConnectionSet([writer]), logger: logger, eventLoop: loop)
         self.readerDatabase = DirectSQLiteDatabase(self.readers, logger: logger, eventLoop: loop)
         self.threads = threads
-        self.eventLoop = loop
     }
 
     static func open(path: String, readers readerCount: Int, logger: Logger) async throws -> SQLiteBackend {
@@ -118,7 +116,7 @@ final class SQLiteBackend: DatabaseBackend {
             do {
                 try await offThread("BEGIN IMMEDIATE")
             } catch {
-                await gate.release()
+                gate.release()
                 throw error
             }
             batch.withLock { $0 = Batch(open: true) }
@@ -152,22 +150,24 @@ final class SQLiteBackend: DatabaseBackend {
 
         // Someone queued behind and room left: leave the COMMIT to the batch's last member.
         let members = batch.withLock { $0.members }
-        if await gate.hasWaiters, members < Self.maxBatch {
+        if gate.hasWaiters, members < Self.maxBatch {
             switch outcome {
             case .failure(let error):
-                await gate.release()
+                gate.release()
                 throw error
             case .success(let value):
-                let promise = eventLoop.makePromise(of: Void.self)
-                batch.withLock { $0.waiting.append(promise) }
-                await gate.release()
-                try await promise.futureResult.get()
+                // Queued for the COMMIT before the gate opens, so the batch's last member
+                // cannot commit without acknowledging this one.
+                try await withCheckedThrowingContinuation { (committed: CheckedContinuation<Void, any Error>) in
+                    batch.withLock { $0.waiting.append(committed) }
+                    gate.release()
+                }
                 return value
             }
         }
 
         // The batch ends here: one COMMIT (one fsync) for all of it.
-        let waiting = batch.withLock { batch -> [EventLoopPromise<Void>] in
+        let waiting = batch.withLock { batch -> [CheckedContinuation<Void, any Error>] in
             defer { batch = Batch() }
             return batch.waiting
         }
@@ -175,14 +175,14 @@ final class SQLiteBackend: DatabaseBackend {
             try await offThread("COMMIT")
         } catch {
             try? await db.raw("ROLLBACK").run()
-            await gate.release()
-            for promise in waiting { promise.fail(error) }
+            gate.release()
+            for waiter in waiting { waiter.resume(throwing: error) }
             if case .failure(let bodyError) = outcome { throw bodyError }
             throw error
         }
         commits.withLock { $0.commits += 1; $0.transactions += members }
-        await gate.release()
-        for promise in waiting { promise.succeed() }
+        gate.release()
+        for waiter in waiting { waiter.resume() }
         return try outcome.get()
     }
 
@@ -198,17 +198,17 @@ final class SQLiteBackend: DatabaseBackend {
     }
 
     /// Transactions queued behind the writer (tests use it to form a batch on purpose).
-    func queuedTransactions() async -> Int { await gate.waiting }
+    func queuedTransactions() -> Int { gate.waiting }
 
     /// Rolls the open batch back and fails everyone waiting for its COMMIT; releases the gate.
     private func abortBatch(_ db: any SQLDatabase, _ error: any Error) async {
         try? await db.raw("ROLLBACK").run()
-        let waiting = batch.withLock { batch -> [EventLoopPromise<Void>] in
+        let waiting = batch.withLock { batch -> [CheckedContinuation<Void, any Error>] in
             defer { batch = Batch() }
             return batch.waiting
         }
-        await gate.release()
-        for promise in waiting { promise.fail(error) }
+        gate.release()
+        for waiter in waiting { waiter.resume(throwing: error) }
     }
 
     func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {

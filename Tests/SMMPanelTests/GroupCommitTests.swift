@@ -55,7 +55,7 @@ import Testing
                     try await backend.transaction { db in
                         holding.set()
                         try await db.raw("INSERT INTO t (x) VALUES (-1)").run()
-                        while await backend.queuedTransactions() < queued { try await Task.sleep(for: .milliseconds(2)) }
+                        while backend.queuedTransactions() < queued { try await Task.sleep(for: .milliseconds(2)) }
                     }
                     return (-1, .success(()))
                 } catch { return (-1, .failure(error)) }
