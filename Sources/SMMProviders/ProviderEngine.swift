@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import SMMDomain
 import SMMStorage
+import ServiceLifecycle
 
 /// Tuning of the reseller engine; the defaults suit a live panel, tests shorten them.
 public struct EngineSettings: Sendable {
@@ -45,6 +46,11 @@ public struct ProviderEngine: Sendable {
         self.settings = settings
         self.logger = logger
     }
+
+    /// Whether to start no further call to a provider. On graceful shutdown the calls already
+    /// under way finish and their answers are recorded (a call cut off could leave an order the
+    /// provider may or may not have); what was claimed but not yet sent goes back to the queue.
+    static var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
     func providersByID() async throws -> [Int64: Provider] {
         Dictionary(try await store.providers().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -94,6 +100,11 @@ public struct ProviderEngine: Sendable {
         log[metadataKey: "order"] = "\(orderID)"
         log[metadataKey: "provider"] = .string(provider.name)
         do {
+            if Self.stopping {
+                try await store.releaseClaim(orderID: orderID, attempt: job.attempt)
+                log.info("stopping; claim given back unsent")
+                return
+            }
             guard try await store.renewClaim(orderID: orderID, attempt: job.attempt, lease: settings.sendLease) else {
                 log.warning("claim expired before its turn; left to reconciliation")
                 return
@@ -184,7 +195,7 @@ public struct ProviderEngine: Sendable {
         var calls = 0
         for providerID in try await store.providersDueForSync(checkedBefore: checkedBefore) {
             guard let provider = providers[providerID], provider.enabled else { continue }
-            while true {
+            while !Self.stopping {
                 let items = try await store.claimSync(providerID: providerID, checkedBefore: checkedBefore, limit: 100)
                 guard !items.isEmpty else { break }
                 calls += 1
@@ -231,7 +242,7 @@ public struct ProviderEngine: Sendable {
     public func cancelRound() async throws -> Int {
         let providers = try await providersByID()
         var forwarded = 0
-        for providerID in try await store.providersWithCancelRequests() {
+        for providerID in try await store.providersWithCancelRequests() where !Self.stopping {
             guard let provider = providers[providerID], provider.enabled else { continue }
             let jobs = try await store.claimCancels(providerID: providerID, lease: settings.sendLease)
             guard !jobs.isEmpty else { continue }
@@ -281,7 +292,7 @@ public struct ProviderEngine: Sendable {
             }
         }
         let checkedBefore = store.clock.now() - settings.recheckAfter + 1
-        for providerID in try await store.providersDueForRefillSync(checkedBefore: checkedBefore) {
+        for providerID in try await store.providersDueForRefillSync(checkedBefore: checkedBefore) where !Self.stopping {
             guard let provider = providers[providerID], provider.enabled else { continue }
             let batch = try await store.claimRefillSync(providerID: providerID, checkedBefore: checkedBefore)
             let ids = batch.compactMap(\.upstreamRefillID)
@@ -306,7 +317,7 @@ public struct ProviderEngine: Sendable {
     /// only when the operator resends (the balance alone does not say orders can go).
     public func balanceRound() async {
         guard let providers = try? await store.providers() else { return }
-        for provider in providers where provider.enabled {
+        for provider in providers where provider.enabled && !Self.stopping {
             do {
                 let (balance, currency) = try await client.balance(provider)
                 try await store.recordProviderBalance(id: provider.id, balance: balance, currency: currency)
@@ -364,7 +375,7 @@ public struct ProviderEngine: Sendable {
     /// Catalog sync for every enabled provider; failures are logged, not fatal.
     public func catalogRound() async {
         guard let providers = try? await store.providers() else { return }
-        for provider in providers where provider.enabled {
+        for provider in providers where provider.enabled && !Self.stopping {
             do {
                 for line in try await syncCatalog(provider) {
                     logger.notice("catalog sync", metadata: ["provider": .string(provider.name), "change": .string(line)])

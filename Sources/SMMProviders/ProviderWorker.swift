@@ -31,22 +31,24 @@ public struct ProviderWorker: ServiceLifecycle.Service {
         self.logger = logger
     }
 
+    /// Runs until graceful shutdown. Shutdown does not cancel the rounds: a call to a provider
+    /// already under way finishes and its answer is recorded (cut off, a send to a provider
+    /// that ignores `request_id` would have to be held for the operator), and no new call
+    /// starts (`ProviderEngine.stopping`). So stopping waits at most about one call's timeout.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await every(schedule.interval) { await deliveryRound() } }
-                // Periodic jobs run on one process at a time, once per period across all of them.
-                group.addTask {
-                    await every(schedule.interval) {
-                        await attempt("catalog sync") {
-                            try await engine.store.runPeriodic("catalog-sync", every: seconds(schedule.catalogInterval)) {
-                                await engine.catalogRound()
-                            }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await every(schedule.interval) { await deliveryRound() } }
+            // Periodic jobs run on one process at a time, once per period across all of them.
+            group.addTask {
+                await every(schedule.interval) {
+                    await attempt("catalog sync") {
+                        try await engine.store.runPeriodic("catalog-sync", every: seconds(schedule.catalogInterval)) {
+                            await engine.catalogRound()
                         }
-                        await attempt("balance check") {
-                            try await engine.store.runPeriodic("provider-balances", every: seconds(schedule.balanceInterval)) {
-                                await engine.balanceRound()
-                            }
+                    }
+                    await attempt("balance check") {
+                        try await engine.store.runPeriodic("provider-balances", every: seconds(schedule.balanceInterval)) {
+                            await engine.balanceRound()
                         }
                     }
                 }
@@ -55,15 +57,16 @@ public struct ProviderWorker: ServiceLifecycle.Service {
     }
 
     private func every(_ interval: Duration, _ body: @Sendable () async -> Void) async {
-        while !Task.isCancelled {
+        while !ProviderEngine.stopping {
             await body()
-            try? await Task.sleep(for: interval)
+            // Only the wait between rounds is cut short by shutdown.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 
     /// Sends everything due (batch after batch), forwards cancels and refills, then syncs.
     public func deliveryRound() async {
-        await attempt("dispatch") { while try await engine.dispatchRound() == engine.settings.dispatchBatch, !Task.isCancelled {} }
+        await attempt("dispatch") { while try await engine.dispatchRound() == engine.settings.dispatchBatch, !ProviderEngine.stopping {} }
         await attempt("cancel forwarding") { try await engine.cancelRound() }
         await attempt("refill forwarding") { try await engine.refillRound() }
         await attempt("status sync") { try await engine.statusRound() }

@@ -128,6 +128,19 @@ extension PanelStore {
         }
     }
 
+    /// A claim given back before its call was made (the worker is stopping): the order goes
+    /// back to the queue as it was, still due, and the attempt does not count — the provider
+    /// never saw it. Nothing happens if the claim was overtaken meanwhile.
+    public func releaseClaim(orderID: Int64, attempt: Int64) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE upstream_orders SET state = 'queued', attempts = attempts - 1, lease_until = NULL, updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt)
+                """).run()
+        }
+    }
+
     /// A failure worth another try: back to the queue until `retryAt`.
     public func recordRetry(orderID: Int64, attempt: Int64, reason: String, response: String, retryAt: Int64,
                             mayExistUpstream: Bool = false) async throws {
