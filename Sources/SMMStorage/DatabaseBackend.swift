@@ -18,6 +18,11 @@ public protocol DatabaseBackend: Sendable {
     var engine: SQLEngine { get }
     /// Runs `body` with a connection for reads (SQLite: one of the read-only connections).
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// A read that may take long: a search through every order, a report, a total over a
+    /// reseller's 500,000 orders. SQLite runs its statements on a connection and a thread of
+    /// their own, so it never holds a thread the API's requests run on (queued behind each
+    /// other instead); on PostgreSQL it is an ordinary read (the wait is on the network).
+    func scan<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     /// Errors thrown by `body` come out unchanged.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T

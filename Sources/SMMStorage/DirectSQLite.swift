@@ -280,12 +280,16 @@ struct DirectSQLiteDatabase: SQLDatabase {
     let connections: SQLiteConnectionSet
     let logger: Logger
     let eventLoop: any EventLoop
+    /// Where statements run instead of the calling thread, if set: for statements that may
+    /// take long (`DatabaseBackend.scan`).
+    let offload: NIOThreadPool?
     private static let encoder = SQLiteDataEncoder()
 
-    init(_ connections: SQLiteConnectionSet, logger: Logger, eventLoop: any EventLoop) {
+    init(_ connections: SQLiteConnectionSet, logger: Logger, eventLoop: any EventLoop, offload: NIOThreadPool? = nil) {
         self.connections = connections
         self.logger = logger
         self.eventLoop = eventLoop
+        self.offload = offload
     }
 
     var version: (any SQLDatabaseReportedVersion)? { nil }
@@ -293,6 +297,11 @@ struct DirectSQLiteDatabase: SQLDatabase {
     var queryLogLevel: Logger.Level? { nil }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        if offload != nil {
+            let promise = eventLoop.makePromise(of: Void.self)
+            promise.completeWithTask { try await self.execute(sql: query, onRow) }
+            return promise.futureResult
+        }
         do {
             try run(query, onRow)
             return eventLoop.makeSucceededVoidFuture()
@@ -302,7 +311,11 @@ struct DirectSQLiteDatabase: SQLDatabase {
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
-        try run(query, onRow)
+        guard let offload else { return try run(query, onRow) }
+        let (sql, binds) = serialize(query)
+        let values = try binds.map(Self.sqliteData)
+        let connections = self.connections
+        try await offload.runIfActive { try connections.query(sql, values) { onRow($0) } }
     }
 
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {

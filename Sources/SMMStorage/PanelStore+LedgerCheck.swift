@@ -6,7 +6,7 @@ extension PanelStore {
     /// order's charge equals what its ledger rows took, no order was refunded twice, no
     /// balance is negative, every ledger row has its audit row. Returns one line per problem; empty means clean.
     public func ledgerProblems() async throws -> [String] {
-        try await backend.read { db in
+        try await backend.scan { db in
             var problems: [String] = []
             for row in try await db.raw("""
                 SELECT u.id, u.username, u.balance, CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) AS total

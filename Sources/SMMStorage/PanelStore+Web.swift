@@ -128,7 +128,7 @@ extension PanelStore {
 
     public func searchUsers(_ text: String, limit: Int = 100) async throws -> [User] {
         let pattern = "%" + Self.likeEscaped(text.trimmingSpaces().lowercased()) + "%"
-        return try await backend.read { db in
+        return try await backend.scan { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.user) FROM users u WHERE LOWER(u.username) LIKE \(bind: pattern) ESCAPE '\\'
                 ORDER BY u.id DESC LIMIT \(bind: Int64(limit))
@@ -165,7 +165,7 @@ extension PanelStore {
     /// A page of orders, newest first, and whether another page follows.
     public func searchOrders(_ search: OrderSearch) async throws -> (orders: [Order], more: Bool) {
         let text = search.text.trimmingSpaces()
-        let rows = try await backend.read { db in
+        let rows = try await backend.scan { db in
             var query: SQLQueryString = "SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE 1 = 1"
             if let userID = search.userID { query += " AND o.user_id = \(bind: userID)" }
             if let status = search.status { query += " AND o.status = \(bind: status.rawValue)" }
@@ -223,7 +223,7 @@ extension PanelStore {
 
     /// What the user's orders cost them in total (after refunds).
     public func totalSpent(userID: Int64) async throws -> Money {
-        try await backend.read { db in
+        try await backend.scan { db in
             let row = try await db.raw("""
                 SELECT CAST(COALESCE(SUM(charge), 0) AS BIGINT) AS total FROM orders WHERE user_id = \(bind: userID) AND parent_id IS NULL
                 """).first()
@@ -240,7 +240,7 @@ extension PanelStore {
 
     /// Today's orders and their revenue (charges kept, after refunds), counted from `dayStart`.
     public func adminStats(dayStart: Int64) async throws -> AdminStats {
-        try await backend.read { db in
+        try await backend.scan { db in
             let today = try await db.raw("""
                 SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(charge), 0) AS BIGINT) AS revenue
                 FROM orders WHERE parent_id IS NULL AND created_at >= \(bind: dayStart)
@@ -258,7 +258,7 @@ extension PanelStore {
 
     /// Orders still open whose status has not changed since `before`: someone must look.
     public func staleOrders(before: Int64, limit: Int = 20) async throws -> [Order] {
-        try await backend.read { db in
+        try await backend.scan { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.order) FROM orders o
                 WHERE o.status IN ('Pending', 'Processing', 'In progress') AND o.updated_at < \(bind: before)

@@ -61,6 +61,10 @@ final class PostgresBackend: DatabaseBackend {
         }
     }
 
+    func scan<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await read(body)
+    }
+
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await leased { connection in
             try await runTransaction(on: connection.sql(queryLogLevel: nil), begin: "BEGIN", body)

@@ -13,8 +13,10 @@ import Synchronization
 /// (`DirectSQLiteConnection`, on SQLiteNIO's own SQLite); `BEGIN IMMEDIATE` (which may wait up
 /// to the busy timeout for another process's lock) and `COMMIT` (fsync) run on this database's
 /// own thread. Reads and transaction bodies therefore hold a thread for as long as their
-/// statements run: fine for the panel's indexed statements (microseconds), and why a report
-/// that scans a large table belongs in a CLI command, not in a request.
+/// statements run: fine for the panel's indexed statements (microseconds). Reads that may scan
+/// (an admin's search through every order's link, reports) go through `scan` instead: a
+/// connection and a thread of their own, one at a time, so they hold neither an executor
+/// thread nor a connection the API's reads need (a link search over 1,000,000 orders: ~170 ms).
 ///
 /// `synchronous=FULL`: every acknowledged order survives a power cut, not only a crash.
 ///
@@ -47,17 +49,28 @@ final class SQLiteBackend: DatabaseBackend {
     /// SQLKit views of the connections, made once.
     private let writerDatabase: DirectSQLiteDatabase
     private let readerDatabase: DirectSQLiteDatabase
+    /// Long reads (`scan`): a read-only connection of their own, its statements on
+    /// `scanThread`, one at a time.
+    private let scanner: DirectSQLiteConnection
+    private let scanDatabase: DirectSQLiteDatabase
     /// Where the writer waits for the file lock and for fsyncs, off the callers' threads.
     private let threads: NIOThreadPool
+    /// Where long reads run, off the callers' threads; not `threads`, where a long read would
+    /// hold up every COMMIT behind it.
+    private let scanThread: NIOThreadPool
     private let gate = AsyncGate()
 
-    private init(writer: DirectSQLiteConnection, readers: [DirectSQLiteConnection], threads: NIOThreadPool, logger: Logger) {
+    private init(writer: DirectSQLiteConnection, readers: [DirectSQLiteConnection], scanner: DirectSQLiteConnection,
+                 threads: NIOThreadPool, scanThread: NIOThreadPool, logger: Logger) {
         let loop = MultiThreadedEventLoopGroup.singleton.any()
         self.writer = writer
         self.readers = SQLiteConnectionSet(readers)
+        self.scanner = scanner
         self.writerDatabase = DirectSQLiteDatabase(SQLiteConnectionSet([writer]), logger: logger, eventLoop: loop)
         self.readerDatabase = DirectSQLiteDatabase(self.readers, logger: logger, eventLoop: loop)
+        self.scanDatabase = DirectSQLiteDatabase(SQLiteConnectionSet([scanner]), logger: logger, eventLoop: loop, offload: scanThread)
         self.threads = threads
+        self.scanThread = scanThread
     }
 
     static func open(path: String, readers readerCount: Int, logger: Logger) async throws -> SQLiteBackend {
@@ -80,7 +93,8 @@ final class SQLiteBackend: DatabaseBackend {
                                    "PRAGMA busy_timeout=10000", "PRAGMA temp_store=MEMORY"] {
                         try writer.execute(pragma)
                     }
-                    for _ in 0..<max(1, readerCount) {
+                    // The readers, then the scanner.
+                    for _ in 0..<max(1, readerCount) + 1 {
                         let reader = try DirectSQLiteConnection.open(path: path)
                         opened.append(reader)
                         for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA query_only=1"] { try reader.execute(pragma) }
@@ -91,7 +105,10 @@ final class SQLiteBackend: DatabaseBackend {
                     throw error
                 }
             }
-            return SQLiteBackend(writer: connections[0], readers: Array(connections.dropFirst()), threads: pool, logger: logger)
+            let scanThread = NIOThreadPool(numberOfThreads: 1)
+            scanThread.start()
+            return SQLiteBackend(writer: connections[0], readers: Array(connections.dropFirst().dropLast()), scanner: connections.last!,
+                                 threads: pool, scanThread: scanThread, logger: logger)
         } catch {
             try? await pool.shutdownGracefully()
             throw error
@@ -100,6 +117,10 @@ final class SQLiteBackend: DatabaseBackend {
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await body(readerDatabase)
+    }
+
+    func scan<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await body(scanDatabase)
     }
 
     /// Runs a statement that may wait (lock, fsync) on this database's own thread.
@@ -192,7 +213,7 @@ final class SQLiteBackend: DatabaseBackend {
     /// The writer's and readers' statements SQLite had to compile again (see
     /// `DirectSQLiteConnection.recompiledStatements`).
     func recompiledStatements() -> [String: Int] {
-        ([writer] + readers.connections).reduce(into: [:]) { counts, connection in
+        ([writer, scanner] + readers.connections).reduce(into: [:]) { counts, connection in
             counts.merge(connection.recompiledStatements(), uniquingKeysWith: +)
         }
     }
@@ -223,7 +244,10 @@ final class SQLiteBackend: DatabaseBackend {
 
     /// Closes every connection, then stops the thread; reports a failure to stop.
     func shutdown() async throws {
+        // The scan thread first: no long read may still be using its connection.
+        try? await scanThread.shutdownGracefully()
         readers.close()
+        scanner.close()
         writer.close()
         try await threads.shutdownGracefully()
     }

@@ -26,6 +26,10 @@ final class FaultyBackend: DatabaseBackend {
         try await inner.read { try await body(FaultyDatabase(inner: $0, backend: self)) }
     }
 
+    func scan<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await inner.scan { try await body(FaultyDatabase(inner: $0, backend: self)) }
+    }
+
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await inner.transaction { try await body(FaultyDatabase(inner: $0, backend: self)) }
     }
