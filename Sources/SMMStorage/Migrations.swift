@@ -135,6 +135,7 @@ public enum Migrations {
         providers,
         web,
         hardening,
+        syncOrder,
     ]
 
     /// The highest version this build knows (not the last in the list: branches append theirs).

@@ -251,14 +251,8 @@ extension PanelStore {
         let now = clock.now()
         let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
-            let claimed = try await db.raw("""
-                UPDATE upstream_orders SET checked_at = \(bind: now)
-                WHERE order_id IN (
-                    SELECT order_id FROM upstream_orders
-                    WHERE provider_id = \(bind: providerID) AND state = 'sent' AND checked_at < \(bind: checkedBefore)
-                    ORDER BY checked_at, order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
-                RETURNING order_id, upstream_order_id
-                """).all()
+            let claimed = try await db.raw(Self.syncClaim(providerID: providerID, checkedBefore: checkedBefore, now: now, limit: limit,
+                                                          skipLocked: skipLocked)).all()
             guard !claimed.isEmpty else { return [] }
             var remote: [Int64: String] = [:]
             for row in claimed {
@@ -269,6 +263,19 @@ extension PanelStore {
             return orders.compactMap { order in remote[order.id].flatMap { $0 }.map { SyncItem(order: order, upstreamOrderID: $0) } }
                 .sorted { $0.order.id < $1.order.id }
         }
+    }
+
+    /// The statement of `claimSync` (its query plan is tested: it must read `limit` index
+    /// entries, not sort every order checked at the same second).
+    static func syncClaim(providerID: Int64, checkedBefore: Int64, now: Int64, limit: Int, skipLocked: String) -> SQLQueryString {
+        """
+        UPDATE upstream_orders SET checked_at = \(bind: now)
+        WHERE order_id IN (
+            SELECT order_id FROM upstream_orders
+            WHERE provider_id = \(bind: providerID) AND state = 'sent' AND checked_at < \(bind: checkedBefore)
+            ORDER BY checked_at, order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
+        RETURNING order_id, upstream_order_id
+        """
     }
 
     /// Applies what the provider reported for one order, in one transaction: the status change

@@ -1,6 +1,7 @@
 import Foundation
 import SMMDomain
 @testable import SMMStorage
+import SQLKit
 import Testing
 
 /// Rules an operator's hand could otherwise break: drip-feeds settle from their runs, orders
@@ -129,6 +130,23 @@ import Testing
                     """).all().map { try $0.decode(column: "detail", as: String.self) }
             }
             #expect(plan == ["SEARCH orders USING INDEX orders_active_link (service_id=? AND link=?)"])
+        }
+    }
+
+    /// A status-sync claim walks the sync index in its own order: no sort of every order
+    /// checked at the same second (all unchecked orders share 0), which made syncing 100,000
+    /// orders quadratic.
+    @Test func theSyncClaimReadsTheSyncIndexInOrder() async throws {
+        try await TestPanel.with(.sqlite) { panel in
+            let plan = try await panel.store.backend.read { db in
+                var query: SQLQueryString = "EXPLAIN QUERY PLAN "
+                query += PanelStore.syncClaim(providerID: 1, checkedBefore: 10, now: 11, limit: 100, skipLocked: "")
+                return try await db.raw(query).all().map { try $0.decode(column: "detail", as: String.self) }
+            }
+            // (A covering index or not depends on the table's statistics.)
+            #expect(plan.contains { $0.hasPrefix("SEARCH upstream_orders USING") && $0.hasSuffix("INDEX upstream_orders_sync_order (provider_id=? AND checked_at<?)") },
+                    "\(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
         }
     }
 }
