@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SMMAPI
+import ServiceLifecycle
 import Synchronization
 
 /// A provider that answers at once, in this process, for the dispatch and status-sync
@@ -14,7 +15,7 @@ final class BenchUpstream: Sendable {
     let statusIDs = Atomic<Int>(0)
     private let nextOrder = Atomic<Int>(1)
     private let boundPort = Mutex<Int?>(nil)
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let group = Mutex<ServiceGroup?>(nil)
 
     var url: String { "http://127.0.0.1:\(boundPort.withLock { $0 } ?? 0)/api/v2" }
 
@@ -31,12 +32,16 @@ final class BenchUpstream: Sendable {
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in self.boundPort.withLock { $0 = channel.localAddress?.port } },
                               logger: logger)
-        task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        group.withLock { $0 = services }
+        Task { try await services.run() }
         for _ in 0..<400 where boundPort.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
     }
 
+    /// A graceful stop (a cancelled server logs "Already closed" errors on its way out).
     func stop() {
-        task.withLock { $0?.cancel() }
+        guard let services = group.withLock({ $0 }) else { return }
+        Task { await services.triggerGracefulShutdown() }
     }
 
     func answer(_ fields: [String: String]) -> String {
