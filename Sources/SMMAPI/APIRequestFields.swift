@@ -1,3 +1,5 @@
+import SMMDomain
+
 /// Reads the fields of an API v2 call from wherever a real client put them: the query string
 /// (GET bots), a form body (the documented way) or a JSON body. Body fields win over query
 /// fields. Values are kept as text; what they mean is the action's business.
@@ -102,11 +104,10 @@ public enum APIRequestFields {
         case unusable
     }
 
-    private static func fieldText(_ value: StrictJSON.Value, joiner: String) -> FieldText {
+    private static func fieldText(_ value: JSONDocument, joiner: String) -> FieldText {
         switch value {
         case .string(let s): return .text(s)
-        case .integer(let i): return .text(String(i))
-        case .number(let d): return .text(d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d))
+        case .number(let token): return JSONDocument.numberText(token).map(FieldText.text) ?? .unusable
         case .bool(let b): return .text(b ? "1" : "0")
         case .null: return .absent
         case .object: return .unusable

@@ -45,10 +45,18 @@ public indirect enum JSONDocument: Sendable, Equatable {
         }
     }
 
-    /// Whether a number token has neither fraction nor exponent.
-    public static func isInteger(_ token: String) -> Bool {
+    /// A number token as the text a field holds: an integer exactly as written, however long
+    /// (`-0` as `0`); anything else as its shortest decimal text, an integral value without a
+    /// fraction (`1.50` → `1.5`, `2.0` → `2`, `1e3` → `1000`). nil for a number no `Double`
+    /// holds (`1e999`).
+    public static func numberText(_ token: String) -> String? {
         let digits = token.utf8.drop { $0 == UInt8(ascii: "-") }
-        return !digits.isEmpty && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        if !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            return token == "-0" ? "0" : token
+        }
+        guard let value = Double(token), value.isFinite else { return nil }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
     }
 
     public static func == (lhs: JSONDocument, rhs: JSONDocument) -> Bool {
@@ -163,17 +171,17 @@ private struct JSONReader {
     private mutating func string() -> String? {
         index += 1
         let start = index
-        // Most strings have no escape: one validated copy of their bytes.
+        // Most strings have no escape: their bytes become the String in one copy.
         while let byte = current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
             guard byte >= 0x20 else { return nil }
             index += 1
         }
         guard let stop = current else { return nil }
-        var utf8 = Array(bytes[start..<index])
         if stop == UInt8(ascii: "\"") {
             index += 1
-            return text(utf8)
+            return text(UnsafeBufferPointer(rebasing: bytes[start..<index - 1]))
         }
+        var utf8 = Array(bytes[start..<index])
         while let byte = current {
             switch byte {
             case UInt8(ascii: "\""):
@@ -205,7 +213,7 @@ private struct JSONReader {
         return nil
     }
 
-    private func text(_ utf8: [UInt8]) -> String? {
+    private func text(_ utf8: some Collection<UInt8>) -> String? {
         options.repairsUTF8 ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
     }
 

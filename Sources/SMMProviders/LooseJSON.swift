@@ -6,8 +6,7 @@ import SMMDomain
 enum LooseJSON: Sendable, Hashable {
     case null
     case bool(Bool)
-    /// A number as text: an integer exactly as written (an id of any length keeps every digit),
-    /// anything else as its shortest decimal text (`0.27819`, `1.5` for `1.50`).
+    /// A number as text (`JSONDocument.numberText`): an id of any length keeps every digit.
     case number(String)
     case string(String)
     case array([LooseJSON])
@@ -31,12 +30,8 @@ enum LooseJSON: Sendable, Hashable {
         case .bool(let value): self = .bool(value)
         case .string(let text): self = .string(text)
         case .number(let token):
-            if JSONDocument.isInteger(token) {
-                self = .number(token == "-0" ? "0" : token)
-            } else {
-                guard let value = Double(token), value.isFinite else { return nil }
-                self = .number(Self.text(of: value))
-            }
+            guard let text = JSONDocument.numberText(token) else { return nil }
+            self = .number(text)
         case .array(let items):
             var values: [LooseJSON] = []
             values.reserveCapacity(items.count)
@@ -54,11 +49,6 @@ enum LooseJSON: Sendable, Hashable {
             }
             self = .object(fields)
         }
-    }
-
-    static func text(of value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
     }
 
     subscript(key: String) -> LooseJSON? {

@@ -42,9 +42,13 @@ import Testing
         #expect(read(#"{"a":{"b":{"c":{"d":{}}}}}"#, Self.lenient) == nil)
     }
 
-    @Test func integerTokens() {
-        #expect(JSONDocument.isInteger("0") && JSONDocument.isInteger("-12") && JSONDocument.isInteger("123456789012345678901234"))
-        #expect(!JSONDocument.isInteger("1.0") && !JSONDocument.isInteger("1e3") && !JSONDocument.isInteger("-") && !JSONDocument.isInteger(""))
+    @Test func numberTokensAsFieldText() {
+        let cases: [(String, String?)] = [
+            ("0", "0"), ("-0", "0"), ("-12", "-12"), ("123456789012345678901234", "123456789012345678901234"),
+            ("1.50", "1.5"), ("2.0", "2"), ("1e3", "1000"), ("1E-2", "0.01"), ("0.27819", "0.27819"), ("-0.0", "0"),
+            ("1e15", "1000000000000000.0"), ("1e16", "1e+16"), ("1e999", nil), ("-1e999", nil),
+        ]
+        for (token, text) in cases { #expect(JSONDocument.numberText(token) == text, "\(token)") }
     }
 
     /// Any contiguous or not collection of bytes reads the same.

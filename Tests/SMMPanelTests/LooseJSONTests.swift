@@ -1,4 +1,5 @@
 import Foundation
+import SMMDomain
 @testable import SMMProviders
 import Testing
 
@@ -78,7 +79,7 @@ import Testing
             return (NSNumber(value: value), .number(String(value)))
         case 3:
             let value = Double(Int.random(in: -1_000_000...1_000_000, using: &generator)) / 100_000
-            return (NSNumber(value: value), .number(LooseJSON.text(of: value)))
+            return (NSNumber(value: value), .number(JSONDocument.numberText(String(value))!))
         case 4:
             let value = randomString(&generator)
             return (value, .string(value))
