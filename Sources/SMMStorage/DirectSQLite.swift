@@ -312,8 +312,7 @@ struct DirectSQLiteDatabase: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
         guard let offload else { return try run(query, onRow) }
-        let (sql, binds) = serialize(query)
-        let values = try binds.map(Self.sqliteData)
+        let (sql, values) = try statement(query)
         let connections = self.connections
         try await offload.runIfActive { try connections.query(sql, values) { onRow($0) } }
     }
@@ -323,8 +322,14 @@ struct DirectSQLiteDatabase: SQLDatabase {
     }
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> ()) throws {
+        let (sql, values) = try statement(query)
+        try connections.query(sql, values) { onRow($0) }
+    }
+
+    /// The SQL text of `query` and its binds as SQLite values.
+    private func statement(_ query: any SQLExpression) throws -> (String, [SQLiteData]) {
         let (sql, binds) = serialize(query)
-        try connections.query(sql, binds.map(Self.sqliteData)) { onRow($0) }
+        return (sql, try binds.map(Self.sqliteData))
     }
 
     /// A bind as SQLiteKit's encoder converts it. The panel's binds are almost all integers and
