@@ -23,16 +23,12 @@ import Testing
                     up.fake.fail(.add, .slow)
                 }
                 let worker = ProviderWorker(engine: up.engine, schedule: .init(interval: .milliseconds(50)), logger: quietLogger)
-                let started = ContinuousClock.now
                 try await testGracefulShutdown { trigger in
                     async let running: Void = worker.run()
                     while up.fake.calls(.add) == 0 { try await Task.sleep(for: .milliseconds(5)) }
                     trigger.triggerGracefulShutdown()
                     try await running
                 }
-                // Stopped within the calls' answer time, not after a timeout.
-                #expect(ContinuousClock.now - started < .seconds(5))
-
                 // The provider got the orders whose calls were under way, once each; each of them
                 // is recorded as sent with the provider's id. No order was held.
                 let reached = up.fake.orders.count
