@@ -11,7 +11,7 @@ extension Gzip {
         defer { cnioextras_z_inflateEnd(&stream) }
         var output = ByteBufferAllocator().buffer(capacity: max(1024, input.readableBytes * 4))
         var result = CNIOEXTRAS_Z_OK
-        _ = input.withUnsafeReadableBytes { source in
+        input.withUnsafeReadableBytes { source in
             stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: UInt8.self).baseAddress)
             stream.avail_in = UInt32(source.count)
             while result == CNIOEXTRAS_Z_OK && output.readableBytes <= limit {
