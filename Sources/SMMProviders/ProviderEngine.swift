@@ -10,10 +10,6 @@ public struct EngineSettings: Sendable {
     public var dispatchBatch = 50
     /// Calls to providers in flight at once during a dispatch round.
     public var dispatchConcurrency = 8
-    /// Status reports applied at once (each is its own transaction). A whole call's worth: on
-    /// SQLite they then share COMMITs (fsyncs) in batches of up to 64; at 16, ~8 shared each
-    /// and 100,000 orders took ~32 s (BENCHMARKS.md).
-    public var syncConcurrency = 100
     /// How long a claimed send may take before it counts as abandoned. Must exceed the HTTP
     /// timeout, or a slow but live call would be reconciled under its feet.
     public var sendLease: Int64 = 120
@@ -216,23 +212,12 @@ public struct ProviderEngine: Sendable {
 
     func syncBatch(_ items: [SyncItem], provider: Provider) async throws {
         let (reports, raw) = try await client.status(provider, ids: items.map(\.upstreamOrderID))
-        // Each order's report is its own transaction; several at once let SQLite's group commit
-        // share one fsync between them (one after another, 100,000 orders took one fsync each).
-        let store = self.store
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var running = 0
-            for item in items {
-                guard let report = reports[item.upstreamOrderID] else { continue }
-                if running == settings.syncConcurrency {
-                    try await group.next()
-                    running -= 1
-                }
-                let snippet = items.count == 1 ? raw : "\(report)"
-                group.addTask { try await store.applyUpstreamReport(orderID: item.order.id, report, raw: snippet) }
-                running += 1
+        // The whole call's reports in one transaction: one COMMIT for up to 100 orders.
+        try await store.applyUpstreamReports(items.compactMap { item in
+            reports[item.upstreamOrderID].map { report in
+                PanelStore.ReportedOrder(orderID: item.order.id, report: report, raw: items.count == 1 ? raw : "\(report)")
             }
-            try await group.waitForAll()
-        }
+        })
     }
 
     // MARK: Cancels and refills

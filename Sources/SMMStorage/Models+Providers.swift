@@ -1,3 +1,4 @@
+import Foundation
 import SMMDomain
 
 /// An upstream panel this panel resells.
@@ -91,6 +92,42 @@ public struct UpstreamReport: Sendable, Hashable {
     public var content: Content
 
     public init(_ content: Content) { self.content = content }
+}
+
+extension UpstreamReport: CustomStringConvertible {
+    /// The report in the shape of a status answer for one order (kept as an order's last
+    /// response when a call answered for many). Written out, not reflected: `String(describing:)`
+    /// of the enum was a third of status sync (profiled), and unreadable for an operator.
+    public var description: String {
+        switch content {
+        case .error(let message):
+            return "{\"error\":\(Self.quoted(message))}"
+        case let .status(_, label, startCount, remains, charge, children):
+            var fields = ["\"status\":\(Self.quoted(label))"]
+            if let startCount { fields.append("\"start_count\":\"\(startCount)\"") }
+            if let remains { fields.append("\"remains\":\"\(remains)\"") }
+            if let charge { fields.append("\"charge\":\"\(charge.apiString)\"") }
+            if !children.isEmpty { fields.append("\"orders\":[" + children.map(Self.quoted).joined(separator: ",") + "]") }
+            return "{" + fields.joined(separator: ",") + "}"
+        }
+    }
+
+    /// A JSON string literal of `text`.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
 }
 
 /// The provider-side view of an order, for the operator: cost, profit, upstream ids.

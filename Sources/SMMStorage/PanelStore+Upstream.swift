@@ -285,47 +285,91 @@ extension PanelStore {
     public func applyUpstreamReport(orderID: Int64, _ report: UpstreamReport, raw: String) async throws -> Order? {
         let now = clock.now()
         return try await backend.transaction { db in
-            guard var order = try await lockedOrder(db, id: orderID) else { return nil }
-            guard let upstream = try await Self.upstreamState(db, orderID: orderID, lock: backend.forUpdate), upstream.state == .sent else {
-                return order
+            try await applyReport(db, orderID: orderID, report, raw: raw, now: now)
+        }
+    }
+
+    /// One report of a status call.
+    public struct ReportedOrder: Sendable {
+        public var orderID: Int64
+        public var report: UpstreamReport
+        public var raw: String
+
+        public init(orderID: Int64, report: UpstreamReport, raw: String) {
+            self.orderID = orderID
+            self.report = report
+            self.raw = raw
+        }
+    }
+
+    /// A status call's reports (up to 100), applied as `applyUpstreamReport` would, in one
+    /// transaction: one COMMIT (on SQLite one fsync) instead of one per order. If that
+    /// transaction fails (one report's statement failed, a deadlock on PostgreSQL), nothing of
+    /// it stays, and each report is applied again on its own, so one bad order cannot hold the
+    /// others back; the first failure of those is thrown.
+    public func applyUpstreamReports(_ reports: [ReportedOrder]) async throws {
+        guard !reports.isEmpty else { return }
+        let now = clock.now()
+        // In order id order: concurrent syncers on PostgreSQL then lock rows in one order.
+        let sorted = reports.sorted { $0.orderID < $1.orderID }
+        do {
+            try await backend.transaction { db in
+                for item in sorted { _ = try await applyReport(db, orderID: item.orderID, item.report, raw: item.raw, now: now) }
             }
-            let raw = String(raw.prefix(2000))
-            switch report.content {
-            case .error(let message):
-                try await db.raw("""
-                    UPDATE upstream_orders SET review = TRUE, reason = \(bind: "the provider answers for this order: \(String(message.prefix(500)))"),
-                        last_response = \(bind: raw), updated_at = \(bind: now)
-                    WHERE order_id = \(bind: orderID)
-                    """).run()
-                return order
-            case let .status(status, label, startCount, remains, charge, children):
-                if !children.isEmpty, order.isDripFeedParent || order.isSubscription {
-                    try await mirrorChildren(db, parent: order, upstreamIDs: children, providerID: upstream.providerID, now: now)
-                }
-                var review: String?
-                switch UpstreamDialect.outcome(of: status, startCount: startCount, remains: remains, for: order.state) {
-                case .unchanged:
-                    break
-                case .review(let reason):
-                    review = reason
-                case .apply(let change):
-                    do {
-                        order = try await applyTransition(db, to: order, change, now: now)
-                        if let parentID = order.parentID, order.status.isFinal {
-                            try await settleDripFeedIfDone(db, parentID: parentID, now: now)
-                        }
-                    } catch let error as PanelError {
-                        review = "the provider's report cannot apply: \(error.message)"
+            return
+        } catch {}
+        var firstFailure: (any Error)?
+        for item in sorted {
+            do {
+                try await applyUpstreamReport(orderID: item.orderID, item.report, raw: item.raw)
+            } catch {
+                firstFailure = firstFailure ?? error
+            }
+        }
+        if let firstFailure { throw firstFailure }
+    }
+
+    private func applyReport(_ db: any SQLDatabase, orderID: Int64, _ report: UpstreamReport, raw: String, now: Int64) async throws -> Order? {
+        guard var order = try await lockedOrder(db, id: orderID) else { return nil }
+        guard let upstream = try await Self.upstreamState(db, orderID: orderID, lock: backend.forUpdate), upstream.state == .sent else {
+            return order
+        }
+        let raw = String(raw.prefix(2000))
+        switch report.content {
+        case .error(let message):
+            try await db.raw("""
+                UPDATE upstream_orders SET review = TRUE, reason = \(bind: "the provider answers for this order: \(String(message.prefix(500)))"),
+                    last_response = \(bind: raw), updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID)
+                """).run()
+            return order
+        case let .status(status, label, startCount, remains, charge, children):
+            if !children.isEmpty, order.isDripFeedParent || order.isSubscription {
+                try await mirrorChildren(db, parent: order, upstreamIDs: children, providerID: upstream.providerID, now: now)
+            }
+            var review: String?
+            switch UpstreamDialect.outcome(of: status, startCount: startCount, remains: remains, for: order.state) {
+            case .unchanged:
+                break
+            case .review(let reason):
+                review = reason
+            case .apply(let change):
+                do {
+                    order = try await applyTransition(db, to: order, change, now: now)
+                    if let parentID = order.parentID, order.status.isFinal {
+                        try await settleDripFeedIfDone(db, parentID: parentID, now: now)
                     }
+                } catch let error as PanelError {
+                    review = "the provider's report cannot apply: \(error.message)"
                 }
-                try await db.raw("""
-                    UPDATE upstream_orders SET upstream_status = \(bind: String(label.prefix(100))), cost = COALESCE(\(bind: charge?.minorUnits), cost),
-                        review = \(bind: review != nil), reason = \(bind: review ?? ""), last_response = \(bind: raw),
-                        state = \(bind: order.status.isFinal ? "closed" : "sent"), updated_at = \(bind: now)
-                    WHERE order_id = \(bind: orderID)
-                    """).run()
-                return order
             }
+            try await db.raw("""
+                UPDATE upstream_orders SET upstream_status = \(bind: String(label.prefix(100))), cost = COALESCE(\(bind: charge?.minorUnits), cost),
+                    review = \(bind: review != nil), reason = \(bind: review ?? ""), last_response = \(bind: raw),
+                    state = \(bind: order.status.isFinal ? "closed" : "sent"), updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID)
+                """).run()
+            return order
         }
     }
 
