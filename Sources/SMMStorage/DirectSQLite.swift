@@ -328,6 +328,8 @@ struct DirectSQLiteDatabase: SQLDatabase {
 
     /// The SQL text of `query` and its binds as SQLite values.
     private func statement(_ query: any SQLExpression) throws -> (String, [SQLiteData]) {
+        // Written once with its `?`s: nothing to serialize (see `SQLStatement`).
+        if let bound = query as? BoundStatement { return (bound.statement.sqliteText, bound.values.map(\.sqliteData)) }
         let (sql, binds) = serialize(query)
         return (sql, try binds.map(Self.sqliteData))
     }

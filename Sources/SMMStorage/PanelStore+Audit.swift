@@ -141,11 +141,13 @@ extension PanelStore {
     /// Writes one audit row inside the caller's transaction (key changes, balance changes).
     static func recordAudit(_ db: any SQLDatabase, actor: AuditActor, action: String, target: String,
                             before: String?, after: String?, ledgerID: Int64? = nil, now: Int64) async throws {
-        try await db.raw("""
-            INSERT INTO audit_log (created_at, actor, action, target, before_state, after_state, ledger_id)
-            VALUES (\(bind: now), \(bind: actor.description), \(bind: action), \(bind: target), \(bind: before), \(bind: after), \(bind: ledgerID))
-            """).run()
+        try await auditStatement.on(db, .int(now), .text(actor.description), .text(action), .text(target), .text(before), .text(after),
+                                    .int(ledgerID)).run()
     }
+
+    private static let auditStatement = SQLStatement("""
+        INSERT INTO audit_log (created_at, actor, action, target, before_state, after_state, ledger_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+        """)
 
     /// The target's row as a JSON object with sorted keys, secrets left out; nil if it is gone.
     func snapshot(_ target: AuditTarget) async throws -> String? {

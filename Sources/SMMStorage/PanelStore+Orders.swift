@@ -36,12 +36,8 @@ extension PanelStore {
         let backend = self.backend
         do {
             return try await backend.transaction { db in
-                if !new.link.isEmpty {
-                    let busy = try await db.raw("""
-                        SELECT id FROM orders WHERE service_id = \(bind: new.serviceID) AND link = \(bind: new.link)
-                        AND \(unsafeRaw: Self.activeLinkCondition) LIMIT 1
-                        """).first()
-                    if busy != nil { throw PanelError.activeOrderWithLink }
+                if !new.link.isEmpty, try await Self.busyLinkStatement.on(db, .int(new.serviceID), .text(new.link)).first() != nil {
+                    throw PanelError.activeOrderWithLink
                 }
                 // Money first: a refused charge then leaves no trace at all, not even a used-up
                 // order id (PostgreSQL sequences do not roll back).
@@ -51,16 +47,18 @@ extension PanelStore {
                 // drip-feed itself, so no local runs are scheduled for it.
                 let upstream = try await Self.upstreamMapping(db, serviceID: new.serviceID)
                 let firstRunAt: Int64? = new.dripFeed == nil || upstream != nil ? nil : now
-                let row = try await db.raw("""
-                    INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
-                                        runs, interval_minutes, next_run_at, request_id, created_at, updated_at)
-                    VALUES (\(bind: user.id), \(bind: new.serviceID), \(bind: new.type.rawValue), \(bind: new.link), \(bind: new.quantity),
-                            \(bind: new.charge.minorUnits), 0, \(bind: new.quantity), \(bind: status.rawValue),
-                            \(bind: FieldsCoding.encode(new.fields)), \(bind: new.dripFeed?.runs), \(bind: new.dripFeed?.intervalMinutes),
-                            \(bind: firstRunAt), \(bind: requestID), \(bind: now), \(bind: now))
-                    RETURNING \(unsafeRaw: Columns.orderReturning)
-                    """).first()
-                let order = try row!.order()
+                // The new order is built from the values written (only its id comes back): decoding
+                // the whole row, its fields' JSON included, cost the writer's critical section.
+                let row = try await Self.insertOrderStatement.on(
+                    db, .int(user.id), .int(new.serviceID), .text(new.type.rawValue), .text(new.link), .int(new.quantity),
+                    .int(new.charge.minorUnits), .int(new.quantity), .text(status.rawValue), .text(FieldsCoding.encode(new.fields)),
+                    .int(new.dripFeed?.runs), .int(new.dripFeed?.intervalMinutes), .int(firstRunAt), .text(requestID), .int(now), .int(now)
+                ).first()
+                let order = Order(
+                    id: try row!.decode(column: "id", as: Int64.self), userID: user.id, serviceID: new.serviceID, type: new.type,
+                    link: new.link, quantity: new.quantity, charge: new.charge, startCount: 0, remains: new.quantity, status: status,
+                    fields: new.fields, parentID: nil, runs: new.dripFeed?.runs, intervalMinutes: new.dripFeed?.intervalMinutes,
+                    runsDone: 0, nextRunAt: firstRunAt, requestID: requestID, createdAt: now, updatedAt: now, completedAt: nil)
                 if let upstream { try await Self.enqueueUpstream(db, order: order, mapping: upstream, now: now) }
                 if let balanceAfter {
                     try await Ledger.recordCharge(db, userID: user.id, amount: new.charge, balanceAfter: balanceAfter,
@@ -77,6 +75,17 @@ extension PanelStore {
             throw error
         }
     }
+
+    /// An active order of the service on the link, if any.
+    static let busyLinkStatement = SQLStatement(
+        "SELECT id FROM orders WHERE service_id = ? AND link = ? AND \(activeLinkCondition) LIMIT 1")
+
+    static let insertOrderStatement = SQLStatement("""
+        INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
+                            runs, interval_minutes, next_run_at, request_id, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        RETURNING id
+        """)
 
     /// `placeOrder` for a service already at hand: placed as it is stored now, not as the value
     /// passed (it may have changed since it was read).

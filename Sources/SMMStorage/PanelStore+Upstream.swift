@@ -21,11 +21,11 @@ extension PanelStore {
 
     /// The provider and upstream service a local service is sold from, if any.
     static func upstreamMapping(_ db: any SQLDatabase, serviceID: Int64) async throws -> (providerID: Int64, upstreamService: String)? {
-        guard let row = try await db.raw("""
-            SELECT provider_id, upstream_service FROM service_upstreams WHERE service_id = \(bind: serviceID)
-            """).first() else { return nil }
+        guard let row = try await mappingStatement.on(db, .int(serviceID)).first() else { return nil }
         return (try row.decode(column: "provider_id", as: Int64.self), try row.decode(column: "upstream_service", as: String.self))
     }
+
+    private static let mappingStatement = SQLStatement("SELECT provider_id, upstream_service FROM service_upstreams WHERE service_id = ?")
 
     /// An order that became final needs nothing more from its provider.
     static func closeUpstream(_ db: any SQLDatabase, orderID: Int64, now: Int64) async throws {

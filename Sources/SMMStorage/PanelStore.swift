@@ -145,12 +145,13 @@ enum Ledger {
     /// The conditional balance update alone, for a caller that writes the ledger row itself once
     /// it knows the order id (`recordCharge`). Returns the balance after.
     static func take(_ db: any SQLDatabase, userID: Int64, amount: Money) async throws -> Money {
-        guard let row = try await db.raw("""
-            UPDATE users SET balance = balance - \(bind: amount.minorUnits)
-            WHERE id = \(bind: userID) AND balance >= \(bind: amount.minorUnits) RETURNING balance
-            """).first() else { throw PanelError.notEnoughFunds }
+        guard let row = try await takeStatement.on(db, .int(amount.minorUnits), .int(userID), .int(amount.minorUnits)).first() else {
+            throw PanelError.notEnoughFunds
+        }
         return Money(minorUnits: try row.decode(column: "balance", as: Int64.self))
     }
+
+    private static let takeStatement = SQLStatement("UPDATE users SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance")
 
     /// The ledger row of a charge already taken with `take`.
     static func recordCharge(_ db: any SQLDatabase, userID: Int64, amount: Money, balanceAfter: Money,
@@ -159,16 +160,17 @@ enum Ledger {
                          orderID: orderID, memo: "order \(orderID)", now: now)
     }
 
+    private static let recordStatement = SQLStatement("""
+        INSERT INTO ledger (user_id, amount, balance_after, kind, order_id, memo, created_at, payment_request_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+        """)
+
     /// The ledger row and, in the same transaction, its audit row (balance before and after, in
     /// minor units), so the audit can never disagree with the money.
     private static func record(_ db: any SQLDatabase, userID: Int64, amount: Int64, balanceAfter: Int64,
                                kind: LedgerKind, orderID: Int64?, memo: String, now: Int64, paymentRequestID: Int64? = nil) async throws {
-        let row = try await db.raw("""
-            INSERT INTO ledger (user_id, amount, balance_after, kind, order_id, memo, created_at, payment_request_id)
-            VALUES (\(bind: userID), \(bind: amount), \(bind: balanceAfter), \(bind: kind.rawValue), \(bind: orderID), \(bind: memo), \(bind: now),
-                    \(bind: paymentRequestID))
-            RETURNING id
-            """).first()
+        let row = try await recordStatement.on(db, .int(userID), .int(amount), .int(balanceAfter), .text(kind.rawValue), .int(orderID),
+                                               .text(memo), .int(now), .int(paymentRequestID)).first()
         try await PanelStore.recordAudit(db, actor: AuditActor.current, action: "balance.\(kind.rawValue)", target: "user:\(userID)",
                                          before: String(balanceAfter - amount), after: String(balanceAfter),
                                          ledgerID: try row!.decode(column: "id", as: Int64.self), now: now)

@@ -59,6 +59,9 @@ final class SQLiteBackend: DatabaseBackend {
     /// hold up every COMMIT behind it.
     private let scanThread: NIOThreadPool
     private let gate = AsyncGate()
+    private static let savepoint = SQLStatement("SAVEPOINT smm_txn")
+    private static let release = SQLStatement("RELEASE smm_txn")
+    private static let rollbackToSavepoint = SQLStatement("ROLLBACK TO smm_txn")
 
     private init(writer: DirectSQLiteConnection, readers: [DirectSQLiteConnection], scanner: DirectSQLiteConnection,
                  threads: NIOThreadPool, scanThread: NIOThreadPool, logger: Logger) {
@@ -129,7 +132,17 @@ final class SQLiteBackend: DatabaseBackend {
         try await threads.runIfActive { try writer.execute(sql) }
     }
 
+    /// Transactions run on the writer's own queue (see `WriterExecutor` for why).
+    private let writerExecutor = WriterExecutor(label: "smmpanel.sqlite.writer")
+
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(writerExecutor) { try await self.batchedTransaction(body) }
+    }
+
+    /// Whether the caller runs on the writer's queue (tests: transaction bodies do, reads do not).
+    var isOnWriterQueue: Bool { writerExecutor.isCurrent }
+
+    private func batchedTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = writerDatabase
         await gate.acquire()
         // Gate held from here: this task alone uses the writer and `batch`.
@@ -147,19 +160,19 @@ final class SQLiteBackend: DatabaseBackend {
         // This body, in its own savepoint.
         let outcome: Result<T, any Error>
         do {
-            try await db.raw("SAVEPOINT smm_txn").run()
+            try await Self.savepoint.on(db).run()
         } catch {
             await abortBatch(db, error)
             throw error
         }
         do {
             let value = try await body(db)
-            try await db.raw("RELEASE smm_txn").run()
+            try await Self.release.on(db).run()
             outcome = .success(value)
         } catch {
             do {
-                try await db.raw("ROLLBACK TO smm_txn").run()
-                try await db.raw("RELEASE smm_txn").run()
+                try await Self.rollbackToSavepoint.on(db).run()
+                try await Self.release.on(db).run()
             } catch let rollbackError {
                 // The transaction itself is gone or broken (SQLite rolls back the whole
                 // transaction on some errors): nothing of the batch can be committed.

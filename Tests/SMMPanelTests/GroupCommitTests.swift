@@ -79,6 +79,30 @@ import Testing
         }
     }
 
+    /// Transaction bodies run on the writer's own queue, batched ones included; reads and the
+    /// caller after its transaction do not.
+    @Test func transactionsRunOnTheWritersQueue() async throws {
+        try await Self.withBackend { backend, _ in
+            #expect(!backend.isOnWriterQueue)
+            #expect(try await backend.transaction { _ in backend.isOnWriterQueue })
+            #expect(!backend.isOnWriterQueue)
+            #expect(try await backend.read { _ in backend.isOnWriterQueue } == false)
+            let places = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for value in 0..<20 {
+                    group.addTask {
+                        try await backend.transaction { db in
+                            try await db.raw("INSERT INTO t (x) VALUES (\(bind: value))").run()
+                            return backend.isOnWriterQueue
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(places == Array(repeating: true, count: 20))
+            #expect(try await Self.values(backend) == Array(0..<20))
+        }
+    }
+
     @Test func failingBodyInBatchAffectsOnlyItself() async throws {
         try await Self.withBackend { backend, _ in
             let before = backend.commits.withLock { $0 }

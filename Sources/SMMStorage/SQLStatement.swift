@@ -1,0 +1,98 @@
+import SQLKit
+import SQLiteNIO
+
+/// A statement whose text is fixed when the program starts, with `?` where values go: for the
+/// statements every order runs (placing it, charging it, its ledger and audit rows).
+///
+/// Why not an interpolated `db.raw(…)` there: SQLKit builds the query anew on each call and then
+/// serializes it (a `String` per fragment, a protocol cast and an existential box per value):
+/// ~10 % of `add`'s CPU, inside the writer's critical section, where every microsecond delays
+/// the whole queue behind it (profiled; BENCHMARKS.md). Here the text is made once; on SQLite
+/// the values go straight to the prepared statement. On PostgreSQL the statement is serialized
+/// through SQLKit as usual (`$1`, `$2`, … from its dialect), so one text serves both engines.
+///
+/// Every `?` in the text is a parameter: the statements written this way hold no `?` in string
+/// literals (the initializer refuses quoted text with one).
+final class SQLStatement: Sendable {
+    /// The text around the parameters: one more piece than parameters.
+    let pieces: [String]
+    /// The text as SQLite reads it (`?` parameters).
+    let sqliteText: String
+
+    init(_ text: String) {
+        var pieces: [String] = []
+        var current = ""
+        var quote: Character?
+        for character in text {
+            if let open = quote {
+                precondition(character != "?", "a `?` inside a quoted literal of \(text)")
+                if character == open { quote = nil }
+                current.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                current.append(character)
+            } else if character == "?" {
+                pieces.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        pieces.append(current)
+        self.pieces = pieces
+        self.sqliteText = text
+    }
+
+    var parameterCount: Int { pieces.count - 1 }
+
+    /// This statement with these values, to run on `db` (`.run()`, `.first()`, `.all()`).
+    func on(_ db: any SQLDatabase, _ values: SQLValue...) -> BoundStatement {
+        precondition(values.count == parameterCount, "\(values.count) values for \(parameterCount) parameters of \(sqliteText)")
+        return BoundStatement(statement: self, values: values, database: db)
+    }
+}
+
+/// A value for a parameter of an `SQLStatement`: the two types the panel's hot statements bind.
+enum SQLValue: Sendable, Equatable {
+    case int(Int64?)
+    case text(String?)
+
+    /// As SQLKit binds it (the same values `\(bind:)` passes).
+    var encodable: any Encodable & Sendable {
+        switch self {
+        case .int(let value): value
+        case .text(let value): value
+        }
+    }
+
+    /// As SQLite stores it (what SQLiteKit's encoder makes of `encodable`; a test compares them).
+    var sqliteData: SQLiteData {
+        switch self {
+        case .int(let value?): .integer(Int(value))
+        case .text(let value?): .text(value)
+        case .int(nil), .text(nil): .null
+        }
+    }
+}
+
+/// An `SQLStatement` with its values: an SQLKit query like any other.
+final class BoundStatement: SQLQueryFetcher, SQLExpression {
+    let statement: SQLStatement
+    let values: [SQLValue]
+    let database: any SQLDatabase
+
+    init(statement: SQLStatement, values: [SQLValue], database: any SQLDatabase) {
+        self.statement = statement
+        self.values = values
+        self.database = database
+    }
+
+    var query: any SQLExpression { self }
+
+    func serialize(to serializer: inout SQLSerializer) {
+        for (index, piece) in statement.pieces.enumerated() {
+            serializer.write(piece)
+            if index < values.count { serializer.write(bind: values[index].encodable) }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLiteKit
+import SQLiteNIO
+import SQLKit
+@testable import SMMStorage
+import Testing
+
+/// Statements written once with `?`s (`SQLStatement`): the text, the values, and the same rows
+/// from both engines as the interpolated `db.raw` they replace.
+@Suite struct SQLStatementTests {
+    @Test func theTextSplitsAtEachParameterOutsideQuotes() {
+        let statement = SQLStatement("SELECT a FROM t WHERE b = ? AND c = 'x' AND d IN (?, ?)")
+        #expect(statement.pieces == ["SELECT a FROM t WHERE b = ", " AND c = 'x' AND d IN (", ", ", ")"])
+        #expect(statement.parameterCount == 3)
+        #expect(SQLStatement("SAVEPOINT smm_txn").pieces == ["SAVEPOINT smm_txn"])
+        // Quotes of either kind hide nothing else: the text after them splits as before.
+        #expect(SQLStatement("SELECT \"q\", 'it''s' FROM t WHERE x = ?").parameterCount == 1)
+    }
+
+    /// On SQLite the values skip SQLKit's encoder: they must come out exactly as it makes them.
+    @Test func valuesConvertExactlyAsSQLiteKitsEncoder() throws {
+        let encoder = SQLiteDataEncoder()
+        let values: [SQLValue] = [.int(0), .int(-7), .int(.max), .int(.min), .int(nil), .text(""), .text("ü\u{0}é"), .text(nil)]
+        for value in values {
+            #expect(value.sqliteData == (try encoder.encode(value.encodable)), "\(value)")
+        }
+    }
+
+    /// The hot statements serialize on PostgreSQL to what `db.raw` with `\(bind:)` gave.
+    @Test func serializesLikeAnInterpolatedQuery() throws {
+        let statement = SQLStatement("UPDATE users SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance")
+        let bound = BoundStatement(statement: statement, values: [.int(5), .int(9), .int(5)], database: NumberedDatabase(dialect: PostgresDialect()))
+        var serializer = SQLSerializer(database: NumberedDatabase(dialect: PostgresDialect()))
+        bound.serialize(to: &serializer)
+        #expect(serializer.sql == "UPDATE users SET balance = balance - $1 WHERE id = $2 AND balance >= $3 RETURNING balance")
+        #expect(serializer.binds.count == 3)
+        #expect(serializer.binds.compactMap { $0 as? Int64? }.map { $0 } == [5, 9, 5])
+    }
+
+    @Test(arguments: TestEngine.available)
+    func readsAndWritesTheSameRowsAsRaw(engine: TestEngine) async throws {
+        try await TestDatabase.with(engine) { location in
+            let backend = try await location.open(logger: quietLogger)
+            do {
+                try await backend.transaction { db in
+                    try await db.raw("CREATE TABLE kv (id BIGINT PRIMARY KEY, label TEXT, amount BIGINT)").run()
+                }
+                let insert = SQLStatement("INSERT INTO kv (id, label, amount) VALUES (?, ?, ?) RETURNING id")
+                let ids = try await backend.transaction { db in
+                    [
+                        try await insert.on(db, .int(1), .text("one"), .int(-5)).first()?.decode(column: "id", as: Int64.self),
+                        try await insert.on(db, .int(2), .text(nil), .int(nil)).first()?.decode(column: "id", as: Int64.self),
+                        try await insert.on(db, .int(3), .text("it's ü"), .int(.max)).first()?.decode(column: "id", as: Int64.self),
+                    ]
+                }
+                #expect(ids == [1, 2, 3])
+                let select = SQLStatement("SELECT id, label, amount FROM kv WHERE id >= ? ORDER BY id")
+                let rows = try await backend.read { db in
+                    try await select.on(db, .int(1)).all().map {
+                        (try $0.decode(column: "label", as: String?.self), try $0.decode(column: "amount", as: Int64?.self))
+                    }
+                }
+                let raw = try await backend.read { db in
+                    try await db.raw("SELECT id, label, amount FROM kv WHERE id >= \(bind: Int64(1)) ORDER BY id").all().map {
+                        (try $0.decode(column: "label", as: String?.self), try $0.decode(column: "amount", as: Int64?.self))
+                    }
+                }
+                #expect(rows.map(\.0) == ["one", nil, "it's ü"])
+                #expect(rows.map(\.1) == [-5, nil, .max])
+                #expect(rows.map(\.0) == raw.map(\.0) && rows.map(\.1) == raw.map(\.1))
+                // Nothing matches: no row, no error.
+                #expect(try await backend.read { db in try await select.on(db, .int(4)).first() } == nil)
+            } catch {
+                try? await backend.shutdown()
+                throw error
+            }
+            try await backend.shutdown()
+        }
+    }
+}
+
+/// A database that only serializes (for the PostgreSQL dialect test).
+private struct NumberedDatabase: SQLDatabase {
+    let dialect: any SQLDialect
+    var logger: Logger { quietLogger }
+    var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+    var version: (any SQLDatabaseReportedVersion)? { nil }
+    var queryLogLevel: Logger.Level? { nil }
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        eventLoop.makeSucceededVoidFuture()
+    }
+}
