@@ -15,6 +15,8 @@ struct SQLiteFailure: Error, CustomStringConvertible {
     let code: Int32
     let message: String
     var description: String { "SQLite error \(code): \(message)" }
+    /// Another connection holds the lock the statement needed (any of SQLite's BUSY codes).
+    var isBusy: Bool { code & 0xff == SQLITE_BUSY }
 }
 
 /// One SQLite connection whose statements run synchronously on the calling thread, prepared
@@ -113,6 +115,21 @@ final class DirectSQLiteConnection: Sendable {
     /// Runs a statement without binds or rows (pragmas, BEGIN, COMMIT).
     func execute(_ sql: String) throws {
         try query(sql, []) { _ in }
+    }
+
+    /// How long a statement waits for another connection's lock before failing with
+    /// `SQLITE_BUSY` (set on every connection when it is opened).
+    static let busyTimeoutMilliseconds: Int32 = 10_000
+
+    /// `execute`, but failing at once with `SQLITE_BUSY` (see `isBusy`) instead of waiting for a
+    /// lock another connection holds.
+    func executeWithoutWaiting(_ sql: String) throws {
+        try state.withLock { state in
+            guard let db = state.handle else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "the connection is closed") }
+            sqlite_nio_sqlite3_busy_timeout(db, 0)
+            defer { sqlite_nio_sqlite3_busy_timeout(db, Self.busyTimeoutMilliseconds) }
+            try Self.run(sql, [], { _ in }, &state)
+        }
     }
 
     /// Kept statements SQLite compiled again since they were prepared, with how often. A

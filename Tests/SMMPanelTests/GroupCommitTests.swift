@@ -103,6 +103,27 @@ import Testing
         }
     }
 
+    /// `BEGIN IMMEDIATE` runs on the writer's queue without waiting; when another connection
+    /// (another process) holds the write lock, the transaction waits for it instead of failing.
+    @Test func aTransactionWaitsForAnotherConnectionsWriteLock() async throws {
+        try await Self.withBackend { backend, path in
+            let other = try DirectSQLiteConnection.open(path: path)
+            defer { other.close() }
+            try other.execute("BEGIN IMMEDIATE")
+            try other.execute("INSERT INTO t (x) VALUES (1)")
+            let finished = Flag()
+            let waiting = Task {
+                try await backend.transaction { db in try await db.raw("INSERT INTO t (x) VALUES (2)").run() }
+                finished.set()
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(!finished.isSet)
+            try other.execute("COMMIT")
+            try await waiting.value
+            #expect(try await Self.values(backend) == [1, 2])
+        }
+    }
+
     @Test func failingBodyInBatchAffectsOnlyItself() async throws {
         try await Self.withBackend { backend, _ in
             let before = backend.commits.withLock { $0 }
