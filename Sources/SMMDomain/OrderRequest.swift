@@ -43,6 +43,14 @@ public struct NewOrder: Sendable, Hashable {
 /// Checks run in the order a customer can act on: link, the type's own fields, quantity,
 /// drip-feed; money and the active-link rule are the store's (they need the database).
 public enum OrderValidator {
+    /// A character a link cannot hold: white space (Unicode's) or a C0 control or DEL. ASCII is
+    /// decided by value: looking up Unicode properties for every character of every link was
+    /// ~2 % of `add` (profiled).
+    static func breaksLink(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value <= 0x20 || scalar.value == 0x7F }
+        return scalar.properties.isWhitespace
+    }
+
     public static let subscriptionDelays: Set<Int64> = [0, 5, 10, 15, 20, 30, 40, 50, 60, 90, 120, 150, 180, 210, 240, 270, 300, 360, 420, 480, 540, 600]
 
     public static func validate(_ raw: [String: String], for service: ServiceTerms) throws(PanelError) -> NewOrder {
@@ -55,8 +63,9 @@ public enum OrderValidator {
         var link = ""
         if type.needsLink {
             guard let given = value("link") else { throw .incorrectLink }
-            guard given.count <= OrderLimits.maxLinkLength,
-                  !given.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+            // (A link is never longer in characters than in bytes: most need no count.)
+            guard given.utf8.count <= OrderLimits.maxLinkLength || given.count <= OrderLimits.maxLinkLength,
+                  !given.unicodeScalars.contains(where: Self.breaksLink)
             else { throw .incorrectLink }
             link = given
         }

@@ -19,10 +19,10 @@ extension PanelStore {
     /// creating a second one, before the service's state or the fields are checked: they may have
     /// changed since.
     ///
-    /// The service is read afresh by its id, priced for this customer (their own rate, if the
-    /// operator set one) in the same read, which also refuses an unknown id.
+    /// The service's terms are read afresh by its id, priced for this customer (their own rate,
+    /// if the operator set one) in the same read, which also refuses an unknown id.
     public func placeOrder(user: User, serviceID: Int64, fields: [String: String], requestID: String? = nil) async throws -> Order {
-        guard let service = try await service(id: serviceID, pricedFor: user.id) else { throw PanelError.incorrectServiceID }
+        guard let (terms, enabled) = try await orderTerms(serviceID: serviceID, pricedFor: user.id) else { throw PanelError.incorrectServiceID }
         let requestID = requestID?.trimmingSpaces()
         if let requestID {
             guard !requestID.isEmpty, requestID.count <= OrderLimits.maxRequestIDLength, !requestID.containsControlCharacter else {
@@ -30,8 +30,8 @@ extension PanelStore {
             }
             if let first = try await order(userID: user.id, requestID: requestID) { return first }
         }
-        guard service.enabled else { throw PanelError.incorrectServiceID }
-        let new = try OrderValidator.validate(fields, for: service.terms)
+        guard enabled else { throw PanelError.incorrectServiceID }
+        let new = try OrderValidator.validate(fields, for: terms)
         let now = clock.now()
         let backend = self.backend
         do {
@@ -75,6 +75,31 @@ extension PanelStore {
             throw error
         }
     }
+
+    /// What an order needs of its service: its terms at the customer's rate (their own, if the
+    /// operator set one), and whether it is on sale; nil for an unknown id. Not the whole
+    /// `Service`: its name, category and description were decoded on every `add` for nothing.
+    func orderTerms(serviceID: Int64, pricedFor userID: Int64) async throws -> (ServiceTerms, enabled: Bool)? {
+        try await backend.read { db in
+            guard let row = try await Self.orderTermsStatement.on(db, .int(userID), .int(serviceID)).first() else { return nil }
+            let label = try row.decode(column: "type", as: String.self)
+            guard let type = ServiceType(rawValue: label) else { throw CorruptRow(description: "unknown service type \(label)") }
+            let terms = ServiceTerms(
+                id: try row.decode(column: "id", as: Int64.self), type: type,
+                rate: Money(minorUnits: try row.decode(column: "rate", as: Int64.self)),
+                min: try row.decode(column: "min_quantity", as: Int64.self), max: try row.decode(column: "max_quantity", as: Int64.self),
+                dripFeed: try row.decode(column: "dripfeed", as: Bool.self), refill: try row.decode(column: "refill", as: Bool.self),
+                refillDays: Int(try row.decode(column: "refill_days", as: Int64.self)), cancel: try row.decode(column: "cancel", as: Bool.self))
+            return (terms, try row.decode(column: "enabled", as: Bool.self))
+        }
+    }
+
+    static let orderTermsStatement = SQLStatement("""
+        SELECT s.id, s.type, COALESCE(r.rate, s.rate) AS rate, s.min_quantity, s.max_quantity, s.dripfeed, s.refill, s.refill_days,
+               s.cancel, s.enabled
+        FROM services s LEFT JOIN user_service_rates r ON r.service_id = s.id AND r.user_id = ?
+        WHERE s.id = ?
+        """)
 
     /// An active order of the service on the link, if any.
     static let busyLinkStatement = SQLStatement(

@@ -48,6 +48,16 @@ struct OrderValidatorTests {
         #expect(validationError(["link": given, "quantity": "100"], service)?.message == "Incorrect link")
     }
 
+    /// The ASCII shortcut decides every character exactly as the Unicode rule (white space, C0
+    /// controls, DEL) it stands for.
+    @Test func linkCharacterRuleMatchesUnicodesWhiteSpaceAndControls() {
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let rule = scalar.properties.isWhitespace || value < 0x20 || value == 0x7F
+            if OrderValidator.breaksLink(scalar) != rule { Issue.record("U+\(String(value, radix: 16))"); return }
+        }
+    }
+
     @Test func linkMissing() {
         #expect(validationError(["quantity": "100"], service)?.message == "Incorrect link")
     }

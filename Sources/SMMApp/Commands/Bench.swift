@@ -121,16 +121,22 @@ struct Bench: AsyncParsableCommand {
             }
             child.resetPeakMemory()
             if index == 0 {
+                let cpu = child.cpuSeconds()
                 let result = try await run(duration, make)
-                print(BenchLine(label: label, result: result, baseline: result.perSecond, ratio: 1, peakKB: child.peakMemoryKB()).text)
+                let micros = BenchServer.microsPerAnswer(cpu, child.cpuSeconds(), result)
+                print(BenchLine(label: label, result: result, baseline: result.perSecond, ratio: 1, peakKB: child.peakMemoryKB(),
+                                cpu: micros, baselineCPU: micros).text)
                 continue
             }
             // Rounds of (baseline, scenario) back to back; the ratio is the median round's.
             // These shared machines drift by a third within a minute, so a ratio is only
             // meaningful against a baseline measured next to it.
-            var rounds: [(ratio: Double, baseline: Double, result: LoadResult)] = []
+            var rounds: [(ratio: Double, baseline: Double, result: LoadResult, cpu: Double?, baselineCPU: Double?)] = []
             for round in 0..<max(1, self.rounds) {
-                let baseline = try await run(duration, health).perSecond
+                let cpuBefore = child.cpuSeconds()
+                let baselineResult = try await run(duration, health)
+                let baseline = baselineResult.perSecond
+                let cpuBetween = child.cpuSeconds()
                 var profiler: pid_t?
                 if round == 0, let directory = perf {
                     profiler = try Profiler.start(pid: child.process.processIdentifier, seconds: duration, output: "\(directory)/\(label).perf")
@@ -138,16 +144,19 @@ struct Bench: AsyncParsableCommand {
                 let offset = round * 100_000_000
                 let request: @Sendable (Int) -> LoadRequest = isAdd ? Self.shifted(make, by: offset) : make
                 let result = try await run(duration, request, isSuccess: isSuccess)
+                let cpuAfter = child.cpuSeconds()
                 profiler.map(Profiler.finish)
                 if isAdd { acknowledgedAdds += result.succeeded }
                 if result.errors > 0 { failures.append("\(label): \(result.errors) error answers") }
-                rounds.append((result.perSecond / max(baseline, 1), baseline, result))
+                rounds.append((result.perSecond / max(baseline, 1), baseline, result,
+                               BenchServer.microsPerAnswer(cpuBetween, cpuAfter, result),
+                               BenchServer.microsPerAnswer(cpuBefore, cpuBetween, baselineResult)))
             }
             let median = rounds.sorted { $0.ratio < $1.ratio }[rounds.count / 2]
             var shown = median.result
             shown.errors = rounds.reduce(0) { $0 + $1.result.errors }
             print(BenchLine(label: label, result: shown, baseline: median.baseline, ratio: median.ratio,
-                            peakKB: child.peakMemoryKB()).text)
+                            peakKB: child.peakMemoryKB(), cpu: median.cpu, baselineCPU: median.baselineCPU).text)
             if label.hasPrefix("services") { print("# \(label): \(shown.bytesPerAnswer) bytes per answer") }
         }
         child.stop()
@@ -235,11 +244,16 @@ struct Bench: AsyncParsableCommand {
 struct BenchLine {
     static let header = pad("scenario", 22) + pad("req/s", 10, right: true) + pad("p50 ms", 9, right: true)
         + pad("p99 ms", 9, right: true) + pad("baseline", 10, right: true) + pad("ratio", 8, right: true) + pad("errors", 8, right: true) + pad("peak RSS", 11, right: true)
+        + pad("cpu µs", 9, right: true) + pad("base µs", 9, right: true)
     let label: String
     let result: LoadResult
     let baseline: Double
     let ratio: Double
     let peakKB: Int?
+    /// The server's CPU time per answer in this scenario and in its baseline round (µs): the
+    /// work each answer costs, whatever the machine's speed or idle time.
+    let cpu: Double?
+    let baselineCPU: Double?
 
     var text: String {
         let memory = peakKB.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "?"
@@ -249,6 +263,8 @@ struct BenchLine {
             + Self.pad(String(format: "%.0f", baseline), 10, right: true)
             + Self.pad(String(format: "%.3f", ratio), 8, right: true) + Self.pad(String(result.errors), 8, right: true)
             + Self.pad(memory, 11, right: true)
+            + Self.pad(cpu.map { String(format: "%.0f", $0) } ?? "?", 9, right: true)
+            + Self.pad(baselineCPU.map { String(format: "%.0f", $0) } ?? "?", 9, right: true)
     }
 
     static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
@@ -375,6 +391,22 @@ final class BenchServer: Sendable {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
         return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])
+    }
+
+    /// CPU time the server has used so far, all threads, user and system (`/proc/PID/stat`).
+    func cpuSeconds() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // After the command name: state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Server CPU µs per answer between two `cpuSeconds` readings.
+    static func microsPerAnswer(_ before: Double?, _ after: Double?, _ result: LoadResult) -> Double? {
+        guard let before, let after, result.requests > 0 else { return nil }
+        return (after - before) * 1e6 / Double(result.requests)
     }
 
     /// SIGTERM and wait (idempotent).
