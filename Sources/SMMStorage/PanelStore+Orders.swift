@@ -95,7 +95,7 @@ extension PanelStore {
     }
 
     static let orderTermsStatement = SQLStatement("""
-        SELECT s.id, s.type, COALESCE(r.rate, s.rate) AS rate, s.min_quantity, s.max_quantity, s.dripfeed, s.refill, s.refill_days,
+        SELECT s.id, s.type, \(Columns.pricedRate), s.min_quantity, s.max_quantity, s.dripfeed, s.refill, s.refill_days,
                s.cancel, s.enabled
         FROM services s LEFT JOIN user_service_rates r ON r.service_id = s.id AND r.user_id = ?
         WHERE s.id = ?

@@ -115,8 +115,9 @@ extension PanelStore {
     }
 
     /// The catalog as this user sees and pays it: their own rate where one is set. Pricing per
-    /// user happens here (`priced`) and, for one service, in `service(id:pricedFor:)` (the same
-    /// rule in SQL), for the API, the web pages and `placeOrder`.
+    /// user happens here (`priced`) and, for one service, in `service(id:pricedFor:)` and
+    /// `placeOrder`'s `orderTerms` (the same rule in SQL, `Columns.pricedRate`), for the API and
+    /// the web pages.
     public func services(pricedFor userID: Int64) async throws -> [Service] {
         let rates = try await customRates(userID: userID)
         return try await services().map { Self.priced($0, rates) }

@@ -9,16 +9,16 @@ enum Columns {
         s.id, s.name, s.category_id, c.name AS category_name, s.type, s.rate, s.min_quantity, s.max_quantity,
         s.refill, s.refill_days, s.cancel, s.dripfeed, s.description, s.enabled, s.sort
         """
-    /// `service` with the rate a customer pays: their own (`r`, a LEFT JOIN of
-    /// user_service_rates) where the operator set one.
-    static let pricedService = service.replacingOccurrences(of: "s.rate,", with: "COALESCE(r.rate, s.rate) AS rate,")
+    /// The rate a customer pays: their own (`r`, a LEFT JOIN of user_service_rates) where the
+    /// operator set one.
+    static let pricedRate = "COALESCE(r.rate, s.rate) AS rate"
+    /// `service` with the rate a customer pays.
+    static let pricedService = service.replacingOccurrences(of: "s.rate,", with: pricedRate + ",")
     static let order = """
         o.id, o.user_id, o.service_id, o.type, o.link, o.quantity, o.charge, o.start_count, o.remains, o.status,
         o.fields, o.parent_id, o.runs, o.interval_minutes, o.runs_done, o.next_run_at, o.request_id,
         o.created_at, o.updated_at, o.completed_at
         """
-    /// The order columns unqualified, for `INSERT … RETURNING`.
-    static let orderReturning = order.replacingOccurrences(of: "o.", with: "")
     static let refill = "r.id, r.order_id, r.user_id, r.status, r.created_at, r.updated_at"
 }
 

@@ -28,6 +28,29 @@ import Testing
         }
     }
 
+    /// `add` charges the customer's own rate where the operator set one, everyone else the
+    /// catalog's; the rate is read when the order is placed.
+    @Test(arguments: TestEngine.available)
+    func chargedAtTheCustomersOwnRate(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (alice, aliceKey) = try await panel.customer("alice", balance: "10")
+            let (bob, bobKey) = try await panel.customer("bob", balance: "10")
+            let service = try await panel.service(.default, rate: "0.90")
+            try await panel.store.setCustomRate(userID: alice.id, serviceID: service.id, rate: Money(parsing: "0.5")!)
+            try await panel.live { api in
+                for (key, link) in [(aliceKey, "https://x.test/a"), (bobKey, "https://x.test/b")] {
+                    _ = try await api.call([("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", link), ("quantity", "1000")])
+                }
+                try await panel.store.setCustomRate(userID: alice.id, serviceID: service.id, rate: nil)
+                _ = try await api.call([("key", aliceKey), ("action", "add"), ("service", "\(service.id)"),
+                                        ("link", "https://x.test/c"), ("quantity", "1000")])
+            }
+            #expect(try await panel.balance(of: alice) == Money(parsing: "8.6")!)
+            #expect(try await panel.balance(of: bob) == Money(parsing: "9.1")!)
+            try await panel.expectLedgerClean()
+        }
+    }
+
     @Test(arguments: TestEngine.available)
     func partialRefundsOnceAndFinalStatesStayFinal(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
