@@ -57,11 +57,14 @@ enum SQLValue: Sendable, Equatable {
     case int(Int64?)
     case text(String?)
 
-    /// As SQLKit binds it (the same values `\(bind:)` passes).
+    /// As SQLKit binds it: what `\(bind:)` passes for the same value (the value itself; a nil as
+    /// an optional of its type, so PostgreSQL still learns the column's type).
     var encodable: any Encodable & Sendable {
         switch self {
-        case .int(let value): value
-        case .text(let value): value
+        case .int(let value?): value
+        case .text(let value?): value
+        case .int(nil): Int64?.none
+        case .text(nil): String?.none
         }
     }
 

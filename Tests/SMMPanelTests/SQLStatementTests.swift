@@ -29,15 +29,24 @@ import Testing
         }
     }
 
-    /// The hot statements serialize on PostgreSQL to what `db.raw` with `\(bind:)` gave.
+    /// On PostgreSQL a statement serializes to exactly what `db.raw` with `\(bind:)` gave for the
+    /// same text and values: the same SQL, the same binds.
     @Test func serializesLikeAnInterpolatedQuery() throws {
-        let statement = SQLStatement("UPDATE users SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance")
-        let bound = BoundStatement(statement: statement, values: [.int(5), .int(9), .int(5)], database: NumberedDatabase(dialect: PostgresDialect()))
-        var serializer = SQLSerializer(database: NumberedDatabase(dialect: PostgresDialect()))
-        bound.serialize(to: &serializer)
-        #expect(serializer.sql == "UPDATE users SET balance = balance - $1 WHERE id = $2 AND balance >= $3 RETURNING balance")
-        #expect(serializer.binds.count == 3)
-        #expect(serializer.binds.compactMap { $0 as? Int64? }.map { $0 } == [5, 9, 5])
+        let database = NumberedDatabase(dialect: PostgresDialect())
+        let statement = SQLStatement("UPDATE users SET note = ? WHERE id = ? AND balance >= ? AND parent IS ? RETURNING balance")
+        let bound = BoundStatement(statement: statement, values: [.text("a'b"), .int(9), .int(5), .int(nil)], database: database)
+        var fixed = SQLSerializer(database: database)
+        bound.serialize(to: &fixed)
+        let parent: Int64? = nil
+        let raw: SQLQueryString = """
+            UPDATE users SET note = \(bind: "a'b") WHERE id = \(bind: Int64(9)) AND balance >= \(bind: Int64(5)) AND parent IS \(bind: parent) RETURNING balance
+            """
+        var interpolated = SQLSerializer(database: database)
+        raw.serialize(to: &interpolated)
+        #expect(fixed.sql == "UPDATE users SET note = $1 WHERE id = $2 AND balance >= $3 AND parent IS $4 RETURNING balance")
+        #expect(fixed.sql == interpolated.sql)
+        #expect(fixed.binds.map { "\($0)" } == interpolated.binds.map { "\($0)" })
+        #expect(fixed.binds.map { "\(type(of: $0))" } == interpolated.binds.map { "\(type(of: $0))" })
     }
 
     @Test(arguments: TestEngine.available)
