@@ -101,32 +101,15 @@ extension UpstreamReport: CustomStringConvertible {
     public var description: String {
         switch content {
         case .error(let message):
-            return "{\"error\":\(Self.quoted(message))}"
+            return "{\"error\":\(JSONString.quoted(message))}"
         case let .status(_, label, startCount, remains, charge, children):
-            var fields = ["\"status\":\(Self.quoted(label))"]
+            var fields = ["\"status\":\(JSONString.quoted(label))"]
             if let startCount { fields.append("\"start_count\":\"\(startCount)\"") }
             if let remains { fields.append("\"remains\":\"\(remains)\"") }
             if let charge { fields.append("\"charge\":\"\(charge.apiString)\"") }
-            if !children.isEmpty { fields.append("\"orders\":[" + children.map(Self.quoted).joined(separator: ",") + "]") }
+            if !children.isEmpty { fields.append("\"orders\":[" + children.map(JSONString.quoted).joined(separator: ",") + "]") }
             return "{" + fields.joined(separator: ",") + "}"
         }
-    }
-
-    /// A JSON string literal of `text`.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
