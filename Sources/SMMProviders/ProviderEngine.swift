@@ -246,14 +246,21 @@ public struct ProviderEngine: Sendable {
         return forwarded
     }
 
-    /// Forwards queued refills and mirrors the status of sent ones.
+    /// Forwards queued refills and mirrors the status of sent ones. Stopping, it starts no new
+    /// call: the refills claimed for providers not yet called go back to the queue (claimed,
+    /// they would wait out the claim's ten minutes after the restart).
     @discardableResult
     public func refillRound() async throws -> Int {
+        guard !Self.stopping else { return 0 }
         let providers = try await providersByID()
         var work = 0
         let jobs = try await store.claimRefillSends(limit: 100)
         for (providerID, batch) in Dictionary(grouping: jobs, by: \.providerID) {
             guard let provider = providers[providerID] else { continue }
+            if Self.stopping {
+                try await store.releaseRefillClaims(batch)
+                continue
+            }
             do {
                 let answers = try await client.refill(provider, ids: batch.map(\.upstreamOrderID))
                 for job in batch {

@@ -474,6 +474,22 @@ extension PanelStore {
         }
     }
 
+    /// Gives back refills claimed by `claimRefillSends` that were never sent (the panel is
+    /// stopping): due again at once, the attempt not counted. A claim taken over meanwhile (its
+    /// attempt moved on) is left alone.
+    public func releaseRefillClaims(_ jobs: [RefillJob]) async throws {
+        guard !jobs.isEmpty else { return }
+        let now = clock.now()
+        try await backend.transaction { db in
+            for job in jobs {
+                try await db.raw("""
+                    UPDATE upstream_refills SET attempts = attempts - 1, next_attempt_at = \(bind: now), updated_at = \(bind: now)
+                    WHERE refill_id = \(bind: job.refillID) AND state = 'queued' AND attempts = \(bind: job.attempt)
+                    """).run()
+            }
+        }
+    }
+
     public func recordRefillSent(refillID: Int64, upstreamRefillID: String) async throws {
         let now = clock.now()
         try await backend.transaction { db in

@@ -60,4 +60,57 @@ import Testing
             try await panel.expectLedgerClean()
         }
     }
+
+    /// Refills are sent one call per provider. Stopping during one provider's call, the refills
+    /// already claimed for the other provider are not sent: they are due again at once (not after
+    /// the claim's ten minutes), the attempt not counted, and the next process sends them once.
+    @Test(arguments: TestEngine.available)
+    func gracefulShutdownSendsNoFurtherRefillsAndGivesTheirClaimsBack(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.withUpstream(name: "first") { first in
+                try await panel.withUpstream(name: "second") { second in
+                    let (user, _) = try await panel.customer(balance: "100")
+                    var refills: [Int64] = []
+                    for (index, up) in [first, second].enumerated() {
+                        let service = try await up.importService(index + 1, rate: "1.00", refill: true)
+                        let order = try await up.place(user, service, ["link": "https://x.test/\(index)", "quantity": "1000"])
+                        #expect(try await first.engine.dispatchRound() == 1)
+                        up.fake.report(try await up.remote(order.id), status: .string("Completed"), remains: .string("0"))
+                        try await first.engine.statusRound()
+                        refills.append(try await up.store.createRefill(orderID: order.id, userID: user.id).id)
+                        // Each provider takes a moment to answer: the stop comes during the first call.
+                        up.fake.fail(.refill, .slow)
+                    }
+                    func refillCalls() -> Int { first.fake.calls(.refill) + second.fake.calls(.refill) }
+
+                    try await testGracefulShutdown { trigger in
+                        async let round = first.engine.refillRound()
+                        while refillCalls() == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                        trigger.triggerGracefulShutdown()
+                        // The call under way finished and was recorded; no other call started.
+                        #expect(try await round == 1)
+                    }
+                    #expect(refillCalls() == 1)
+                    let (called, waiting) = first.fake.calls(.refill) == 1 ? (first, second) : (second, first)
+                    #expect(called.fake.refills.count == 1 && waiting.fake.refills.isEmpty)
+
+                    // The refill left unsent is due now (the clock has not moved), its attempt given back.
+                    let due = try await panel.store.claimRefillSends(limit: 100)
+                    #expect(due.map(\.providerID) == [waiting.provider.id])
+                    #expect(due.map(\.attempt) == [1])
+                    try await panel.store.releaseRefillClaims(due)
+
+                    // The next process sends it, once.
+                    try await first.engine.refillRound()
+                    #expect(first.fake.calls(.refill) == 1 && second.fake.calls(.refill) == 1)
+                    #expect(waiting.fake.refills.count == 1)
+                    #expect(try await panel.store.claimRefillSends(limit: 100).isEmpty)
+                    for id in refills {
+                        #expect(try await panel.store.refills(ids: [id], userID: user.id)[id]?.status == .pending)
+                    }
+                }
+            }
+            try await panel.expectLedgerClean()
+        }
+    }
 }

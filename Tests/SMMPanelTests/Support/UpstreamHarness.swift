@@ -66,7 +66,7 @@ struct Upstream: Sendable {
 
 extension TestPanel {
     /// Runs `body` with a fake provider registered in this panel as `up`.
-    func withUpstream<T: Sendable>(honorsRequestID: Bool = true, statusCodes: [Int: OrderStatus] = [:],
+    func withUpstream<T: Sendable>(name: String = "up", honorsRequestID: Bool = true, statusCodes: [Int: OrderStatus] = [:],
                                    timeout: TimeAmount = .seconds(10), metrics: ProviderMetrics = .none,
                                    settings: (inout EngineSettings) -> Void = { _ in },
                                    _ body: (Upstream) async throws -> T) async throws -> T {
@@ -74,7 +74,7 @@ extension TestPanel {
         let fake = FakeUpstream(honorsRequestID: honorsRequestID, timeoutDelay: .nanoseconds(timeout.nanoseconds) + .seconds(1))
         return try await fake.with { url in
             let apiKey = fake.state.withLock { $0.apiKey }
-            let provider = try await store.createProvider(name: "up", url: url, apiKey: apiKey, honorsRequestID: honorsRequestID,
+            let provider = try await store.createProvider(name: name, url: url, apiKey: apiKey, honorsRequestID: honorsRequestID,
                                                           statusCodes: statusCodes)
             var engineSettings = EngineSettings()
             settings(&engineSettings)
