@@ -80,14 +80,8 @@ public struct APIv2Controller<Context: RemoteAddressRequestContext>: Sendable {
         }
     }
 
-    /// The peer's IP address, or with `trustForwardedFor` the last `X-Forwarded-For` entry
-    /// (the one the trusted proxy appended; earlier ones are whatever the client wrote).
     func clientAddress(_ request: Request, context: Context) -> String {
-        if throttle?.configuration.trustForwardedFor == true, let forwarded = request.headers[.init("X-Forwarded-For")!],
-           let last = forwarded.split(separator: ",").last.map({ String($0).trimmingSpaces() }), !last.isEmpty {
-            return last
-        }
-        return context.remoteAddress?.ipAddress ?? "unknown"
+        ClientAddress.of(request, peer: context.remoteAddress, trustForwardedFor: throttle?.configuration.trustForwardedFor == true)
     }
 
     static func tooManyRequests(retryAfter seconds: Int) -> Response {

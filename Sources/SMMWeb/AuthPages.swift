@@ -1,4 +1,5 @@
 import Hummingbird
+import SMMAPI
 import SMMDomain
 import SMMStorage
 
@@ -53,10 +54,10 @@ struct AuthPages: Sendable {
     func login(_ call: inout WebCall) async throws -> Response {
         let username = call.field("username") ?? ""
         let password = call.form["password"] ?? ""
-        let ip = call.context.remoteAddress?.ipAddress ?? "unknown"
+        let configuration = web.configuration
+        let ip = ClientAddress.of(call.request, peer: call.context.remoteAddress, trustForwardedFor: configuration.trustForwardedFor)
         let attemptKey = "\(ip)|\(username.lowercased())"
         let now = call.store.clock.now()
-        let configuration = web.configuration
         if try await call.store.loginFailures(key: attemptKey, since: now - configuration.loginWindow) >= configuration.loginAttempts {
             return loginPage(call, username: username, error: call.strings["login_too_many"], status: .tooManyRequests)
         }

@@ -11,14 +11,20 @@ public struct WebConfiguration: Sendable {
     /// Failed logins allowed per IP and username within `loginWindow` seconds.
     public var loginAttempts: Int
     public var loginWindow: Int64
+    /// Key the login limit on the last `X-Forwarded-For` entry (behind one trusted reverse
+    /// proxy): otherwise every visitor has the proxy's address. `serve --trust-forwarded-for`
+    /// sets it with the API's.
+    public var trustForwardedFor: Bool
 
     public init(currency: String = "USD", secureCookies: Bool = false, bcryptCost: UInt8 = 12,
-                sessionLifetime: Int64 = 14 * 86_400, loginAttempts: Int = 5, loginWindow: Int64 = 15 * 60) {
+                sessionLifetime: Int64 = 14 * 86_400, loginAttempts: Int = 5, loginWindow: Int64 = 15 * 60,
+                trustForwardedFor: Bool = false) {
         self.currency = currency
         self.secureCookies = secureCookies
         self.bcryptCost = bcryptCost
         self.sessionLifetime = sessionLifetime
         self.loginAttempts = loginAttempts
         self.loginWindow = loginWindow
+        self.trustForwardedFor = trustForwardedFor
     }
 }

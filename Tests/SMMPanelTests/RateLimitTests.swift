@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import NIOCore
 import SMMAPI
+@testable import SMMApp
 import SMMDomain
 import SMMStorage
 import Testing
@@ -123,6 +124,16 @@ import Testing
             #expect(answers[0].contains("balance") && answers[1].contains("balance"))
             #expect(answers[2] == #"{"error":"Too many requests"}"#)
             #expect(answers.dropFirst(3).allSatisfy { $0 == #"{"error":"Invalid API key"}"# })
+        }
+    }
+
+    /// One switch for every limit keyed on the client's address: the API's and the web login's.
+    @Test func trustForwardedForSetsTheAPIAndTheWebLimits() throws {
+        for arguments in [["--trust-forwarded-for"], []] {
+            var configuration = PanelConfiguration()
+            try LimitOptions.parse(arguments).apply(to: &configuration)
+            #expect(configuration.throttle.trustForwardedFor == !arguments.isEmpty)
+            #expect(configuration.web.trustForwardedFor == !arguments.isEmpty)
         }
     }
 

@@ -100,6 +100,37 @@ struct WebAccountTests {
         }
     }
 
+    /// Behind nginx every visitor has the proxy's address: with `--trust-forwarded-for` the
+    /// login limit keys on the address the proxy appended; without it, a forged header changes
+    /// nothing (a direct client cannot escape the limit by writing one).
+    @Test("the login limit keys on the forwarded address only when told to trust it", arguments: TestEngine.available)
+    func loginRateLimitBehindAProxy(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.web(configure: { $0.web.trustForwardedFor = true }) { web in
+                let (_, _, password) = try await web.customer("alice")
+                let attacker = web.browser()
+                await attacker.setHeader("X-Forwarded-For", "203.0.113.9")
+                for _ in 0..<5 { #expect(try await attacker.login("alice", "guess-guess").status == 200) }
+                #expect(try await attacker.login("alice", password).status == 429)
+                // Alice, through the same proxy from her own address, is not locked out.
+                let alice = web.browser()
+                await alice.setHeader("X-Forwarded-For", "198.51.100.7, 203.0.113.9, 192.0.2.44")
+                #expect(try await alice.login("alice", password).status == 303)
+            }
+            try await panel.web { web in
+                let (_, _, password) = try await web.customer("bob")
+                for index in 0..<5 {
+                    let forger = web.browser()
+                    await forger.setHeader("X-Forwarded-For", "192.0.2.\(index)")
+                    #expect(try await forger.login("bob", "guess-guess").status == 200)
+                }
+                let forger = web.browser()
+                await forger.setHeader("X-Forwarded-For", "192.0.2.200")
+                #expect(try await forger.login("bob", password).status == 429)
+            }
+        }
+    }
+
     @Test("a POST without the session's CSRF token changes nothing", arguments: TestEngine.available)
     func csrf(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in

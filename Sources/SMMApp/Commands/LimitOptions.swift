@@ -18,7 +18,7 @@ struct LimitOptions: ParsableArguments {
     var badKeyBurst: Int?
     @Option(help: "Further invalid keys allowed per minute after that (env SMMPANEL_BAD_KEY_PER_MINUTE; default \(number((defaults.invalidKeys?.perSecond ?? 0) * 60))).")
     var badKeyPerMinute: Double?
-    @Flag(help: "Behind one trusted reverse proxy: take the client address from the last X-Forwarded-For entry (env SMMPANEL_TRUST_FORWARDED_FOR=1).")
+    @Flag(help: "Behind one trusted reverse proxy: take the client address (API rate limits, web login limit) from the last X-Forwarded-For entry (env SMMPANEL_TRUST_FORWARDED_FOR=1).")
     var trustForwardedFor = false
     @Option(help: "Seconds a connection may stay silent (or send half a request head) before it is closed (env SMMPANEL_IDLE_TIMEOUT; default 60).")
     var idleTimeout: Int?
@@ -36,6 +36,7 @@ struct LimitOptions: ParsableArguments {
         throttle.invalidKeys = badBurst > 0 ? RateLimit(burst: badBurst, perSecond: badPerMinute / 60) : nil
         throttle.trustForwardedFor = trustForwardedFor || Environment.value("SMMPANEL_TRUST_FORWARDED_FOR") == "1"
         configuration.throttle = throttle
+        configuration.web.trustForwardedFor = throttle.trustForwardedFor
         if let seconds = try idleTimeout ?? Self.env("SMMPANEL_IDLE_TIMEOUT", Int.init) {
             configuration.idleTimeout = .seconds(try Self.positive(seconds, "idle timeout"))
         }

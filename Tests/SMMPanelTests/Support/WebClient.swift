@@ -40,11 +40,14 @@ actor WebClient {
     let transport: Transport
     private(set) var cookies: [String: String] = [:]
     private(set) var csrf: String?
+    /// Sent with every request (an `X-Forwarded-For` a proxy would add…).
+    private(set) var extraHeaders: HTTPFields = [:]
 
     init(client: any TestClientProtocol) { transport = .application(client) }
     init(connection: TestClient) { transport = .connection(connection) }
 
     func setCookie(_ name: String, _ value: String) { cookies[name] = value }
+    func setHeader(_ name: String, _ value: String) { extraHeaders[HTTPField.Name(name)!] = value }
 
     @discardableResult
     func get(_ path: String) async throws -> Page {
@@ -81,7 +84,7 @@ actor WebClient {
     }
 
     private func send(_ path: String, method: HTTPRequest.Method, body: String?) async throws -> Page {
-        var headers: HTTPFields = [:]
+        var headers = extraHeaders
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
         let bytes = body.map { ByteBuffer(string: $0) }
@@ -143,9 +146,11 @@ struct WebHarness: Sendable {
 
 extension TestPanel {
     /// Runs `body` against a live server with the web panel (cheap bcrypt: tests hash a lot).
-    func web<T: Sendable>(_ body: @Sendable (WebHarness) async throws -> T) async throws -> T {
+    func web<T: Sendable>(configure: (inout PanelConfiguration) -> Void = { _ in },
+                          _ body: @Sendable (WebHarness) async throws -> T) async throws -> T {
         var configuration = self.configuration
         configuration.web.bcryptCost = 4
+        configure(&configuration)
         let app = buildApplication(store: store, configuration: configuration, logger: quietLogger)
         return try await app.test(.live) { client in
             try await body(WebHarness(panel: self, client: client))
