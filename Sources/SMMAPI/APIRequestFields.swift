@@ -22,13 +22,34 @@ public enum APIRequestFields {
         var fields: [String: String] = [:]
         if let query, !query.isEmpty { parseForm(Array(query.utf8), into: &fields) }
         let firstNonSpace = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
-        let isJSON = contentType?.lowercased().contains("json") == true || firstNonSpace == UInt8(ascii: "{")
+        let isJSON = contentType.map(mentionsJSON) == true || firstNonSpace == UInt8(ascii: "{")
         if isJSON, firstNonSpace != nil {
             try parseJSON(body, into: &fields)
         } else if !body.isEmpty {
             parseForm(body, into: &fields)
         }
         return fields
+    }
+
+    /// Whether a Content-Type names JSON (`application/json`, `text/JSON; charset=utf-8`…), in
+    /// any case. By bytes: `lowercased().contains` went through Foundation's string search on
+    /// every call (~1 % of `add`, profiled).
+    static func mentionsJSON(_ contentType: String) -> Bool {
+        // "json" has no letter twice, so a mismatch restarts the match at this byte.
+        let target: (UInt8, UInt8, UInt8, UInt8) = (0x6A, 0x73, 0x6F, 0x6E)
+        var matched = 0
+        for byte in contentType.utf8 {
+            // `| 0x20` folds an ASCII capital to its small letter; no other byte becomes j, s, o or n.
+            let folded = byte | 0x20
+            let expected = switch matched { case 0: target.0; case 1: target.1; case 2: target.2; default: target.3 }
+            if folded == expected {
+                matched += 1
+                if matched == 4 { return true }
+            } else {
+                matched = folded == target.0 ? 1 : 0
+            }
+        }
+        return false
     }
 
     /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte; a malformed escape

@@ -60,6 +60,22 @@ private func transportJSONObject(_ fields: [(String, String)]) throws -> String 
         #expect(APIRequestFields.decodeComponent(ArraySlice(Array(raw.utf8))) == decoded)
     }
 
+    /// The same answer as `lowercased().contains("json")` (what it replaced), on real headers,
+    /// near misses, and random ones.
+    @Test func contentTypeNamesJSONInAnyCase() {
+        var samples = ["application/json", "Application/JSON; charset=utf-8", "text/json", "application/vnd.api+json",
+                       "application/x-www-form-urlencoded", "multipart/form-data; boundary=jso", "", "jso", "jjson", "jsjson",
+                       "JSOn", "js on", "jsoN\u{0}", "ǰson", "json", "application/jsonp", "\u{212A}json", "Ｊson"]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("jsonJSON /;=-+ǰK\u{212A}")
+        for _ in 0..<2_000 {
+            samples.append(String((0..<Int.random(in: 0...10, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for sample in samples {
+            #expect(APIRequestFields.mentionsJSON(sample) == sample.lowercased().contains("json"), "\(sample)")
+        }
+    }
+
     @Test func invalidUTF8IsRepairedTheSameWithOrWithoutEscapes() {
         let bytes: [UInt8] = [0x61, 0xFF, 0x62]
         #expect(APIRequestFields.decodeComponent(ArraySlice(bytes)) == "a\u{FFFD}b")
