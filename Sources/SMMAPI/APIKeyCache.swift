@@ -18,7 +18,8 @@ public final class APIKeyCache: Sendable {
     }
 
     public let maxAge: Duration
-    /// Past this many kept keys, all are dropped (a lookup refills each): memory stays bounded.
+    /// Past this many kept keys, the stale ones (older than `maxAge`, or from before a local
+    /// change) are dropped; if none is, all are (a lookup refills each): memory stays bounded.
     public let maxEntries: Int
     private let now: @Sendable () -> ContinuousClock.Instant
     private let generation: @Sendable () -> UInt64
@@ -51,7 +52,12 @@ public final class APIKeyCache: Sendable {
         }
         if maxAge > .zero {
             entries.withLock { entries in
-                if entries.count >= maxEntries && entries[hash] == nil { entries.removeAll(keepingCapacity: true) }
+                if entries.count >= maxEntries && entries[hash] == nil {
+                    // Full: usually of keys seen once long ago, no longer of any use. The sweep
+                    // costs one pass per `maxEntries` new keys at most.
+                    entries = entries.filter { $0.value.generation == generation && start - $0.value.readAt < maxAge }
+                    if entries.count >= maxEntries { entries.removeAll(keepingCapacity: true) }
+                }
                 entries[hash] = Entry(user: user, generation: generation, readAt: start)
             }
         }

@@ -46,6 +46,38 @@ import Testing
         #expect(cache.count <= 10)
     }
 
+    /// A full cache drops its stale keys first: the keys of the bots polling right now stay.
+    @Test func aFullCacheDropsStaleKeysFirst() async throws {
+        let clock = ManualClock()
+        let generation = Atomic<UInt64>(0)
+        let reads = Atomic(0)
+        let cache = APIKeyCache(maxEntries: 4, now: { clock.now() }, generation: { generation.load(ordering: .relaxed) })
+        func ask(_ index: Int) async throws -> Bool {
+            try await cache.user(forKey: "k\(index)", load: { _ in reads.add(1, ordering: .relaxed); return Self.user(Int64(index)) })!.isCurrent
+        }
+        for index in 0..<2 { _ = try await ask(index) }
+        clock.advance(.seconds(2))
+        for index in 2..<4 { _ = try await ask(index) }
+        #expect(cache.count == 4)
+        // Full: the two stale keys go, the two fresh ones stay kept.
+        #expect(try await ask(4))
+        #expect(cache.count == 3)
+        #expect(try await ask(2) == false)
+        #expect(try await ask(3) == false)
+        // Kept before a local change (a key revoked here): stale too.
+        generation.store(1, ordering: .relaxed)
+        #expect(try await ask(5))
+        #expect(cache.count == 4)
+        #expect(try await ask(6))
+        #expect(cache.count == 2)
+        // All fresh and full: all are dropped, as before.
+        for index in 7...8 { #expect(try await ask(index)) }
+        #expect(cache.count == 4)
+        #expect(try await ask(9))
+        #expect(cache.count == 1)
+        #expect(reads.load(ordering: .relaxed) == 10)
+    }
+
     /// Through the API on a real database.
     @Test(arguments: TestEngine.available)
     func revocationAndBalanceThroughTheAPI(engine: TestEngine) async throws {
