@@ -25,8 +25,13 @@ struct AdminProviderPages: Sendable {
                 guard try await call.store.provider(named: name) == nil else {
                     throw PanelError.rejected(call.strings.format("err_provider_exists", ["name": name]))
                 }
+                // A provider that answers `status` with numbers: what each number means.
+                let codes: [Int: OrderStatus] = try call.field("codes").map { text throws(PanelError) in
+                    guard let table = UpstreamDialect.statusCodes(text) else { throw PanelError.rejected(call.strings["err_status_codes"]) }
+                    return table
+                } ?? [:]
                 _ = try await call.store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: call.field("honors_request_id") == "1",
-                                                        statusCodes: [:])
+                                                        statusCodes: codes)
                 return call.redirect("/admin/providers", notice: "notice_saved")
             } catch let error as PanelError {
                 return try await providers(call, error: call.message(error))
@@ -97,12 +102,14 @@ struct AdminProviderPages: Sendable {
             "providers": try await call.store.providers().map(Self.providerRow),
             "new_name": typed ? call.form["name"] ?? "" : "",
             "new_url": typed ? call.form["url"] ?? "" : "",
+            "new_codes": typed ? call.form["codes"] ?? "" : "",
         ])
     }
 
     static func providerRow(_ provider: Provider) -> [String: Any] {
         ["id": String(provider.id), "name": provider.name, "url": provider.url, "enabled": provider.enabled,
          "balance": provider.balance ?? "", "balance_currency": provider.currency ?? "", "checked": Display.time(provider.balanceCheckedAt),
-         "request_id": provider.honorsRequestID, "alert": provider.alert]
+         "request_id": provider.honorsRequestID, "alert": provider.alert,
+         "codes": UpstreamDialect.formatStatusCodes(provider.statusCodes)]
     }
 }

@@ -104,6 +104,37 @@ struct WebProviderAdminTests {
         }
     }
 
+    /// Some providers answer `status` with numbers; the form takes what each means, as
+    /// `smmpanel provider add --status-codes` does. A table that cannot be read adds nothing.
+    @Test("an admin adds a provider that answers status with numbers", arguments: TestEngine.available)
+    func providerWithStatusCodes(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.web { web in
+                let (_, admin) = try await web.admin()
+                let bad = try await admin.submit(from: "/admin/providers", to: "/admin/providers",
+                                                 [("name", "numeric"), ("url", "https://numbers.example/api/v2"), ("key", "k"),
+                                                  ("codes", "0=Pending,x=Done")])
+                #expect(bad.errors.count == 1 && bad.errors[0].hasPrefix("Status codes must read like 0=Pending,1=In progress"))
+                #expect(bad.body.contains("value=\"0=Pending,x=Done\""))
+                #expect(try await web.store.providers().isEmpty)
+
+                let added = try await admin.submit(from: "/admin/providers", to: "/admin/providers",
+                                                   [("name", "numeric"), ("url", "https://numbers.example/api/v2"), ("key", "k"),
+                                                    ("codes", "0=Pending, 1=In progress,2=completed,3=Partial,4=Canceled")])
+                #expect(added.status == 303)
+                let provider = try #require(try await web.store.provider(named: "numeric"))
+                #expect(provider.statusCodes == [0: .pending, 1: .inProgress, 2: .completed, 3: .partial, 4: .canceled])
+                let list = try await admin.get("/admin/providers")
+                #expect(list.texts(ofClass: "status-codes") == ["codes: 0=Pending,1=In progress,2=Completed,3=Partial,4=Canceled"])
+
+                // Without the field: no table, as before.
+                #expect(try await admin.submit(from: "/admin/providers", to: "/admin/providers",
+                                               [("name", "words"), ("url", "https://words.example/api/v2"), ("key", "k")]).status == 303)
+                #expect(try await web.store.provider(named: "words")?.statusCodes == [:])
+            }
+        }
+    }
+
     @Test("orders held by the engine show on the dashboard with their reason, and are resent or linked from the pages",
           arguments: TestEngine.available)
     func heldOrders(engine: TestEngine) async throws {
