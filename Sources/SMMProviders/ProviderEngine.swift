@@ -268,9 +268,12 @@ public struct ProviderEngine: Sendable {
                     case .value(let refillID):
                         try await store.recordRefillSent(refillID: job.refillID, upstreamRefillID: refillID)
                     case .error(let message):
-                        if UpstreamDialect.classify(error: message) == .retryLater {
+                        switch UpstreamDialect.classify(error: message) {
+                        case .retryLater, .providerFunds, .providerAuth:
+                            // "Wait", or a problem of ours at the provider (its balance, our key):
+                            // the customer's refill is not refused for it; asked again later.
                             try await store.recordRefillRetry(refillID: job.refillID, reason: message, retryAt: store.clock.now() + settings.recheckAfter)
-                        } else {
+                        case .permanent, .unrecognized:
                             try await store.recordRefillRefused(refillID: job.refillID, reason: message)
                         }
                     }

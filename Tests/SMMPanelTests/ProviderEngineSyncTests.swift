@@ -335,6 +335,54 @@ import Testing
         }
     }
 
+    /// A refill the provider refuses because of us (our balance there, our key) is not the
+    /// customer's fault: it stays open and is asked again, while a refusal about the order
+    /// itself rejects it.
+    @Test(arguments: TestEngine.available)
+    func aRefillRefusedForTheProvidersOwnProblemIsAskedAgain(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.withUpstream { up in
+                let service = try await up.importService(1, rate: "1.00", refill: true)
+                let (user, _) = try await panel.customer(balance: "10")
+                var orders: [Order] = []
+                for index in 1...3 { orders.append(try await up.place(user, service, ["link": "https://x.test/\(index)", "quantity": "1000"])) }
+                #expect(try await up.engine.dispatchRound() == 3)
+                var remotes: [Int] = []
+                for order in orders {
+                    remotes.append(try await up.remote(order.id))
+                    up.fake.report(remotes.last!, status: .string("Completed"), remains: .string("0"))
+                }
+                try await up.engine.statusRound()
+                var refills: [Int64] = []
+                for order in orders { refills.append(try await up.store.createRefill(orderID: order.id, userID: user.id).id) }
+                up.fake.configure {
+                    $0.refillRefusals[remotes[0]] = "Not enough funds on balance"
+                    $0.refillRefusals[remotes[1]] = "Invalid API key"
+                    $0.refillRefusals[remotes[2]] = "Refill is disabled for this service"
+                }
+                func local(_ id: Int64) async throws -> RefillStatus { try await up.store.refills(ids: [id], userID: user.id)[id]!.status }
+
+                try await up.engine.refillRound()
+                #expect(up.fake.calls(.refill) == 1)
+                #expect(try await local(refills[0]) == .pending)
+                #expect(try await local(refills[1]) == .pending)
+                #expect(try await local(refills[2]) == .rejected)
+
+                // Not before its time; then, the operator having topped up and fixed the key, sent.
+                try await up.engine.refillRound()
+                #expect(up.fake.calls(.refill) == 1)
+                up.fake.configure { $0.refillRefusals = [:] }
+                panel.clock.advance(seconds: up.engine.settings.recheckAfter)
+                try await up.engine.refillRound()
+                #expect(up.fake.calls(.refill) == 2)
+                #expect(Set(up.fake.refills.map(\.orderID)) == [remotes[0], remotes[1]])
+                #expect(try await local(refills[0]) == .pending)
+                #expect(try await local(refills[1]) == .pending)
+            }
+            try await panel.expectLedgerClean()
+        }
+    }
+
     @Test(arguments: TestEngine.available)
     func dripFeedRunsAreMirroredAndTheParentSettlesOnce(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
