@@ -8,6 +8,7 @@ import SMMProviders
 import SMMWeb
 import SMMStorage
 import ServiceLifecycle
+import Synchronization
 
 /// The request context of every route (it carries the peer address for the login limit).
 public typealias PanelRequestContext = PanelContext
@@ -21,9 +22,11 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
     // baseline the benchmarks compare against.
     router.get("/health") { _, _ in "ok" }
     // Prometheus text format.
+    let commits = store.commitCounts == nil ? nil : SQLiteCommitMetrics(registry: metrics)
     router.get("/metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        if let commits, let counts = store.commitCounts { commits.update(counts) }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
     }
     APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger),
                                          throttle: APIThrottle(configuration.throttle, clock: store.clock), logger: logger)
@@ -78,4 +81,29 @@ public func makeEngine(store: PanelStore, configuration: PanelConfiguration, log
     // for a dead one; and no longer, so a crashed sender's orders are reconciled soon.
     settings.sendLease = max(1, timeout) * 2 + 10
     return ProviderEngine(store: store, client: client, metrics: metrics, settings: settings, logger: logger)
+}
+
+/// The SQLite writer's group commit as two counters: COMMITs (each one fsync) and the write
+/// transactions they covered, so `rate(transactions) / rate(commits)` is the batch size — how
+/// well concurrent writes share their fsyncs. Brought up to date when scraped (the writer
+/// keeps the counts; nothing is added to its critical section). Absent on PostgreSQL.
+final class SQLiteCommitMetrics: Sendable {
+    private let commits: Prometheus.Counter
+    private let transactions: Prometheus.Counter
+    private let reported = Mutex<(commits: Int, transactions: Int)>((0, 0))
+
+    init(registry: PrometheusCollectorRegistry) {
+        commits = registry.makeCounter(name: "smmpanel_sqlite_commits_total",
+                                       help: "COMMITs (fsyncs) of the SQLite writer")
+        transactions = registry.makeCounter(name: "smmpanel_sqlite_transactions_total",
+                                            help: "Write transactions those COMMITs covered (group commit)")
+    }
+
+    func update(_ counts: (commits: Int, transactions: Int)) {
+        reported.withLock { last in
+            commits.increment(by: Int64(counts.commits - last.commits))
+            transactions.increment(by: Int64(counts.transactions - last.transactions))
+            last = counts
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -132,6 +133,7 @@ struct Bench: AsyncParsableCommand {
             // These shared machines drift by a third within a minute, so a ratio is only
             // meaningful against a baseline measured next to it.
             var rounds: [(ratio: Double, baseline: Double, result: LoadResult, cpu: Double?, baselineCPU: Double?)] = []
+            let commitsBefore = isAdd ? await BenchServer.commitCounters(port: port) : nil
             for round in 0..<max(1, self.rounds) {
                 let cpuBefore = child.cpuSeconds()
                 let baselineResult = try await run(duration, health)
@@ -158,6 +160,12 @@ struct Bench: AsyncParsableCommand {
             print(BenchLine(label: label, result: shown, baseline: median.baseline, ratio: median.ratio,
                             peakKB: child.peakMemoryKB(), cpu: median.cpu, baselineCPU: median.baselineCPU).text)
             if label.hasPrefix("services") { print("# \(label): \(shown.bytesPerAnswer) bytes per answer") }
+            if let before = commitsBefore, let after = await BenchServer.commitCounters(port: port), after.commits > before.commits {
+                // The rounds' `/health` requests write nothing: these are the scenario's.
+                let (commits, transactions) = (after.commits - before.commits, after.transactions - before.transactions)
+                print("# \(label): \(transactions) transactions in \(commits) COMMITs, "
+                      + String(format: "%.1f", Double(transactions) / Double(commits)) + " per COMMIT")
+            }
         }
         child.stop()
         if withAdd, acknowledgedAdds > 0 {
@@ -407,6 +415,21 @@ final class BenchServer: Sendable {
     static func microsPerAnswer(_ before: Double?, _ after: Double?, _ result: LoadResult) -> Double? {
         guard let before, let after, result.requests > 0 else { return nil }
         return (after - before) * 1e6 / Double(result.requests)
+    }
+
+    /// The server's group-commit counters from its `/metrics` (SQLite only; nil otherwise).
+    static func commitCounters(port: Int) async -> (commits: Int, transactions: Int)? {
+        let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)),
+              let body = try? await response.body.collect(upTo: 16 << 20) else { return nil }
+        let lines = String(buffer: body).split(separator: "\n")
+        func value(_ name: String) -> Int? {
+            lines.first { $0.hasPrefix(name + " ") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) }
+        }
+        guard let commits = value("smmpanel_sqlite_commits_total"), let transactions = value("smmpanel_sqlite_transactions_total") else {
+            return nil
+        }
+        return (commits, transactions)
     }
 
     /// SIGTERM and wait (idempotent).
