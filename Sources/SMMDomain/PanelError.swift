@@ -21,6 +21,9 @@ public enum PanelError: Error, Equatable, Sendable, CustomStringConvertible {
     case incorrectField(String)
     case dripFeedNotAvailable
     case tooManyRequests
+    /// A customer's payment requests already waiting for review (the most one may have open);
+    /// a customer sees it, so the web shows it in the customer's language.
+    case paymentRequestsWaiting(Int64)
     /// An operator-side rule, with its own explanation (CLI and admin only).
     case rejected(String)
 
@@ -43,6 +46,7 @@ public enum PanelError: Error, Equatable, Sendable, CustomStringConvertible {
         case .incorrectField(let name): return "Incorrect \(name)"
         case .dripFeedNotAvailable: return "Drip-feed is not available for this service"
         case .tooManyRequests: return "Too many requests"
+        case .paymentRequestsWaiting(let count): return "You have \(count) payment requests waiting; wait until they are reviewed"
         case .rejected(let reason): return reason
         }
     }

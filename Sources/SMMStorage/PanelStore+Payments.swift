@@ -39,7 +39,7 @@ extension PanelStore {
                 SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE user_id = \(bind: userID) AND status = 'Pending'
                 """).first()?.decode(column: "n", as: Int64.self) ?? 0
             guard open < Self.maxPendingPaymentRequests else {
-                throw PanelError.rejected("You have \(open) payment requests waiting; wait until they are reviewed")
+                throw PanelError.paymentRequestsWaiting(open)
             }
             let row = try await db.raw("""
                 INSERT INTO payment_requests (user_id, method, amount, reference, status, created_at)

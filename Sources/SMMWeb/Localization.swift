@@ -52,6 +52,7 @@ public struct Strings: Sendable {
         case .incorrectField(let name): return format("err_incorrect_field", ["field": name])
         case .dripFeedNotAvailable: return self["err_dripfeed_not_available"]
         case .tooManyRequests: return self["err_too_many_requests"]
+        case .paymentRequestsWaiting(let count): return format("err_payments_waiting", ["n": String(count)])
         case .rejected(let reason): return reason
         }
     }

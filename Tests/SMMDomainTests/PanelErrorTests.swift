@@ -25,6 +25,7 @@ struct PanelErrorTests {
         (.incorrectField("delay"), "Incorrect delay"),
         (.dripFeedNotAvailable, "Drip-feed is not available for this service"),
         (.tooManyRequests, "Too many requests"),
+        (.paymentRequestsWaiting(5), "You have 5 payment requests waiting; wait until they are reviewed"),
         (.rejected("min must be at least 1"), "min must be at least 1"),
     ] as [(PanelError, String)])
     func message(error: PanelError, text: String) {

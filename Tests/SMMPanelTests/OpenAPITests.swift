@@ -152,7 +152,8 @@ import Testing
         let all: [PanelError] = [.incorrectRequest, .invalidAPIKey, .incorrectServiceID, .incorrectLink, .quantityBelowMinimum(50),
                                  .quantityAboveMaximum(10_000), .notEnoughFunds, .activeOrderWithLink, .incorrectOrderID,
                                  .refillNotFound, .refillNotAvailable, .cancelNotAvailable, .tooManyIDs, .missingField("comments"),
-                                 .incorrectField("quantity"), .dripFeedNotAvailable, .tooManyRequests, .rejected("operator")]
+                                 .incorrectField("quantity"), .dripFeedNotAvailable, .tooManyRequests, .paymentRequestsWaiting(5),
+                                 .rejected("operator")]
         for error in all { _ = apiMessage(error) }
         return all
     }
@@ -164,7 +165,7 @@ import Testing
              .notEnoughFunds, .activeOrderWithLink, .incorrectOrderID, .refillNotFound, .refillNotAvailable, .cancelNotAvailable,
              .tooManyIDs, .missingField, .incorrectField, .dripFeedNotAvailable, .tooManyRequests:
             return error.message
-        case .rejected:
+        case .paymentRequestsWaiting, .rejected:
             return nil
         }
     }

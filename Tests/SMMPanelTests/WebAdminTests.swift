@@ -85,6 +85,10 @@ struct WebAdminTests {
                 }
                 let sixth = try await customer.submit(from: "/funds", to: "/funds", [("method", "Cash"), ("amount", "1"), ("reference", "c5")])
                 #expect(sixth.errors == ["You have 5 payment requests waiting; wait until they are reviewed"])
+                // In the customer's language.
+                try await web.store.setLanguage(userID: alice.id, "ar")
+                let arabic = try await customer.submit(from: "/funds", to: "/funds", [("method", "Cash"), ("amount", "1"), ("reference", "c6")])
+                #expect(arabic.errors == ["لديك 5 طلبات دفع بانتظار المراجعة؛ انتظر حتى تتم مراجعتها"])
                 #expect(try await web.store.paymentRequests(userID: alice.id, status: .pending).count == 5)
                 try await panel.expectLedgerClean()
             }
