@@ -88,14 +88,17 @@ public func makeEngine(store: PanelStore, configuration: PanelConfiguration, log
 /// well concurrent writes share their fsyncs. Brought up to date when scraped (the writer
 /// keeps the counts; nothing is added to its critical section). Absent on PostgreSQL.
 final class SQLiteCommitMetrics: Sendable {
+    /// Their names in the text format (the bench reads them back).
+    static let commitsName = "smmpanel_sqlite_commits_total"
+    static let transactionsName = "smmpanel_sqlite_transactions_total"
     private let commits: Prometheus.Counter
     private let transactions: Prometheus.Counter
     private let reported = Mutex<(commits: Int, transactions: Int)>((0, 0))
 
     init(registry: PrometheusCollectorRegistry) {
-        commits = registry.makeCounter(name: "smmpanel_sqlite_commits_total",
+        commits = registry.makeCounter(name: Self.commitsName,
                                        help: "COMMITs (fsyncs) of the SQLite writer")
-        transactions = registry.makeCounter(name: "smmpanel_sqlite_transactions_total",
+        transactions = registry.makeCounter(name: Self.transactionsName,
                                             help: "Write transactions those COMMITs covered (group commit)")
     }
 

@@ -426,7 +426,7 @@ final class BenchServer: Sendable {
         func value(_ name: String) -> Int? {
             lines.first { $0.hasPrefix(name + " ") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) }
         }
-        guard let commits = value("smmpanel_sqlite_commits_total"), let transactions = value("smmpanel_sqlite_transactions_total") else {
+        guard let commits = value(SQLiteCommitMetrics.commitsName), let transactions = value(SQLiteCommitMetrics.transactionsName) else {
             return nil
         }
         return (commits, transactions)
