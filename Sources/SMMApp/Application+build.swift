@@ -96,10 +96,14 @@ final class SQLiteCommitMetrics: Sendable {
     private let reported = Mutex<(commits: Int, transactions: Int)>((0, 0))
 
     init(registry: PrometheusCollectorRegistry) {
-        commits = registry.makeCounter(name: Self.commitsName,
-                                       help: "COMMITs (fsyncs) of the SQLite writer")
-        transactions = registry.makeCounter(name: Self.transactionsName,
-                                            help: "Write transactions those COMMITs covered (group commit)")
+        commits = registry.makeCounter(descriptor: Self.counter(Self.commitsName, help: "COMMITs (fsyncs) of the SQLite writer"))
+        transactions = registry.makeCounter(descriptor: Self.counter(Self.transactionsName,
+                                                                     help: "Write transactions those COMMITs covered (group commit)"))
+    }
+
+    /// A counter's descriptor from its full name (the library wants the `_total` unit apart).
+    private static func counter(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: String(name.dropLast("_total".count)), unitName: "total", helpText: help)
     }
 
     func update(_ counts: (commits: Int, transactions: Int)) {

@@ -153,10 +153,7 @@ public struct ProviderEngine: Sendable {
         case .retryLater:
             try await retryOrHold(job, reason: "the provider asked to wait: \(message)", response: raw, log: log)
         case .providerFunds, .providerAuth:
-            let alert = kind == .providerFunds
-                ? "our balance at the provider is too low (\(message)); orders are held: top up, then `smmpanel provider resend \(provider.name)`"
-                : "the provider refuses our API key (\(message)); orders are held: fix the key, then `smmpanel provider resend \(provider.name)`"
-            try await store.setProviderAlert(id: provider.id, alert)
+            try await store.setProviderAlert(id: provider.id, Self.alert(kind, message, provider: provider, meanwhile: "orders are held"))
             try await store.recordHeld(orderID: job.order.id, attempt: job.attempt, reason: "provider: \(message)", response: raw)
             log.error("provider problem; order held", metadata: ["message": .string(message)])
         case .unrecognized:
@@ -164,6 +161,14 @@ public struct ProviderEngine: Sendable {
                                        reason: "the provider answered an error this panel cannot classify: \(message)", response: raw)
             log.warning("unclassified provider error; order held", metadata: ["message": .string(message)])
         }
+    }
+
+    /// The operator's alert for a problem of ours at the provider (our balance there, our key).
+    static func alert(_ kind: UpstreamErrorKind, _ message: String, provider: Provider, meanwhile: String) -> String {
+        let (problem, fix) = kind == .providerFunds
+            ? ("our balance at the provider is too low", "top up")
+            : ("the provider refuses our API key", "fix the key")
+        return "\(problem) (\(message)); \(meanwhile): \(fix), then `smmpanel provider resend \(provider.name)`"
     }
 
     private func retryOrHold(_ job: DispatchJob, reason: String, response: String, log: Logger, mayExistUpstream: Bool = false) async throws {
@@ -263,20 +268,29 @@ public struct ProviderEngine: Sendable {
             }
             do {
                 let answers = try await client.refill(provider, ids: batch.map(\.upstreamOrderID))
+                var problem: (UpstreamErrorKind, String)?
                 for job in batch {
                     switch answers[job.upstreamOrderID] ?? .error("no answer") {
                     case .value(let refillID):
                         try await store.recordRefillSent(refillID: job.refillID, upstreamRefillID: refillID)
                     case .error(let message):
-                        switch UpstreamDialect.classify(error: message) {
+                        let kind = UpstreamDialect.classify(error: message)
+                        switch kind {
                         case .retryLater, .providerFunds, .providerAuth:
                             // "Wait", or a problem of ours at the provider (its balance, our key):
                             // the customer's refill is not refused for it; asked again later.
                             try await store.recordRefillRetry(refillID: job.refillID, reason: message, retryAt: store.clock.now() + settings.recheckAfter)
+                            if kind != .retryLater, problem == nil { problem = (kind, message) }
                         case .permanent, .unrecognized:
                             try await store.recordRefillRefused(refillID: job.refillID, reason: message)
                         }
                     }
+                }
+                // Ours to fix, so the operator is told, as for orders; an alert already raised
+                // (orders held, which says more) is left as it is.
+                if let (kind, message) = problem, provider.alert.isEmpty {
+                    try await store.setProviderAlert(id: provider.id, Self.alert(kind, message, provider: provider,
+                                                                                meanwhile: "refills wait and are asked again every \(settings.recheckAfter) seconds"))
                 }
                 work += batch.count
             } catch let failure as UpstreamCallError {

@@ -367,6 +367,11 @@ import Testing
                 #expect(try await local(refills[0]) == .pending)
                 #expect(try await local(refills[1]) == .pending)
                 #expect(try await local(refills[2]) == .rejected)
+                // Ours to fix: the operator is told, as when an order is held for it.
+                func alert() async throws -> String { try #require(try await up.store.provider(id: up.provider.id)).alert }
+                let raised = "our balance at the provider is too low (Not enough funds on balance); refills wait and are asked again "
+                    + "every \(up.engine.settings.recheckAfter) seconds: top up, then `smmpanel provider resend \(up.provider.name)`"
+                #expect(try await alert() == raised)
 
                 // Not before its time; then, the operator having topped up and fixed the key, sent.
                 try await up.engine.refillRound()
@@ -378,6 +383,13 @@ import Testing
                 #expect(Set(up.fake.refills.map(\.orderID)) == [remotes[0], remotes[1]])
                 #expect(try await local(refills[0]) == .pending)
                 #expect(try await local(refills[1]) == .pending)
+
+                // An alert already raised is not replaced by the next refusal.
+                let next = try await up.store.createRefill(orderID: orders[2].id, userID: user.id).id
+                up.fake.configure { $0.refillRefusals[remotes[2]] = "Invalid API key" }
+                try await up.engine.refillRound()
+                #expect(try await local(next) == .pending)
+                #expect(try await alert() == raised)
             }
             try await panel.expectLedgerClean()
         }
