@@ -26,9 +26,9 @@ public struct ServiceTerms: Sendable, Hashable {
 
     /// Checks an operator's definition of a service.
     public static func validateDefinition(rate: Money, min: Int64, max: Int64, refillDays: Int) throws(PanelError) {
-        guard rate.minorUnits >= 0 else { throw .rejected("rate must not be negative") }
-        guard min >= 1 else { throw .rejected("min must be at least 1") }
-        guard max >= min else { throw .rejected("max must be at least min") }
-        guard refillDays >= 0, refillDays <= 3650 else { throw .rejected("refill days must be between 0 and 3650") }
+        guard rate.minorUnits >= 0 else { throw .rejected(.negativeRate) }
+        guard min >= 1 else { throw .rejected(.minBelowOne) }
+        guard max >= min else { throw .rejected(.maxBelowMin) }
+        guard refillDays >= 0, refillDays <= 3650 else { throw .rejected(.refillDaysRange(max: 3650)) }
     }
 }

@@ -55,17 +55,17 @@ public enum OrderLifecycle {
         var next = current
         let target = change.status ?? current.status
         if current.status.isFinal {
-            throw .rejected("order is \(current.status.rawValue) already; a final order does not change")
+            throw .rejected(.orderFinal(current.status))
         }
         let allowed = current.isSubscription ? OrderStatus.subscriptionStatuses : OrderStatus.orderStatuses
         guard allowed.contains(target) else {
-            throw .rejected("status \(target.rawValue) does not apply to \(current.isSubscription ? "a subscription" : "an order")")
+            throw .rejected(.statusNotApplicable(target, subscription: current.isSubscription))
         }
         guard progress(of: target) >= progress(of: current.status) else {
-            throw .rejected("an order moves forward only: \(current.status.rawValue) cannot go back to \(target.rawValue)")
+            throw .rejected(.orderMovesForward(from: current.status, to: target))
         }
         if let startCount = change.startCount {
-            guard startCount >= 0 else { throw .rejected("start count must not be negative") }
+            guard startCount >= 0 else { throw .rejected(.negativeStartCount) }
             next.startCount = startCount
         }
         if let remains = change.remains { next.remains = remains }
@@ -76,13 +76,13 @@ public enum OrderLifecycle {
         case .completed where !current.isSubscription:
             // Over-delivery may leave remains negative; an unspecified Completed means all delivered.
             if let remains = change.remains, remains > 0 {
-                throw .rejected("a Completed order has nothing left to deliver; with remains \(remains) it is Partial")
+                throw .rejected(.completedWithRemains(remains))
             }
             next.remains = change.remains ?? 0
         case .partial:
             let remains = change.remains ?? current.remains
             guard remains > 0, remains < current.quantity else {
-                throw .rejected("a Partial order needs remains between 1 and \(current.quantity - 1); nothing delivered is Canceled")
+                throw .rejected(.partialRemains(max: current.quantity - 1))
             }
             next.remains = remains
             refund = Pricing.partialRefund(charge: current.charge, quantity: current.quantity, remains: remains)

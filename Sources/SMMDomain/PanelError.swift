@@ -24,8 +24,9 @@ public enum PanelError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A customer's payment requests already waiting for review (the most one may have open);
     /// a customer sees it, so the web shows it in the customer's language.
     case paymentRequestsWaiting(Int64)
-    /// An operator-side rule, with its own explanation (CLI and admin only).
-    case rejected(String)
+    /// An operator-side rule: the CLI and API say its English sentence, the web its page's
+    /// language.
+    case rejected(Refusal)
 
     public var message: String {
         switch self {
@@ -47,7 +48,7 @@ public enum PanelError: Error, Equatable, Sendable, CustomStringConvertible {
         case .dripFeedNotAvailable: return "Drip-feed is not available for this service"
         case .tooManyRequests: return "Too many requests"
         case .paymentRequestsWaiting(let count): return "You have \(count) payment requests waiting; wait until they are reviewed"
-        case .rejected(let reason): return reason
+        case .rejected(let refusal): return refusal.english
         }
     }
 

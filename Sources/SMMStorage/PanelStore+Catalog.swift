@@ -4,14 +4,14 @@ import SQLKit
 extension PanelStore {
     public func createCategory(name: String, sort: Int64 = 0) async throws -> Category {
         let clean = name.trimmingSpaces()
-        guard !clean.isEmpty, clean.count <= 200 else { throw PanelError.rejected("a category name needs 1 to 200 characters") }
+        guard !clean.isEmpty, clean.count <= 200 else { throw PanelError.rejected(.categoryNameLength(max: 200)) }
         do {
             return try await transaction(noting: LocalChanges.catalog) { db in
                 let row = try await db.raw("INSERT INTO categories (name, sort) VALUES (\(bind: clean), \(bind: sort)) RETURNING id").first()
                 return Category(id: try row!.decode(column: "id", as: Int64.self), name: clean, sort: sort)
             }
         } catch where backend.uniqueViolation(in: error) != nil {
-            throw PanelError.rejected("a category named \(clean) exists already")
+            throw PanelError.rejected(.categoryExists(name: clean))
         }
     }
 
@@ -34,13 +34,13 @@ extension PanelStore {
     /// Validates a draft and inserts the service inside the caller's transaction.
     func insertService(_ db: any SQLDatabase, _ draft: ServiceDraft, now: Int64) async throws -> Int64 {
         guard let name = draft.name?.trimmingSpaces(), !name.isEmpty, name.count <= 500 else {
-            throw PanelError.rejected("a service needs a name (1 to 500 characters)")
+            throw PanelError.rejected(.serviceNeedsName(max: 500))
         }
         guard let categoryName = draft.categoryName?.trimmingSpaces(), !categoryName.isEmpty else {
-            throw PanelError.rejected("a service needs a category")
+            throw PanelError.rejected(.serviceNeedsCategory)
         }
         guard let type = draft.type, let rate = draft.rate, let min = draft.min, let max = draft.max else {
-            throw PanelError.rejected("a service needs a type, a rate, a min and a max")
+            throw PanelError.rejected(.serviceNeedsTerms)
         }
         let refillDays = draft.refillDays ?? 30
         try ServiceTerms.validateDefinition(rate: rate, min: min, max: max, refillDays: refillDays)
@@ -68,7 +68,7 @@ extension PanelStore {
                 WHERE s.id = \(bind: id)\(unsafeRaw: backend.engine == .postgres ? " FOR UPDATE OF s" : "")
                 """).first()?.service() else { throw PanelError.incorrectServiceID }
             if let name = draft.name?.trimmingSpaces() {
-                guard !name.isEmpty, name.count <= 500 else { throw PanelError.rejected("a service name needs 1 to 500 characters") }
+                guard !name.isEmpty, name.count <= 500 else { throw PanelError.rejected(.serviceNameLength(max: 500)) }
                 current.name = name
             }
             if let type = draft.type { current.type = type }

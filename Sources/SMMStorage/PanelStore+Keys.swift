@@ -28,7 +28,7 @@ extension PanelStore {
     public func createKey(userID: Int64, name: String) async throws -> (APIKeyInfo, String) {
         let name = name.trimmingSpaces()
         guard !name.isEmpty, name.count <= APIKeyLimits.maxNameLength, !name.containsControlCharacter else {
-            throw PanelError.rejected("a key name needs 1 to \(APIKeyLimits.maxNameLength) printable characters")
+            throw PanelError.rejected(.keyNameLength(max: APIKeyLimits.maxNameLength))
         }
         let now = clock.now()
         return try await backend.transaction { db in
@@ -40,7 +40,7 @@ extension PanelStore {
                 SELECT CAST(COUNT(*) AS BIGINT) AS n FROM api_keys WHERE user_id = \(bind: userID) AND revoked_at IS NULL
                 """).first()!.decode(column: "n", as: Int64.self)
             guard live < APIKeyLimits.maxLiveKeys else {
-                throw PanelError.rejected("a user may hold at most \(APIKeyLimits.maxLiveKeys) live keys; revoke one first")
+                throw PanelError.rejected(.tooManyKeys(max: APIKeyLimits.maxLiveKeys))
             }
             return try await Self.insertKey(db, userID: userID, name: name, now: now)
         }
@@ -66,7 +66,7 @@ extension PanelStore {
                 WHERE id = \(bind: keyID) AND user_id = \(bind: userID) AND revoked_at IS NULL
                 RETURNING id, user_id, name, hint, created_at, revoked_at
                 """).first() else {
-                throw PanelError.rejected("user \(userID) has no live key \(keyID)")
+                throw PanelError.rejected(.noLiveKey(userID: userID, keyID: keyID))
             }
             try await Self.recordKeyRevoked(db, keyID: keyID, now: now)
             return try Self.keyInfo(row)

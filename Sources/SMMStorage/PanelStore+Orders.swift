@@ -206,7 +206,7 @@ extension PanelStore {
                 // Mid-call the outcome at the provider is unknown: settling now could refund an
                 // order the provider is about to deliver.
                 if upstream.state == .sending {
-                    throw PanelError.rejected("order \(id) is being sent to its provider right now; try again in a minute")
+                    throw PanelError.rejected(.orderBeingSent(id: id))
                 }
                 // The provider has it: ask it to cancel too (the operator's decision stands here).
                 if upstream.state == .sent, status == .canceled {
@@ -343,10 +343,7 @@ extension PanelStore {
     /// refunds exactly the undelivered part.
     private func stopDripFeed(_ db: any SQLDatabase, _ parent: Order, requested: OrderStatus, now: Int64) async throws -> Order {
         guard requested == .canceled else {
-            throw PanelError.rejected("""
-                drip-feed order \(parent.id) has started: update its runs (child orders), or set it Canceled to stop \
-                the remaining runs
-                """)
+            throw PanelError.rejected(.dripFeedStarted(id: parent.id))
         }
         try await db.raw("""
             UPDATE orders SET status = 'Canceled', remains = quantity, completed_at = \(bind: now), updated_at = \(bind: now)

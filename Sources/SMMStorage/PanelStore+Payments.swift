@@ -76,7 +76,7 @@ extension PanelStore {
                 RETURNING \(unsafeRaw: Self.paymentColumns)
                 """).first() else {
                 let exists = try await db.raw("SELECT id FROM payment_requests WHERE id = \(bind: id)").first() != nil
-                throw PanelError.rejected(exists ? "payment request \(id) was decided already" : "no payment request \(id)")
+                throw PanelError.rejected(exists ? .paymentDecided(id: id) : .noPaymentRequest(id: id))
             }
             let request = try row.paymentRequest()
             if approve {
@@ -102,7 +102,7 @@ extension PanelStore {
 
     /// Sets (or with nil removes) the user's own rate for a service.
     public func setCustomRate(userID: Int64, serviceID: Int64, rate: Money?) async throws {
-        if let rate { guard rate >= .zero else { throw PanelError.rejected("rate must not be negative") } }
+        if let rate { guard rate >= .zero else { throw PanelError.rejected(.negativeRate) } }
         guard try await service(id: serviceID) != nil else { throw PanelError.incorrectServiceID }
         try await backend.transaction { db in
             try await db.raw("DELETE FROM user_service_rates WHERE user_id = \(bind: userID) AND service_id = \(bind: serviceID)").run()

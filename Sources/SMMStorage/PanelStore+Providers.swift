@@ -9,11 +9,11 @@ extension PanelStore {
         let name = name.trimmingSpaces()
         let url = url.trimmingSpaces()
         let apiKey = apiKey.trimmingSpaces()
-        guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected("a provider name needs 1 to 64 characters") }
+        guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected(.providerNameLength(max: 64)) }
         guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count <= 2048 else {
-            throw PanelError.rejected("a provider URL starts with https:// (or http:// for a local test panel)")
+            throw PanelError.rejected(.providerURL)
         }
-        guard !apiKey.isEmpty, apiKey.count <= 512 else { throw PanelError.rejected("a provider needs its API key") }
+        guard !apiKey.isEmpty, apiKey.count <= 512 else { throw PanelError.rejected(.providerNeedsKey) }
         let now = clock.now()
         let codes = UpstreamDialect.formatStatusCodes(statusCodes)
         let backend = self.backend
@@ -27,7 +27,7 @@ extension PanelStore {
             }
             return try await provider(id: id)!
         } catch where backend.uniqueViolation(in: error) != nil {
-            throw PanelError.rejected("a provider named \(name) exists already")
+            throw PanelError.rejected(.providerExists(name: name))
         }
     }
 
@@ -84,7 +84,7 @@ extension PanelStore {
     /// Returns nil when that upstream service is imported already.
     public func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, type: ServiceType, categoryName: String,
                                       markup: Money) async throws -> Service? {
-        guard let price = Pricing.markedUp(entry.rate, percent: markup) else { throw PanelError.rejected("markup out of range") }
+        guard let price = Pricing.markedUp(entry.rate, percent: markup) else { throw PanelError.rejected(.markupRange) }
         let (min, max) = CatalogSync.clampLimits(min: entry.min, max: entry.max)
         let draft = ServiceDraft(name: String(entry.name.trimmingSpaces().prefix(500)).isEmpty ? "Service \(entry.id)" : String(entry.name.prefix(500)),
                                  categoryName: String(categoryName.prefix(200)), type: type, rate: price, min: min, max: max,
@@ -167,7 +167,7 @@ extension PanelStore {
     public func setServiceMarkup(serviceID: Int64, markup: Money?) async throws {
         try await transaction(noting: LocalChanges.catalog) { db in
             guard try await db.raw("UPDATE service_upstreams SET markup = \(bind: markup?.minorUnits) WHERE service_id = \(bind: serviceID) RETURNING service_id").first() != nil else {
-                throw PanelError.rejected("service \(serviceID) is not sold from a provider")
+                throw PanelError.rejected(.serviceNotFromProvider(id: serviceID))
             }
         }
     }

@@ -71,7 +71,7 @@ extension PanelStore {
             guard var refill = try await db.raw("SELECT \(unsafeRaw: Columns.refill) FROM refills r WHERE r.id = \(bind: id)\(unsafeRaw: backend.forUpdate)")
                 .first()?.refill() else { throw PanelError.refillNotFound }
             guard refill.status.canMove(to: status) else {
-                throw PanelError.rejected("refill \(id) is \(refill.status.rawValue); it cannot become \(status.rawValue)")
+                throw PanelError.rejected(.refillCannotMove(id: id, from: refill.status, to: status))
             }
             try await db.raw("UPDATE refills SET status = \(bind: status.rawValue), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
             refill.status = status

@@ -198,7 +198,7 @@ extension PanelStore {
                     updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID) AND state = 'held' RETURNING order_id
                 """).first() != nil else {
-                throw PanelError.rejected("order \(orderID) is not held for its provider")
+                throw PanelError.rejected(.orderNotHeld(id: orderID))
             }
         }
     }
@@ -206,7 +206,7 @@ extension PanelStore {
     /// Operator: the provider does have the order, under this id; follow it from now on.
     public func linkUpstreamOrder(orderID: Int64, upstreamOrderID: String) async throws {
         let upstreamOrderID = upstreamOrderID.trimmingSpaces()
-        guard !upstreamOrderID.isEmpty else { throw PanelError.rejected("an upstream order id is needed") }
+        guard !upstreamOrderID.isEmpty else { throw PanelError.rejected(.upstreamIDNeeded) }
         let now = clock.now()
         try await backend.transaction { db in
             guard try await db.raw("""
@@ -214,7 +214,7 @@ extension PanelStore {
                     checked_at = 0, reason = 'linked by the operator', updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID) AND state = 'held' RETURNING order_id
                 """).first() != nil else {
-                throw PanelError.rejected("order \(orderID) is not held for its provider")
+                throw PanelError.rejected(.orderNotHeld(id: orderID))
             }
         }
     }

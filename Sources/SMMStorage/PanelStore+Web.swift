@@ -270,14 +270,14 @@ extension PanelStore {
     /// Renames or reorders a category.
     public func updateCategory(id: Int64, name: String, sort: Int64) async throws {
         let clean = name.trimmingSpaces()
-        guard !clean.isEmpty, clean.count <= 200 else { throw PanelError.rejected("a category name needs 1 to 200 characters") }
+        guard !clean.isEmpty, clean.count <= 200 else { throw PanelError.rejected(.categoryNameLength(max: 200)) }
         do {
             let found = try await transaction(noting: LocalChanges.catalog) { db in
                 try await db.raw("UPDATE categories SET name = \(bind: clean), sort = \(bind: sort) WHERE id = \(bind: id) RETURNING id").first() != nil
             }
-            guard found else { throw PanelError.rejected("no category \(id)") }
+            guard found else { throw PanelError.rejected(.noCategory(id: id)) }
         } catch where backend.uniqueViolation(in: error) != nil {
-            throw PanelError.rejected("a category named \(clean) exists already")
+            throw PanelError.rejected(.categoryExists(name: clean))
         }
     }
 

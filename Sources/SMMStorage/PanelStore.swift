@@ -21,7 +21,7 @@ public struct PanelStore: Sendable {
     /// Creates a user and its first API key; returns the user and the key (shown once).
     public func createUser(username: String, passwordHash: String? = nil, isAdmin: Bool = false) async throws -> (User, String) {
         let name = username.trimmingSpaces()
-        guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected("a username needs 1 to 64 characters") }
+        guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected(.usernameLength(max: 64)) }
         let now = clock.now()
         let backend = self.backend
         do {
@@ -37,7 +37,7 @@ public struct PanelStore: Sendable {
                             createdAt: now, passwordHash: passwordHash), key)
             }
         } catch where backend.uniqueViolation(in: error) != nil {
-            throw PanelError.rejected("a user named \(name) exists already")
+            throw PanelError.rejected(.userExists(name: name))
         }
     }
 
@@ -98,7 +98,7 @@ public struct PanelStore: Sendable {
     /// Adds money to a balance (a deposit); returns the new balance.
     public func addFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
         guard amount > .zero, amount <= Money.maximumBalance else {
-            throw PanelError.rejected("the amount must be greater than 0 and at most \(Money.maximumBalance.apiString)")
+            throw PanelError.rejected(.amountRange(max: Money.maximumBalance))
         }
         return try await backend.transaction { db in
             try await Ledger.credit(db, userID: userID, amount: amount, kind: .deposit, orderID: nil, memo: memo, now: clock.now())
@@ -107,7 +107,7 @@ public struct PanelStore: Sendable {
 
     /// Takes money from a balance; refuses to go below zero. Returns the new balance.
     public func deductFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
-        guard amount > .zero else { throw PanelError.rejected("the amount must be greater than 0") }
+        guard amount > .zero else { throw PanelError.rejected(.amountNotPositive) }
         return try await backend.transaction { db in
             try await Ledger.debit(db, userID: userID, amount: amount, kind: .deduction, memo: memo, now: clock.now())
         }
@@ -125,7 +125,7 @@ enum Ledger {
             WHERE id = \(bind: userID) AND balance <= \(bind: Money.maximumBalance.minorUnits - amount.minorUnits) RETURNING balance
             """).first() else {
             let exists = try await db.raw("SELECT id FROM users WHERE id = \(bind: userID)").first() != nil
-            throw exists ? PanelError.rejected("the balance would exceed \(Money.maximumBalance.apiString)") : StorageError.notFound("user \(userID)")
+            throw exists ? PanelError.rejected(.balanceLimit(max: Money.maximumBalance)) : StorageError.notFound("user \(userID)")
         }
         let balance = try row.decode(column: "balance", as: Int64.self)
         try await record(db, userID: userID, amount: amount.minorUnits, balanceAfter: balance, kind: kind, orderID: orderID, memo: memo,

@@ -110,7 +110,7 @@ struct AdminCatalogPages: Sendable {
         draft.cancel = call.field("cancel") == "1"
         draft.dripFeed = call.field("dripfeed") == "1"
         draft.description = call.form["description"]?.trimmingSpaces() ?? ""
-        if !creating, draft.name == nil { throw .rejected("a service needs a name (1 to 500 characters)") }
+        if !creating, draft.name == nil { throw .rejected(.serviceNeedsName(max: 500)) }
         return draft
     }
 

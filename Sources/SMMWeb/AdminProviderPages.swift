@@ -23,13 +23,16 @@ struct AdminProviderPages: Sendable {
                 guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw PanelError.incorrectField("url") }
                 guard let key = call.field("key") else { throw PanelError.missingField("key") }
                 guard try await call.store.provider(named: name) == nil else {
-                    throw PanelError.rejected(call.strings.format("err_provider_exists", ["name": name]))
+                    return try await providers(call, error: call.strings.format("err_provider_exists", ["name": name]))
                 }
                 // A provider that answers `status` with numbers: what each number means.
-                let codes: [Int: OrderStatus] = try call.field("codes").map { text throws(PanelError) in
-                    guard let table = UpstreamDialect.statusCodes(text) else { throw PanelError.rejected(call.strings["err_status_codes"]) }
-                    return table
-                } ?? [:]
+                var codes: [Int: OrderStatus] = [:]
+                if let text = call.field("codes") {
+                    guard let table = UpstreamDialect.statusCodes(text) else {
+                        return try await providers(call, error: call.strings["err_status_codes"])
+                    }
+                    codes = table
+                }
                 _ = try await call.store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: call.field("honors_request_id") == "1",
                                                         statusCodes: codes)
                 return call.redirect("/admin/providers", notice: "notice_saved")

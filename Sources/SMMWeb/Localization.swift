@@ -26,9 +26,7 @@ public struct Strings: Sendable {
 
     /// The text of `key` with `{name}` placeholders filled in.
     public func format(_ key: String, _ values: [String: String]) -> String {
-        var text = self[key]
-        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
-        return text
+        self[key].filling(values)
     }
 
     /// A refusal in this language. In English it is exactly the API's message (clients and
@@ -53,8 +51,19 @@ public struct Strings: Sendable {
         case .dripFeedNotAvailable: return self["err_dripfeed_not_available"]
         case .tooManyRequests: return self["err_too_many_requests"]
         case .paymentRequestsWaiting(let count): return format("err_payments_waiting", ["n": String(count)])
-        case .rejected(let reason): return reason
+        case .rejected(let refusal): return text(of: refusal)
         }
+    }
+
+    /// An operator rule's refusal as `refusal_<key>`. English has no such entries: it is the
+    /// domain's own sentence, so the page and the CLI cannot drift apart.
+    func text(of refusal: Refusal) -> String {
+        guard let template = table["refusal_" + refusal.key.rawValue] else { return refusal.english }
+        var values = refusal.values
+        for name in Refusal.statusValueNames {
+            if let status = values[name] { values[name] = Rows.statusLabel(status, self) }
+        }
+        return template.filling(values)
     }
 }
 

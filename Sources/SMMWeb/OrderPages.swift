@@ -147,8 +147,12 @@ struct OrderPages: Sendable {
         for line in lines {
             var result: [String: Any] = ["line": String(line.number), "text": line.text]
             let parts = line.text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
+            guard parts.count == 3 else {
+                result["error"] = call.strings["mass_bad_line"]
+                results.append(result)
+                continue
+            }
             do {
-                guard parts.count == 3 else { throw PanelError.rejected(call.strings["mass_bad_line"]) }
                 guard let id = IDList.parseID(parts[0]) else { throw PanelError.incorrectServiceID }
                 let order = try await call.store.placeOrder(user: user, serviceID: id, fields: ["link": parts[1], "quantity": parts[2]])
                 result["order_id"] = String(order.id)

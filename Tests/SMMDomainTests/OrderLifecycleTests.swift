@@ -108,7 +108,7 @@ struct OrderLifecycleTests {
     ] as [(Int64?, Int64)])
     func partialNeedsRemains(given: Int64?, current: Int64) {
         let error = lifecycleError(OrderChange(status: .partial, remains: given), order(.inProgress, remains: current))
-        #expect(error == .rejected("a Partial order needs remains between 1 and 999; nothing delivered is Canceled"))
+        #expect(error?.message == "a Partial order needs remains between 1 and 999; nothing delivered is Canceled")
     }
 
     @Test("refund + kept charge always equals the charge before")
@@ -260,7 +260,7 @@ struct OrderLifecycleTests {
 
     @Test func negativeStartCount() {
         let error = lifecycleError(OrderChange(status: .inProgress, startCount: -1), order(.pending))
-        #expect(error == .rejected("start count must not be negative"))
+        #expect(error == .rejected(.negativeStartCount))
         #expect(error?.message == "start count must not be negative")
     }
 

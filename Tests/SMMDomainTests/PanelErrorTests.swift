@@ -26,7 +26,7 @@ struct PanelErrorTests {
         (.dripFeedNotAvailable, "Drip-feed is not available for this service"),
         (.tooManyRequests, "Too many requests"),
         (.paymentRequestsWaiting(5), "You have 5 payment requests waiting; wait until they are reviewed"),
-        (.rejected("min must be at least 1"), "min must be at least 1"),
+        (.rejected(.minBelowOne), "min must be at least 1"),
     ] as [(PanelError, String)])
     func message(error: PanelError, text: String) {
         #expect(error.message == text)

@@ -5,13 +5,23 @@ import Testing
 
 /// The operator's commands, run as the real `smmpanel` executable against a real database.
 @Suite struct CLITests {
-    /// `.build/debug/smmpanel` of this package (built because the test target depends on it).
+    /// The `smmpanel` built with these tests (the test target depends on it): next to the test
+    /// binary, so a build under `--scratch-path` runs its own; else `.build/debug/smmpanel`.
     static let executable: URL = {
+        if let tests = Bundle.main.executableURL {
+            let sibling = tests.deletingLastPathComponent().appendingPathComponent("smmpanel")
+            if FileManager.default.isExecutableFile(atPath: sibling.path) { return sibling }
+        }
+        return packageRoot.appendingPathComponent(".build/debug/smmpanel")
+    }()
+
+    /// The directory of this package's Package.swift.
+    static let packageRoot: URL = {
         var root = URL(fileURLWithPath: #filePath)
         while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
             root.deleteLastPathComponent()
         }
-        return root.appendingPathComponent(".build/debug/smmpanel")
+        return root
     }()
 
     struct Run {

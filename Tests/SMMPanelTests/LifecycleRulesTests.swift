@@ -49,9 +49,10 @@ import Testing
             try await panel.live { api in
                 _ = try await api.call([("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", "https://fwd.test"), ("quantity", "1000")])
                 try await panel.store.updateOrder(id: 1, OrderChange(status: .inProgress, startCount: 10))
-                await #expect(throws: PanelError.rejected("an order moves forward only: In progress cannot go back to Pending")) {
+                let backwards = await #expect(throws: PanelError.self) {
                     try await panel.store.updateOrder(id: 1, OrderChange(status: .pending))
                 }
+                #expect(backwards?.message == "an order moves forward only: In progress cannot go back to Pending")
                 #expect(try await api.call([("key", key), ("action", "cancel"), ("order", "1")])
                         == #"[{"order":1,"cancel":{"error":"Cancel is not available for this order"}}]"#)
             }
@@ -105,9 +106,10 @@ import Testing
         try await TestPanel.with(engine) { panel in
             let (user, _) = try await panel.customer(balance: "0")
             _ = try await panel.store.addFunds(userID: user.id, amount: Money.maximumBalance, memo: "max")
-            await #expect(throws: PanelError.rejected("the balance would exceed 10000000000000.00000")) {
+            let over = await #expect(throws: PanelError.self) {
                 _ = try await panel.store.addFunds(userID: user.id, amount: Money(minorUnits: 1), memo: "one more")
             }
+            #expect(over?.message == "the balance would exceed 10000000000000.00000")
             await #expect(throws: PanelError.self) {
                 _ = try await panel.store.addFunds(userID: user.id, amount: Money(minorUnits: .max), memo: "absurd")
             }

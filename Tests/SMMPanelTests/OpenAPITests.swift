@@ -153,7 +153,7 @@ import Testing
                                  .quantityAboveMaximum(10_000), .notEnoughFunds, .activeOrderWithLink, .incorrectOrderID,
                                  .refillNotFound, .refillNotAvailable, .cancelNotAvailable, .tooManyIDs, .missingField("comments"),
                                  .incorrectField("quantity"), .dripFeedNotAvailable, .tooManyRequests, .paymentRequestsWaiting(5),
-                                 .rejected("operator")]
+                                 .rejected(.negativeRate)]
         for error in all { _ = apiMessage(error) }
         return all
     }

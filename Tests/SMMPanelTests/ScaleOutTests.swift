@@ -21,7 +21,7 @@ import Testing
         /// `Process` was seen to miss the exit of this script (a zombie it never reaped), which
         /// hung the test.
         static func script(_ command: String, port: Int) throws -> String {
-            let root = CLITests.executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let root = CLITests.packageRoot
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(port)-\(UUID().uuidString).out").path
             defer { try? FileManager.default.removeItem(atPath: output) }
             let line = "PGPORT_TEST=\(port) bash '\(root.appendingPathComponent("scripts/test-postgres.sh").path)' \(command) >'\(output)' 2>/dev/null </dev/null"

@@ -129,6 +129,45 @@ struct WebAdminTests {
         }
     }
 
+    @Test("an operator rule's refusal is shown in the admin's language and changes nothing; English and the CLI keep their words",
+          arguments: TestEngine.available)
+    func refusalInArabic(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let service = try await panel.service(.default, rate: "2", min: 10, max: 1000)
+            try await panel.web { web in
+                let (alice, _, _) = try await web.customer("alice", balance: "1")
+                let order = try await web.store.placeOrder(user: alice, service: service, fields: ["link": "https://r.example", "quantity": "100"])
+                let (boss, admin) = try await web.admin()
+                try await web.store.setLanguage(userID: boss.id, "ar")
+                #expect(try await admin.submit(from: "/admin/catalog", to: "/admin/categories", [("name", "TikTok")]).status == 303)
+                let categories = try await web.store.categories()
+
+                let twice = try await admin.submit(from: "/admin/catalog", to: "/admin/categories", [("name", "TikTok"), ("sort", "5")])
+                #expect(twice.errors == ["توجد فئة باسم TikTok بالفعل"])
+                let negative = try await admin.submit(from: "/admin/services/new", to: "/admin/services/new",
+                                                      [("name", "TT views"), ("category", "TikTok"), ("type", "Default"), ("rate", "-1"),
+                                                       ("min", "1"), ("max", "10")])
+                #expect(negative.errors == ["لا يجوز أن يكون السعر سالبًا"])
+                // Statuses read as the Arabic status column shows them.
+                _ = try await admin.get("/admin/orders/\(order.id)")
+                #expect(try await admin.post("/admin/orders/\(order.id)", [("status", "In progress")]).status == 303)
+                let back = try await admin.post("/admin/orders/\(order.id)", [("status", "Pending")])
+                #expect(back.errors == ["يتقدم الطلب إلى الأمام فقط: لا يمكن الرجوع من «قيد التنفيذ» إلى «قيد الانتظار»"])
+                #expect(try await web.store.categories() == categories)
+                #expect(try await web.store.services().map(\.id) == [service.id])
+                #expect(try await web.store.order(id: order.id)?.status == .inProgress)
+
+                // The English page and the CLI say the very sentence they always did.
+                try await web.store.setLanguage(userID: boss.id, "en")
+                let english = try await admin.submit(from: "/admin/catalog", to: "/admin/categories", [("name", "TikTok")])
+                #expect(english.errors == ["a category named TikTok exists already"])
+                let cli = try CLITests.smmpanel(["category", "create", "TikTok"], database: panel.configuration.database)
+                #expect(cli.status != 0 && cli.output.contains("a category named TikTok exists already"), "\(cli.output)")
+                try await panel.expectLedgerClean()
+            }
+        }
+    }
+
     @Test("custom rates price the web, the API list and API orders of that user only", arguments: TestEngine.available)
     func customRates(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in

@@ -93,13 +93,18 @@ struct WebPagesTests {
         if language == "ar" { #expect(page.body.contains("لوحة SMM"), "\(path) has the Arabic layout", sourceLocation: sourceLocation) }
     }
 
+    static func table(_ code: String) throws -> [String: String] {
+        try JSONDecoder().decode([String: String].self, from: Data(contentsOf: resources.appendingPathComponent("strings/\(code).json")))
+    }
+
+    static let refusalKeys = Set(Refusal.Key.allCases.map { "refusal_" + $0.rawValue })
+
     @Test("both strings tables have the same keys, and every template label exists")
     func stringsTables() throws {
-        func table(_ code: String) throws -> [String: String] {
-            try JSONDecoder().decode([String: String].self, from: Data(contentsOf: Self.resources.appendingPathComponent("strings/\(code).json")))
-        }
-        let en = try table("en"), ar = try table("ar")
-        #expect(Set(en.keys) == Set(ar.keys), "only in en: \(Set(en.keys).subtracting(ar.keys)); only in ar: \(Set(ar.keys).subtracting(en.keys))")
+        let en = try Self.table("en"), ar = try Self.table("ar")
+        // Refusals only in Arabic: their English is the domain's sentence, the CLI's own words.
+        let translated = Set(ar.keys).subtracting(Self.refusalKeys)
+        #expect(Set(en.keys) == translated, "only in en: \(Set(en.keys).subtracting(translated)); only in ar: \(translated.subtracting(en.keys))")
         #expect(en.values.allSatisfy { !$0.isEmpty } && ar.values.allSatisfy { !$0.isEmpty })
         let templates = Self.resources.appendingPathComponent("templates")
         let label = try NSRegularExpression(pattern: "\\{\\{t\\.([a-z0-9_]+)\\}\\}")
@@ -116,5 +121,27 @@ struct WebPagesTests {
         #expect(en["err_active_order"] == PanelError.activeOrderWithLink.message)
         #expect(en["err_not_enough_funds"] == PanelError.notEnoughFunds.message)
         #expect(en["err_quantity_below"]?.replacingOccurrences(of: "{n}", with: "50") == PanelError.quantityBelowMinimum(50).message)
+    }
+
+    @Test("every refusal has an Arabic sentence: the English template's placeholders and numbers, no English left")
+    func refusalsInArabic() throws {
+        let ar = try Self.table("ar")
+        #expect(Set(ar.keys.filter { $0.hasPrefix("refusal_") }) == Self.refusalKeys)
+        func withoutPlaceholders(_ text: String) -> String { text.filling(Dictionary(uniqueKeysWithValues: text.placeholderNames.map { ($0, " ") })) }
+        func numbers(_ text: String) -> [String] { text.split(whereSeparator: { !$0.isASCII || !$0.isNumber }).map(String.init).sorted() }
+        for key in Refusal.Key.allCases {
+            let english = key.template
+            guard let arabic = ar["refusal_" + key.rawValue] else {
+                Issue.record("no Arabic for \(key.rawValue)")
+                continue
+            }
+            #expect(arabic.placeholderNames == english.placeholderNames, "\(key.rawValue): \(arabic)")
+            let bare = withoutPlaceholders(arabic)
+            #expect(bare.unicodeScalars.contains { (0x0600...0x06FF).contains($0.value) }, "\(key.rawValue): \(arabic)")
+            // Latin letters only as elsewhere in ar.json: API and URL schemes.
+            let latin = Set(bare.split(whereSeparator: { !($0.isASCII && $0.isLetter) }).map(String.init))
+            #expect(latin.isSubset(of: ["API", "https", "http"]), "\(key.rawValue) left in English: \(latin)")
+            #expect(numbers(bare) == numbers(withoutPlaceholders(english)), "\(key.rawValue): \(arabic)")
+        }
     }
 }
