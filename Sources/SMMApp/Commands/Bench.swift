@@ -122,23 +122,23 @@ struct Bench: AsyncParsableCommand {
             }
             child.resetPeakMemory()
             if index == 0 {
-                let cpu = child.cpuSeconds()
+                let before = child.cpuReading()
                 let result = try await run(duration, make)
-                let micros = BenchServer.microsPerAnswer(cpu, child.cpuSeconds(), result)
+                let cost = CPUCost(before, child.cpuReading(), result)
                 print(BenchLine(label: label, result: result, baseline: result.perSecond, ratio: 1, peakKB: child.peakMemoryKB(),
-                                cpu: micros, baselineCPU: micros).text)
+                                cost: cost, baselineCost: cost).text)
                 continue
             }
             // Rounds of (baseline, scenario) back to back; the ratio is the median round's.
             // These shared machines drift by a third within a minute, so a ratio is only
             // meaningful against a baseline measured next to it.
-            var rounds: [(ratio: Double, baseline: Double, result: LoadResult, cpu: Double?, baselineCPU: Double?)] = []
+            var rounds: [(ratio: Double, baseline: Double, result: LoadResult, cost: CPUCost?, baselineCost: CPUCost?)] = []
             let commitsBefore = isAdd ? await BenchServer.commitCounters(port: port) : nil
             for round in 0..<max(1, self.rounds) {
-                let cpuBefore = child.cpuSeconds()
+                let cpuBefore = child.cpuReading()
                 let baselineResult = try await run(duration, health)
                 let baseline = baselineResult.perSecond
-                let cpuBetween = child.cpuSeconds()
+                let cpuBetween = child.cpuReading()
                 var profiler: pid_t?
                 if round == 0, let directory = perf {
                     profiler = try Profiler.start(pid: child.process.processIdentifier, seconds: duration, output: "\(directory)/\(label).perf")
@@ -146,19 +146,18 @@ struct Bench: AsyncParsableCommand {
                 let offset = round * 100_000_000
                 let request: @Sendable (Int) -> LoadRequest = isAdd ? Self.shifted(make, by: offset) : make
                 let result = try await run(duration, request, isSuccess: isSuccess)
-                let cpuAfter = child.cpuSeconds()
+                let cpuAfter = child.cpuReading()
                 profiler.map(Profiler.finish)
                 if isAdd { acknowledgedAdds += result.succeeded }
                 if result.errors > 0 { failures.append("\(label): \(result.errors) error answers") }
                 rounds.append((result.perSecond / max(baseline, 1), baseline, result,
-                               BenchServer.microsPerAnswer(cpuBetween, cpuAfter, result),
-                               BenchServer.microsPerAnswer(cpuBefore, cpuBetween, baselineResult)))
+                               CPUCost(cpuBetween, cpuAfter, result), CPUCost(cpuBefore, cpuBetween, baselineResult)))
             }
             let median = rounds.sorted { $0.ratio < $1.ratio }[rounds.count / 2]
             var shown = median.result
             shown.errors = rounds.reduce(0) { $0 + $1.result.errors }
             print(BenchLine(label: label, result: shown, baseline: median.baseline, ratio: median.ratio,
-                            peakKB: child.peakMemoryKB(), cpu: median.cpu, baselineCPU: median.baselineCPU).text)
+                            peakKB: child.peakMemoryKB(), cost: median.cost, baselineCost: median.baselineCost).text)
             if label.hasPrefix("services") { print("# \(label): \(shown.bytesPerAnswer) bytes per answer") }
             if let before = commitsBefore, let after = await BenchServer.commitCounters(port: port), after.commits > before.commits {
                 // The rounds' `/health` requests write nothing: these are the scenario's.
@@ -248,20 +247,47 @@ struct Bench: AsyncParsableCommand {
     }
 }
 
+/// CPU seconds used so far by the server and by the load generator.
+struct CPUReading {
+    var server: Double?
+    var client: Double?
+}
+
+/// CPU µs per answer between two readings, for the server and for the load generator.
+struct CPUCost {
+    var server: Double?
+    var client: Double?
+
+    init(_ before: CPUReading, _ after: CPUReading, _ result: LoadResult) {
+        func micros(_ before: Double?, _ after: Double?) -> Double? {
+            guard let before, let after, result.requests > 0 else { return nil }
+            return (after - before) * 1e6 / Double(result.requests)
+        }
+        server = micros(before.server, after.server)
+        client = micros(before.client, after.client)
+    }
+
+    var total: Double? {
+        guard let server, let client else { return nil }
+        return server + client
+    }
+}
+
 /// One printed line.
 struct BenchLine {
     static let header = pad("scenario", 22) + pad("req/s", 10, right: true) + pad("p50 ms", 9, right: true)
         + pad("p99 ms", 9, right: true) + pad("baseline", 10, right: true) + pad("ratio", 8, right: true) + pad("errors", 8, right: true) + pad("peak RSS", 11, right: true)
-        + pad("cpu µs", 9, right: true) + pad("base µs", 9, right: true)
+        + pad("cpu µs", 9, right: true) + pad("base µs", 9, right: true) + pad("client µs", 11, right: true)
+        + pad("base cl", 9, right: true) + pad("ceiling", 9, right: true)
     let label: String
     let result: LoadResult
     let baseline: Double
     let ratio: Double
     let peakKB: Int?
-    /// The server's CPU time per answer in this scenario and in its baseline round (µs): the
-    /// work each answer costs, whatever the machine's speed or idle time.
-    let cpu: Double?
-    let baselineCPU: Double?
+    /// CPU time per answer in this scenario and in its baseline round: the work each answer
+    /// costs the server and the load generator, whatever the machine's speed or idle time.
+    let cost: CPUCost?
+    let baselineCost: CPUCost?
 
     var text: String {
         let memory = peakKB.map { String(format: "%.1f MB", Double($0) / 1024) } ?? "?"
@@ -271,9 +297,21 @@ struct BenchLine {
             + Self.pad(String(format: "%.0f", baseline), 10, right: true)
             + Self.pad(String(format: "%.3f", ratio), 8, right: true) + Self.pad(String(result.errors), 8, right: true)
             + Self.pad(memory, 11, right: true)
-            + Self.pad(cpu.map { String(format: "%.0f", $0) } ?? "?", 9, right: true)
-            + Self.pad(baselineCPU.map { String(format: "%.0f", $0) } ?? "?", 9, right: true)
+            + Self.pad(Self.micros(cost?.server), 9, right: true) + Self.pad(Self.micros(baselineCost?.server), 9, right: true)
+            + Self.pad(Self.micros(cost?.client), 11, right: true) + Self.pad(Self.micros(baselineCost?.client), 9, right: true)
+            + Self.pad(ceiling.map { String(format: "%.3f", $0) } ?? "?", 9, right: true)
     }
+
+    /// The ratio this scenario would have if it and its baseline both kept every core busy:
+    /// the baseline's CPU per answer (server and load generator, which share the cores) over
+    /// the scenario's. A ratio below it is time the cores sat idle (or ran something else)
+    /// during the scenario; a target above it cannot be met without cheaper answers.
+    var ceiling: Double? {
+        guard let cost, let baselineCost, let scenario = cost.total, let base = baselineCost.total, scenario > 0 else { return nil }
+        return base / scenario
+    }
+
+    static func micros(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "?" }
 
     static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
         let fill = String(repeating: " ", count: max(0, width - text.count))
@@ -401,20 +439,20 @@ final class BenchServer: Sendable {
         return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1])
     }
 
-    /// CPU time the server has used so far, all threads, user and system (`/proc/PID/stat`).
-    func cpuSeconds() -> Double? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+    /// CPU time used so far by the server and by this process (the load generator, the only
+    /// thing this process runs while a scenario is measured).
+    func cpuReading() -> CPUReading {
+        CPUReading(server: Self.cpuSeconds(process: String(process.processIdentifier)), client: Self.cpuSeconds(process: "self"))
+    }
+
+    /// CPU time a process has used so far, all threads, user and system (`/proc/PID/stat`).
+    static func cpuSeconds(process: String) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         // After the command name: state is field 3, utime 14, stime 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    /// Server CPU µs per answer between two `cpuSeconds` readings.
-    static func microsPerAnswer(_ before: Double?, _ after: Double?, _ result: LoadResult) -> Double? {
-        guard let before, let after, result.requests > 0 else { return nil }
-        return (after - before) * 1e6 / Double(result.requests)
     }
 
     /// The server's group-commit counters from its `/metrics` (SQLite only; nil otherwise).
