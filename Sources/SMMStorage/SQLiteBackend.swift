@@ -1,4 +1,7 @@
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import SQLKit
@@ -6,12 +9,12 @@ import SQLiteKit
 import SQLiteNIO
 import Synchronization
 
-/// SQLite in WAL mode: one writer connection behind an async gate, with `BEGIN IMMEDIATE`
-/// transactions, and a few read-only connections that read in parallel with the writer.
+/// SQLite in WAL mode: one writer connection that runs queued transactions in batches, with
+/// `BEGIN IMMEDIATE`, and a few read-only connections that read in parallel with the writer.
 ///
 /// Statements run on the calling thread from kept prepared statements
 /// (`DirectSQLiteConnection`, on SQLiteNIO's own SQLite); transactions run on the writer's own
-/// queue (`WriterExecutor`). `COMMIT` (fsync) runs on this database's own thread, and so does
+/// thread (`WriterExecutor`). `COMMIT` (fsync) runs on this database's own thread, and so does
 /// `BEGIN IMMEDIATE` when another process holds the write lock (it may then wait up to the busy
 /// timeout). Reads and transaction bodies therefore hold a thread for as long as their
 /// statements run: fine for the panel's indexed statements (microseconds). Reads that may scan
@@ -22,25 +25,27 @@ import Synchronization
 /// `synchronous=FULL`: every acknowledged order survives a power cut, not only a crash.
 ///
 /// **Group commit.** One fsync per COMMIT would cap writes at the disk's fsync rate, so
-/// transactions queued behind the writer share one: each body runs in its own `SAVEPOINT`
-/// inside one `BEGIN IMMEDIATE`, in gate order (one after another, never interleaved). A body
-/// that throws is rolled back to its savepoint alone and its error goes to its caller alone. A
-/// body that succeeds waits, unacknowledged, until the batch commits; the transaction that finds
-/// nobody queued behind it (or fills the batch to `maxBatch`) issues the one `COMMIT`, then
-/// acknowledges everyone. If that COMMIT fails, the batch is rolled back and every transaction
-/// of it fails. A lone transaction commits at once: no added latency when idle.
+/// queued transactions share one. A transaction joins the queue at once (no hop); the caller
+/// that finds the writer idle runs a batch: `BEGIN IMMEDIATE`, then the queued transactions
+/// oldest first — its own first — each in its own `SAVEPOINT`, one after another, taking those
+/// that queue meanwhile too, until none is left or the batch holds `maxBatch`; then one
+/// `COMMIT`, and everyone is told. A body that throws is rolled back to its savepoint alone and
+/// its error goes to its caller alone; one that succeeds is acknowledged only after the COMMIT.
+/// If that COMMIT fails, the batch is rolled back and every transaction of it fails. The next
+/// queued caller then runs the next batch. A lone transaction commits at once: no added latency
+/// when idle. (Until the seventh session each transaction passed a gate to the next, a hop
+/// per transaction; one runner per batch makes fuller batches and no hops between bodies.)
 final class SQLiteBackend: DatabaseBackend {
     /// Most transactions sharing one COMMIT.
     static let maxBatch = 64
 
-    /// The open batch; touched only by the gate's holder (the Mutex makes that checkable).
-    private struct Batch {
-        var open = false
-        var members = 0
-        /// Bodies that succeeded and wait for the COMMIT.
-        var waiting: [CheckedContinuation<Void, any Error>] = []
+    /// Transactions waiting for the writer, oldest first, and whether a caller is running a
+    /// batch of them now.
+    private struct WriteQueue {
+        var jobs: [any QueuedWrite] = []
+        var draining = false
     }
-    private let batch = Mutex(Batch())
+    private let queue = Mutex(WriteQueue())
     /// COMMITs issued, and transactions they covered (for tests and the bench).
     let commits = Mutex((commits: 0, transactions: 0))
 
@@ -59,7 +64,6 @@ final class SQLiteBackend: DatabaseBackend {
     /// Where long reads run, off the callers' threads; not `threads`, where a long read would
     /// hold up every COMMIT behind it.
     private let scanThread: NIOThreadPool
-    private let gate = AsyncGate()
     private static let savepoint = SQLStatement("SAVEPOINT smm_txn")
     private static let release = SQLStatement("RELEASE smm_txn")
     private static let rollbackToSavepoint = SQLStatement("ROLLBACK TO smm_txn")
@@ -86,6 +90,9 @@ final class SQLiteBackend: DatabaseBackend {
         pool.start()
         do {
             let connections = try await pool.runIfActive { () throws -> [DirectSQLiteConnection] in
+                // This thread COMMITs for the writer: it is part of the writer's serial chain,
+                // so it runs ahead of the HTTP threads too (see `WriterExecutor`); best effort.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, WriterExecutor.niceValue)
                 var opened: [DirectSQLiteConnection] = []
                 do {
                     let writer = try DirectSQLiteConnection.open(path: path)
@@ -111,8 +118,15 @@ final class SQLiteBackend: DatabaseBackend {
             }
             let scanThread = NIOThreadPool(numberOfThreads: 1)
             scanThread.start()
-            return SQLiteBackend(writer: connections[0], readers: Array(connections.dropFirst().dropLast()), scanner: connections.last!,
-                                 threads: pool, scanThread: scanThread, logger: logger)
+            let backend = SQLiteBackend(writer: connections[0], readers: Array(connections.dropFirst().dropLast()), scanner: connections.last!,
+                                        threads: pool, scanThread: scanThread, logger: logger)
+            if backend.writerExecutor.nice != WriterExecutor.niceValue {
+                logger.notice("""
+                    the SQLite writer runs at the default priority: allowing nice \(WriterExecutor.niceValue) \
+                    (systemd LimitNICE=\(WriterExecutor.niceValue), or CAP_SYS_NICE) lets it run ahead of the HTTP threads
+                    """)
+            }
+            return backend
         } catch {
             try? await pool.shutdownGracefully()
             throw error
@@ -145,92 +159,101 @@ final class SQLiteBackend: DatabaseBackend {
         try await threads.runIfActive { try writer.execute(sql) }
     }
 
-    /// Transactions run on the writer's own queue (see `WriterExecutor` for why).
-    private let writerExecutor = WriterExecutor(label: "smmpanel.sqlite.writer")
+    /// Batches run on the writer's own thread (see `WriterExecutor` for why).
+    let writerExecutor = WriterExecutor(label: "smmpanel.sqlite.writer")
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(writerExecutor) { try await self.batchedTransaction(body) }
+        let job = WriteJob(body)
+        let drainsFirst = queue.withLock { queue -> Bool in
+            queue.jobs.append(job)
+            if queue.draining { return false }
+            queue.draining = true
+            return true
+        }
+        var outcome: WriteOutcome = drainsFirst ? .drain : await job.next()
+        while true {
+            switch outcome {
+            case .committed: return job.takeValue()
+            case .failed(let error): throw error
+            case .drain:
+                // This caller runs the next batch (its own transaction first), on the writer's
+                // queue: one hop per batch, none between its transactions.
+                await withTaskExecutorPreference(writerExecutor) { await self.runBatch() }
+                outcome = await job.next()
+            }
+        }
     }
 
     /// Whether the caller runs on the writer's queue (tests: transaction bodies do, reads do not).
     var isOnWriterQueue: Bool { writerExecutor.isCurrent }
 
-    private func batchedTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// Runs queued transactions, oldest first, each in its own savepoint of one `BEGIN
+    /// IMMEDIATE`, taking those that queue meanwhile too, until none is left or the batch is
+    /// full; then the one COMMIT, and everyone is told. Then the next queued caller, if any, is
+    /// asked to run the next batch.
+    private func runBatch() async {
+        defer { handOver() }
         let db = writerDatabase
-        await gate.acquire()
-        // Gate held from here: this task alone uses the writer and `batch`.
-        if !batch.withLock({ $0.open }) {
+        do {
+            try await begin()
+        } catch {
+            // Only the oldest is refused; the next batch tries BEGIN again for the rest.
+            takeJob()?.finish(.failed(error))
+            return
+        }
+        var succeeded: [any QueuedWrite] = []
+        var members = 0
+        while members < Self.maxBatch, let job = takeJob() {
+            members += 1
             do {
-                try await begin()
+                try await Self.savepoint.on(db).run()
             } catch {
-                gate.release()
-                throw error
+                await abortBatch(db, error, succeeded + [job])
+                return
             }
-            batch.withLock { $0 = Batch(open: true) }
-        }
-        batch.withLock { $0.members += 1 }
-
-        // This body, in its own savepoint.
-        let outcome: Result<T, any Error>
-        do {
-            try await Self.savepoint.on(db).run()
-        } catch {
-            await abortBatch(db, error)
-            throw error
-        }
-        do {
-            let value = try await body(db)
-            try await Self.release.on(db).run()
-            outcome = .success(value)
-        } catch {
             do {
-                try await Self.rollbackToSavepoint.on(db).run()
+                try await job.run(db)
                 try await Self.release.on(db).run()
-            } catch let rollbackError {
-                // The transaction itself is gone or broken (SQLite rolls back the whole
-                // transaction on some errors): nothing of the batch can be committed.
-                await abortBatch(db, rollbackError)
-                throw error
-            }
-            outcome = .failure(error)
-        }
-
-        // Someone queued behind and room left: leave the COMMIT to the batch's last member.
-        let members = batch.withLock { $0.members }
-        if gate.hasWaiters, members < Self.maxBatch {
-            switch outcome {
-            case .failure(let error):
-                gate.release()
-                throw error
-            case .success(let value):
-                // Queued for the COMMIT before the gate opens, so the batch's last member
-                // cannot commit without acknowledging this one.
-                try await withCheckedThrowingContinuation { (committed: CheckedContinuation<Void, any Error>) in
-                    batch.withLock { $0.waiting.append(committed) }
-                    gate.release()
+                succeeded.append(job)
+            } catch {
+                do {
+                    try await Self.rollbackToSavepoint.on(db).run()
+                    try await Self.release.on(db).run()
+                } catch let rollbackError {
+                    // The transaction itself is gone or broken (SQLite rolls back the whole
+                    // transaction on some errors): nothing of the batch can be committed.
+                    job.finish(.failed(error))
+                    await abortBatch(db, rollbackError, succeeded)
+                    return
                 }
-                return value
+                job.finish(.failed(error))
             }
-        }
-
-        // The batch ends here: one COMMIT (one fsync) for all of it.
-        let waiting = batch.withLock { batch -> [CheckedContinuation<Void, any Error>] in
-            defer { batch = Batch() }
-            return batch.waiting
         }
         do {
             try await offThread("COMMIT")
         } catch {
-            try? await db.raw("ROLLBACK").run()
-            gate.release()
-            for waiter in waiting { waiter.resume(throwing: error) }
-            if case .failure(let bodyError) = outcome { throw bodyError }
-            throw error
+            await abortBatch(db, error, succeeded)
+            return
         }
         commits.withLock { $0.commits += 1; $0.transactions += members }
-        gate.release()
-        for waiter in waiting { waiter.resume() }
-        return try outcome.get()
+        for job in succeeded { job.finish(.committed) }
+    }
+
+    /// The oldest queued transaction, taken out of the queue.
+    private func takeJob() -> (any QueuedWrite)? {
+        queue.withLock { queue in queue.jobs.isEmpty ? nil : queue.jobs.removeFirst() }
+    }
+
+    /// Asks the oldest queued caller to run the next batch, or marks the writer idle.
+    private func handOver() {
+        let next = queue.withLock { queue -> (any QueuedWrite)? in
+            guard let first = queue.jobs.first else {
+                queue.draining = false
+                return nil
+            }
+            return first
+        }
+        next?.finish(.drain)
     }
 
     /// COMMITs (fsyncs) so far and the transactions they covered (the bench prints them).
@@ -244,18 +267,13 @@ final class SQLiteBackend: DatabaseBackend {
         }
     }
 
-    /// Transactions queued behind the writer (tests use it to form a batch on purpose).
-    func queuedTransactions() -> Int { gate.waiting }
+    /// Transactions queued and not yet run (tests use it to form a batch on purpose).
+    func queuedTransactions() -> Int { queue.withLock { $0.jobs.count } }
 
-    /// Rolls the open batch back and fails everyone waiting for its COMMIT; releases the gate.
-    private func abortBatch(_ db: any SQLDatabase, _ error: any Error) async {
+    /// Rolls the open batch back and fails the given transactions of it.
+    private func abortBatch(_ db: any SQLDatabase, _ error: any Error, _ jobs: [any QueuedWrite]) async {
         try? await db.raw("ROLLBACK").run()
-        let waiting = batch.withLock { batch -> [CheckedContinuation<Void, any Error>] in
-            defer { batch = Batch() }
-            return batch.waiting
-        }
-        gate.release()
-        for waiter in waiting { waiter.resume(throwing: error) }
+        for job in jobs { job.finish(.failed(error)) }
     }
 
     func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
@@ -275,6 +293,70 @@ final class SQLiteBackend: DatabaseBackend {
         readers.close()
         scanner.close()
         writer.close()
+        writerExecutor.stop()
         try await threads.shutdownGracefully()
     }
+}
+
+/// What a queued transaction's caller is told.
+enum WriteOutcome: Sendable {
+    /// Committed: its value can be taken.
+    case committed
+    case failed(any Error)
+    /// Run the next batch (the writer is this caller's until it hands over).
+    case drain
+}
+
+/// A transaction queued for the SQLite writer, whatever its value's type.
+protocol QueuedWrite: AnyObject, Sendable {
+    /// Runs the body inside the open transaction; keeps its value until the caller takes it.
+    func run(_ db: any SQLDatabase) async throws
+    /// Tells the caller (now, or when it next asks).
+    func finish(_ outcome: WriteOutcome)
+}
+
+final class WriteJob<T: Sendable>: QueuedWrite {
+    private struct State {
+        var value: T?
+        var outcome: WriteOutcome?
+        var waiter: CheckedContinuation<WriteOutcome, Never>?
+    }
+    private let body: @Sendable (any SQLDatabase) async throws -> T
+    private let state = Mutex(State())
+
+    init(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) { self.body = body }
+
+    func run(_ db: any SQLDatabase) async throws {
+        let value = try await body(db)
+        state.withLock { $0.value = value }
+    }
+
+    func finish(_ outcome: WriteOutcome) {
+        let waiter = state.withLock { state -> CheckedContinuation<WriteOutcome, Never>? in
+            guard let waiter = state.waiter else {
+                state.outcome = outcome
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: outcome)
+    }
+
+    /// The next outcome: one already given, or the next one given.
+    func next() async -> WriteOutcome {
+        await withCheckedContinuation { (waiter: CheckedContinuation<WriteOutcome, Never>) in
+            let ready = state.withLock { state -> WriteOutcome? in
+                if let outcome = state.outcome {
+                    state.outcome = nil
+                    return outcome
+                }
+                state.waiter = waiter
+                return nil
+            }
+            if let ready { waiter.resume(returning: ready) }
+        }
+    }
+
+    func takeValue() -> T { state.withLock { $0.value! } }
 }

@@ -1,33 +1,86 @@
 import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
 
-/// Where the SQLite writer's transactions run: one serial queue of their own, as a task
-/// executor (`withTaskExecutorPreference`).
+/// Where the SQLite writer's batches run: a thread of its own, as a task executor
+/// (`withTaskExecutorPreference`), at a raised scheduling priority when the system allows it.
 ///
-/// Why: the writer is one connection, so transactions run one after another and the time
-/// between two of them is lost to everyone queued. On the shared executor each hand-over of the
-/// gate resumed the next transaction behind whatever HTTP work was queued, or on a thread that
-/// had gone to sleep: under `add` the CPU sat ~21 % idle with every request waiting for the
-/// writer. Here the next transaction's job lands on the queue whose thread is already running
-/// the previous one, and runs as soon as that one suspends (~13 % idle, `add` +10–15 %;
-/// BENCHMARKS.md). Only transaction bodies run here; the rest of a request does not.
+/// Why a thread of its own: the writer is one connection, so its work is one serial chain that
+/// every write waits on. On the shared executor each batch waited behind whatever HTTP work was
+/// queued (`add` +10–15 % when it moved to a queue of its own; BENCHMARKS.md).
 ///
-/// Nothing here may block for long: `BEGIN IMMEDIATE` and `COMMIT` (lock waits, fsync) still go
-/// to the backend's own thread. (Run here instead, the fsync held every job queued behind it,
-/// acknowledgements included: `add` fell to half.)
+/// Why the priority: on a machine with few cores the writer's thread competes for them with the
+/// event loops and the executor's threads, and while it waits for a core every write waits
+/// with it — then, with every client waiting on the writer, the event loops run dry and a core
+/// idles. Ahead of them, the chain keeps moving and the HTTP work fills the rest (`add` +15 %
+/// on two cores, measured alternately; BENCHMARKS.md). Its work is short statements, so it
+/// cannot starve the others. A negative nice value needs `CAP_SYS_NICE` or an `RLIMIT_NICE`
+/// that allows it (systemd: `LimitNICE=-10`); without either the thread runs at the default.
+///
+/// Nothing here may block for long: `COMMIT` (fsync) and a `BEGIN IMMEDIATE` that must wait for
+/// another process's lock go to the backend's own thread.
 final class WriterExecutor: TaskExecutor {
-    private let queue: DispatchQueue
-    private static let key = DispatchSpecificKey<ObjectIdentifier>()
+    /// The nice value asked for (lower runs first; the default is 0).
+    static let niceValue: Int32 = -10
+
+    private struct State {
+        var jobs: [UnownedJob] = []
+        var stopped = false
+    }
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let thread = Mutex<ObjectIdentifier?>(nil)
+    private let finished = DispatchSemaphore(value: 0)
+    /// The nice value the thread got (nil until it started).
+    private let appliedNice = Mutex<Int32?>(nil)
 
     init(label: String) {
-        queue = DispatchQueue(label: label, qos: .userInitiated)
-        queue.setSpecific(key: Self.key, value: ObjectIdentifier(self))
+        let ready = DispatchSemaphore(value: 0)
+        let worker = Thread { [self] in
+            thread.withLock { $0 = ObjectIdentifier(Thread.current) }
+            // On Linux a nice value belongs to the thread that sets it (`who` 0: this one).
+            let raised = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceValue) == 0
+            appliedNice.withLock { $0 = raised ? Self.niceValue : 0 }
+            ready.signal()
+            run()
+        }
+        worker.name = label
+        worker.start()
+        ready.wait()
+    }
+
+    private func run() {
+        while true {
+            wake.wait()
+            let (jobs, stopped) = state.withLock { state in
+                defer { state.jobs.removeAll(keepingCapacity: true) }
+                return (state.jobs, state.stopped)
+            }
+            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            if stopped, jobs.isEmpty { break }
+        }
+        finished.signal()
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        state.withLock { $0.jobs.append(job) }
+        wake.signal()
     }
 
-    /// Whether the calling code runs on this executor's queue (for tests).
-    var isCurrent: Bool { DispatchQueue.getSpecific(key: Self.key) == ObjectIdentifier(self) }
+    /// Ends the thread once the jobs queued so far have run (the backend calls it last).
+    func stop() {
+        state.withLock { $0.stopped = true }
+        wake.signal()
+        finished.wait()
+    }
+
+    /// Whether the calling code runs on this executor's thread (for tests).
+    var isCurrent: Bool { thread.withLock { $0 } == ObjectIdentifier(Thread.current) }
+
+    /// The thread's nice value: `niceValue` if the system allowed it, else 0.
+    var nice: Int32 { appliedNice.withLock { $0 } ?? 0 }
 }

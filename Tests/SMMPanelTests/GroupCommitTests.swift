@@ -103,6 +103,17 @@ import Testing
         }
     }
 
+    /// The writer's thread runs ahead of the HTTP threads where the system allows it (root, as
+    /// in CI, or `CAP_SYS_NICE`/`RLIMIT_NICE`); its jobs run, and it ends with the backend.
+    @Test func theWritersThreadRunsAtItsOwnPriority() async throws {
+        let executor = WriterExecutor(label: "test.writer")
+        if getuid() == 0 { #expect(executor.nice == WriterExecutor.niceValue) } else { #expect([0, WriterExecutor.niceValue].contains(executor.nice)) }
+        let ran = await withTaskExecutorPreference(executor) { executor.isCurrent }
+        #expect(ran)
+        #expect(!executor.isCurrent)
+        executor.stop()
+    }
+
     /// `BEGIN IMMEDIATE` runs on the writer's queue without waiting; when another connection
     /// (another process) holds the write lock, the transaction waits for it instead of failing.
     @Test func aTransactionWaitsForAnotherConnectionsWriteLock() async throws {
