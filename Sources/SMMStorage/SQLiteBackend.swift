@@ -141,10 +141,10 @@ final class SQLiteBackend: DatabaseBackend {
         try await body(scanDatabase)
     }
 
-    /// `BEGIN IMMEDIATE` here, on the writer's queue, when no other process holds the write lock
+    /// `BEGIN IMMEDIATE` here, on the writer's thread, when no other process holds the write lock
     /// (the usual case: a hop to another thread and back cost ~170 µs per batch under load,
     /// profiled); otherwise waiting for the lock (up to the busy timeout) on this database's own
-    /// thread, so that the writer's queue stays free meanwhile.
+    /// thread, so that the writer's thread stays free meanwhile.
     private func begin() async throws {
         do {
             try writer.executeWithoutWaiting("BEGIN IMMEDIATE")
@@ -177,14 +177,14 @@ final class SQLiteBackend: DatabaseBackend {
             case .failed(let error): throw error
             case .drain:
                 // This caller runs the next batch (its own transaction first), on the writer's
-                // queue: one hop per batch, none between its transactions.
+                // thread: one hop per batch, none between its transactions.
                 await withTaskExecutorPreference(writerExecutor) { await self.runBatch() }
                 outcome = await job.next()
             }
         }
     }
 
-    /// Whether the caller runs on the writer's queue (tests: transaction bodies do, reads do not).
+    /// Whether the caller runs on the writer's thread (tests: transaction bodies do, reads do not).
     var isOnWriterQueue: Bool { writerExecutor.isCurrent }
 
     /// Runs queued transactions, oldest first, each in its own savepoint of one `BEGIN

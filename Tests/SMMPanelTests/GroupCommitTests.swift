@@ -79,7 +79,7 @@ import Testing
         }
     }
 
-    /// Transaction bodies run on the writer's own queue, batched ones included; reads and the
+    /// Transaction bodies run on the writer's own thread, batched ones included; reads and the
     /// caller after its transaction do not.
     @Test func transactionsRunOnTheWritersQueue() async throws {
         try await Self.withBackend { backend, _ in
@@ -114,7 +114,7 @@ import Testing
         executor.stop()
     }
 
-    /// `BEGIN IMMEDIATE` runs on the writer's queue without waiting; when another connection
+    /// `BEGIN IMMEDIATE` runs on the writer's thread without waiting; when another connection
     /// (another process) holds the write lock, the transaction waits for it instead of failing.
     @Test func aTransactionWaitsForAnotherConnectionsWriteLock() async throws {
         try await Self.withBackend { backend, path in
