@@ -160,7 +160,7 @@ final class SQLiteBackend: DatabaseBackend {
     }
 
     /// Batches run on the writer's own thread (see `WriterExecutor` for why).
-    let writerExecutor = WriterExecutor(label: "smmpanel.sqlite.writer")
+    let writerExecutor = WriterExecutor(label: "sqlite-writer")
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let job = WriteJob(body)

@@ -41,13 +41,14 @@ final class WriterExecutor: TaskExecutor {
         let ready = DispatchSemaphore(value: 0)
         let worker = Thread { [self] in
             thread.withLock { $0 = ObjectIdentifier(Thread.current) }
+            // Named from inside (Linux keeps 15 bytes), so `top -H` shows the writer by name.
+            try? String(label.prefix(15)).write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             // On Linux a nice value belongs to the thread that sets it (`who` 0: this one).
             let raised = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceValue) == 0
             appliedNice.withLock { $0 = raised ? Self.niceValue : 0 }
             ready.signal()
             run()
         }
-        worker.name = label
         worker.start()
         ready.wait()
     }
