@@ -163,6 +163,30 @@ import Testing
         }
     }
 
+    /// More queued than one batch holds: the runner stops at `maxBatch`, hands over, and the
+    /// next queued caller runs the rest; every transaction is committed once.
+    @Test func aFullBatchHandsTheRestToTheNextCaller() async throws {
+        try await Self.withBackend { backend, _ in
+            let before = backend.commits.withLock { $0 }
+            let count = SQLiteBackend.maxBatch * 2 + 10
+            let bodies: [@Sendable (any SQLDatabase) async throws -> Void] = (0..<count).map { value in
+                { db in try await db.raw("INSERT INTO t (x) VALUES (\(bind: value))").run() }
+            }
+            let (first, results) = await Self.batch(backend, queued: count, others: bodies)
+            #expect((try? first.get()) != nil)
+            #expect(results.count == count && results.values.allSatisfy { (try? $0.get()) != nil })
+            #expect(try await Self.values(backend) == [-1] + Array(0..<count))
+            let after = backend.commits.withLock { $0 }
+            #expect(after.transactions - before.transactions == count + 1)
+            // 139 transactions queued at once: three batches at most 64 each, so at least three COMMITs.
+            #expect(after.commits - before.commits >= 3)
+            #expect(backend.queuedTransactions() == 0)
+            // The writer is idle again: a lone transaction commits at once.
+            try await backend.transaction { db in try await db.raw("INSERT INTO t (x) VALUES (\(bind: count))").run() }
+            #expect(backend.commits.withLock { $0 }.commits == after.commits + 1)
+        }
+    }
+
     @Test func failingCommitFailsTheWholeBatch() async throws {
         try await Self.withBackend { backend, _ in
             var bodies: [@Sendable (any SQLDatabase) async throws -> Void] = (0..<10).map { value in
