@@ -2,9 +2,19 @@ import SMMDomain
 import SQLKit
 
 extension PanelStore {
-    public func createCategory(name: String, sort: Int64 = 0) async throws -> Category {
+    /// Longest category and service names, in characters.
+    public static let maxCategoryName = 200
+    public static let maxServiceName = 500
+
+    /// A category's name as stored: trimmed, 1 to `maxCategoryName` characters.
+    static func categoryName(_ name: String) throws -> String {
         let clean = name.trimmingSpaces()
-        guard !clean.isEmpty, clean.count <= 200 else { throw PanelError.rejected(.categoryNameLength(max: 200)) }
+        guard !clean.isEmpty, clean.count <= maxCategoryName else { throw PanelError.rejected(.categoryNameLength(max: maxCategoryName)) }
+        return clean
+    }
+
+    public func createCategory(name: String, sort: Int64 = 0) async throws -> Category {
+        let clean = try Self.categoryName(name)
         do {
             return try await transaction(noting: LocalChanges.catalog) { db in
                 let row = try await db.raw("INSERT INTO categories (name, sort) VALUES (\(bind: clean), \(bind: sort)) RETURNING id").first()
@@ -33,8 +43,8 @@ extension PanelStore {
 
     /// Validates a draft and inserts the service inside the caller's transaction.
     func insertService(_ db: any SQLDatabase, _ draft: ServiceDraft, now: Int64) async throws -> Int64 {
-        guard let name = draft.name?.trimmingSpaces(), !name.isEmpty, name.count <= 500 else {
-            throw PanelError.rejected(.serviceNeedsName(max: 500))
+        guard let name = draft.name?.trimmingSpaces(), !name.isEmpty, name.count <= Self.maxServiceName else {
+            throw PanelError.rejected(.serviceNeedsName(max: Self.maxServiceName))
         }
         guard let categoryName = draft.categoryName?.trimmingSpaces(), !categoryName.isEmpty else {
             throw PanelError.rejected(.serviceNeedsCategory)
@@ -68,7 +78,7 @@ extension PanelStore {
                 WHERE s.id = \(bind: id)\(unsafeRaw: backend.engine == .postgres ? " FOR UPDATE OF s" : "")
                 """).first()?.service() else { throw PanelError.incorrectServiceID }
             if let name = draft.name?.trimmingSpaces() {
-                guard !name.isEmpty, name.count <= 500 else { throw PanelError.rejected(.serviceNameLength(max: 500)) }
+                guard !name.isEmpty, name.count <= Self.maxServiceName else { throw PanelError.rejected(.serviceNameLength(max: Self.maxServiceName)) }
                 current.name = name
             }
             if let type = draft.type { current.type = type }

@@ -269,8 +269,7 @@ extension PanelStore {
 
     /// Renames or reorders a category.
     public func updateCategory(id: Int64, name: String, sort: Int64) async throws {
-        let clean = name.trimmingSpaces()
-        guard !clean.isEmpty, clean.count <= 200 else { throw PanelError.rejected(.categoryNameLength(max: 200)) }
+        let clean = try Self.categoryName(name)
         do {
             let found = try await transaction(noting: LocalChanges.catalog) { db in
                 try await db.raw("UPDATE categories SET name = \(bind: clean), sort = \(bind: sort) WHERE id = \(bind: id) RETURNING id").first() != nil

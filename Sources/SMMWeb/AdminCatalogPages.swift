@@ -110,7 +110,7 @@ struct AdminCatalogPages: Sendable {
         draft.cancel = call.field("cancel") == "1"
         draft.dripFeed = call.field("dripfeed") == "1"
         draft.description = call.form["description"]?.trimmingSpaces() ?? ""
-        if !creating, draft.name == nil { throw .rejected(.serviceNeedsName(max: 500)) }
+        if !creating, draft.name == nil { throw .rejected(.serviceNeedsName(max: PanelStore.maxServiceName)) }
         return draft
     }
 
