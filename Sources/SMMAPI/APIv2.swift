@@ -53,8 +53,10 @@ public struct APIv2: Sendable {
                 case .cancel: return try await cancel(user: user, fields: fields)
                 case .balance:
                     // A kept key's user carries the balance of its read: read it again.
-                    guard let current = isCurrent ? user : try await store.user(id: user.id) else { throw PanelError.invalidAPIKey }
-                    return balance(user: current)
+                    guard let balance = isCurrent ? user.balance : try await store.balance(userID: user.id) else {
+                        throw PanelError.invalidAPIKey
+                    }
+                    return Self.balanceAnswer(balance, currency: currency)
                 }
             }
         } catch let error as PanelError {
@@ -220,8 +222,8 @@ public struct APIv2: Sendable {
         return .array(results)
     }
 
-    func balance(user: User) -> JSONValue {
-        .object([("balance", .string(user.balance.apiString)), ("currency", .string(currency))])
+    static func balanceAnswer(_ balance: Money, currency: String) -> JSONValue {
+        .object([("balance", .string(balance.apiString)), ("currency", .string(currency))])
     }
 
     /// Ids echo back as numbers; text that was no id echoes back as the text.

@@ -93,12 +93,15 @@ extension PanelStore {
     /// The user's own rates, by service id.
     public func customRates(userID: Int64) async throws -> [Int64: Money] {
         try await backend.read { db in
-            let pairs = try await db.raw("SELECT service_id, rate FROM user_service_rates WHERE user_id = \(bind: userID)").all().map {
+            let pairs = try await Self.customRatesStatement.on(db, .int(userID)).all().map {
                 (try $0.decode(column: "service_id", as: Int64.self), Money(minorUnits: try $0.decode(column: "rate", as: Int64.self)))
             }
             return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
         }
     }
+
+    /// Read on every `services` call (nothing built per call; see `SQLStatement`).
+    private static let customRatesStatement = SQLStatement("SELECT service_id, rate FROM user_service_rates WHERE user_id = ?")
 
     /// Sets (or with nil removes) the user's own rate for a service.
     public func setCustomRate(userID: Int64, serviceID: Int64, rate: Money?) async throws {

@@ -53,6 +53,17 @@ public struct PanelStore: Sendable {
         }
     }
 
+    /// The user's balance as it is now, or nil if there is no such user (the API's `balance`:
+    /// a kept key's `User` carries the balance of its read). Only the one column: decoding
+    /// the whole user was most of this call's own work.
+    public func balance(userID: Int64) async throws -> Money? {
+        try await backend.read { db in
+            try await Self.balanceStatement.on(db, .int(userID)).first().map { Money(minorUnits: try $0.decode(column: "balance", as: Int64.self)) }
+        }
+    }
+
+    private static let balanceStatement = SQLStatement("SELECT balance FROM users WHERE id = ?")
+
     /// The enabled user holding this live key, or nil (unknown, revoked, or user disabled).
     ///
     /// Timing: the key itself is never compared. It is hashed (SHA-256, fixed time for a given

@@ -1,5 +1,6 @@
 import SQLKit
 import SQLiteNIO
+import Synchronization
 
 /// A statement whose text is fixed when the program starts, with `?` where values go: for the
 /// statements every order runs (placing it, charging it, its ledger and audit rows).
@@ -47,8 +48,34 @@ final class SQLStatement: Sendable {
 
     /// This statement with these values, to run on `db` (`.run()`, `.first()`, `.all()`).
     func on(_ db: any SQLDatabase, _ values: SQLValue...) -> BoundStatement {
+        on(db, values: values)
+    }
+
+    func on(_ db: any SQLDatabase, values: [SQLValue]) -> BoundStatement {
         precondition(values.count == parameterCount, "\(values.count) values for \(parameterCount) parameters of \(sqliteText)")
         return BoundStatement(statement: self, values: values, database: db)
+    }
+}
+
+/// `SQLStatement`s that differ only in the length of a list of parameters (`IN (?, ?, …)`),
+/// each length's made once: a 100-id `status` built and serialized its query through SQLKit on
+/// every call (a `String` and an existential per id; profiled).
+final class SQLStatementList: Sendable {
+    /// Lengths kept at most (the API takes 100 ids per call); a longer list is made each time.
+    static let maxKeptLength = 100
+    private let make: @Sendable (_ placeholders: String) -> String
+    private let made = Mutex<[Int: SQLStatement]>([:])
+
+    /// `make` gets the list's `?, ?, …` and returns the statement's text.
+    init(_ make: @escaping @Sendable (_ placeholders: String) -> String) { self.make = make }
+
+    /// The statement for a list of `length` (at least 1).
+    func statement(length: Int) -> SQLStatement {
+        precondition(length > 0, "an empty list")
+        if let kept = made.withLock({ $0[length] }) { return kept }
+        let statement = SQLStatement(make(Array(repeating: "?", count: length).joined(separator: ", ")))
+        if length <= Self.maxKeptLength { made.withLock { $0[length] = statement } }
+        return statement
     }
 }
 

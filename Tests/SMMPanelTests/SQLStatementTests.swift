@@ -20,6 +20,20 @@ import Testing
         #expect(SQLStatement("SELECT \"q\", 'it''s' FROM t WHERE x = ?").parameterCount == 1)
     }
 
+    /// A list statement: one `?` per element, each length made once (the same statement again),
+    /// lengths past the kept limit made afresh each time.
+    @Test func listStatementsAreMadeOncePerLength() {
+        let list = SQLStatementList { "SELECT id FROM orders WHERE id IN (\($0)) AND user_id = ?" }
+        #expect(list.statement(length: 1).sqliteText == "SELECT id FROM orders WHERE id IN (?) AND user_id = ?")
+        #expect(list.statement(length: 3).sqliteText == "SELECT id FROM orders WHERE id IN (?, ?, ?) AND user_id = ?")
+        #expect(list.statement(length: 3).parameterCount == 4)
+        #expect(list.statement(length: 3) === list.statement(length: 3))
+        let limit = SQLStatementList.maxKeptLength
+        #expect(list.statement(length: limit) === list.statement(length: limit))
+        #expect(list.statement(length: limit + 1) !== list.statement(length: limit + 1))
+        #expect(list.statement(length: limit + 1).parameterCount == limit + 2)
+    }
+
     /// On SQLite the values skip SQLKit's encoder: they must come out exactly as it makes them.
     @Test func valuesConvertExactlyAsSQLiteKitsEncoder() throws {
         let encoder = SQLiteDataEncoder()
