@@ -46,13 +46,26 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
     /// Formats with at least `minimumFractionDigits` decimals (trailing zeros beyond that are
     /// dropped) and at most five.
     public func formatted(minimumFractionDigits: Int = Money.scale) -> String {
+        // By integers, not Characters: every charge of a 100-id `status` answer is formatted
+        // here (the Character-by-Character version was 3 % of that call, profiled).
         let magnitude = minorUnits.magnitude
         let whole = magnitude / UInt64(Money.unitsPerWhole)
-        var fraction = String(magnitude % UInt64(Money.unitsPerWhole))
-        fraction = String(repeating: "0", count: Money.scale - fraction.count) + fraction
-        while fraction.count > max(0, minimumFractionDigits), fraction.last == "0" { fraction.removeLast() }
-        let sign = minorUnits < 0 ? "-" : ""
-        return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+        var fraction = magnitude % UInt64(Money.unitsPerWhole)
+        // The fraction has `scale` digits; trailing zeros go, down to the minimum asked for.
+        var digits = Money.scale
+        let kept = min(max(0, minimumFractionDigits), Money.scale)
+        while digits > kept, fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        var text = minorUnits < 0 ? "-" : ""
+        text += String(whole)
+        guard digits > 0 else { return text }
+        let fractionText = String(fraction)
+        text += "."
+        text += String(repeating: "0", count: digits - fractionText.utf8.count)
+        text += fractionText
+        return text
     }
 
     /// The five-decimal form the API uses for balances and charges: `"100.84292"`.
