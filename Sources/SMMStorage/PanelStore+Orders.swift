@@ -150,13 +150,8 @@ extension PanelStore {
     /// most of the cost of a 100-id status call (profiled; BENCHMARKS.md).
     public func orderStatuses(ids: [Int64], userID: Int64) async throws -> [Int64: OrderStatusView] {
         guard !ids.isEmpty else { return [:] }
-        if ids.count == 1 {
-            // One id (the usual `status` call): a statement written once, nothing built per call.
-            let view = try await backend.read { db in
-                try await Self.orderStatusStatement.on(db, .int(ids[0]), .int(userID)).first()?.orderStatusView()
-            }
-            return view.map { [$0.id: $0] } ?? [:]
-        }
+        // A statement per list length, written once: nothing is built per call (one id is the
+        // usual `status` call, 100 a reseller's sync).
         let statement = Self.orderStatusesStatements.statement(length: ids.count)
         let values = ids.map { SQLValue.int($0) } + [.int(userID)]
         let rows = try await backend.read { db in
@@ -170,8 +165,6 @@ extension PanelStore {
         o.id, o.type, o.charge, o.start_count, o.remains, o.status, o.runs,
         CASE WHEN o.type = '\(ServiceType.subscriptions.rawValue)' THEN o.fields ELSE NULL END AS subscription_fields
         """
-    private static let orderStatusStatement = SQLStatement(
-        "SELECT \(orderStatusColumns) FROM orders o WHERE o.id = ? AND o.user_id = ?")
     private static let orderStatusesStatements = SQLStatementList {
         "SELECT \(orderStatusColumns) FROM orders o WHERE o.id IN (\($0)) AND o.user_id = ?"
     }

@@ -1,3 +1,4 @@
+import SMMDomain
 import SQLKit
 import SQLiteNIO
 import Synchronization
@@ -61,8 +62,8 @@ final class SQLStatement: Sendable {
 /// each length's made once: a 100-id `status` built and serialized its query through SQLKit on
 /// every call (a `String` and an existential per id; profiled).
 final class SQLStatementList: Sendable {
-    /// Lengths kept at most (the API takes 100 ids per call); a longer list is made each time.
-    static let maxKeptLength = 100
+    /// Lengths kept at most (as many ids as an API call may list); a longer list is made each time.
+    static let maxKeptLength = IDList.maximumCount
     private let make: @Sendable (_ placeholders: String) -> String
     private let made = Mutex<[Int: SQLStatement]>([:])
 
