@@ -4,6 +4,7 @@ import SMMApp
 @main
 struct SMMPanelMain {
     static func main() async {
+        PanelLogHandler.bootstrap()
         await SMMPanelCommand.main()
     }
 }
