@@ -185,7 +185,7 @@ final class SQLiteBackend: DatabaseBackend {
     }
 
     /// Whether the caller runs on the writer's thread (tests: transaction bodies do, reads do not).
-    var isOnWriterQueue: Bool { writerExecutor.isCurrent }
+    var isOnWriterThread: Bool { writerExecutor.isCurrent }
 
     /// Runs queued transactions, oldest first, each in its own savepoint of one `BEGIN
     /// IMMEDIATE`, taking those that queue meanwhile too, until none is left or the batch is

@@ -81,18 +81,18 @@ import Testing
 
     /// Transaction bodies run on the writer's own thread, batched ones included; reads and the
     /// caller after its transaction do not.
-    @Test func transactionsRunOnTheWritersQueue() async throws {
+    @Test func transactionsRunOnTheWritersThread() async throws {
         try await Self.withBackend { backend, _ in
-            #expect(!backend.isOnWriterQueue)
-            #expect(try await backend.transaction { _ in backend.isOnWriterQueue })
-            #expect(!backend.isOnWriterQueue)
-            #expect(try await backend.read { _ in backend.isOnWriterQueue } == false)
+            #expect(!backend.isOnWriterThread)
+            #expect(try await backend.transaction { _ in backend.isOnWriterThread })
+            #expect(!backend.isOnWriterThread)
+            #expect(try await backend.read { _ in backend.isOnWriterThread } == false)
             let places = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for value in 0..<20 {
                     group.addTask {
                         try await backend.transaction { db in
                             try await db.raw("INSERT INTO t (x) VALUES (\(bind: value))").run()
-                            return backend.isOnWriterQueue
+                            return backend.isOnWriterThread
                         }
                     }
                 }
