@@ -146,33 +146,38 @@ public struct APIv2: Sendable {
     }
 
     /// The status shape: all strings; drip-feed parents add `runs` and child `orders`,
-    /// subscriptions add `expiry`, `posts` (posts handled so far) and child `orders`.
+    /// subscriptions add `expiry`, `posts` (posts handled so far) and child `orders`. Numbers
+    /// are written as digits straight into the bytes (no escaping can apply to them).
     func writeStatus(_ order: OrderStatusView, children: [Int64], to out: inout [UInt8]) {
-        func member(_ name: StaticString, _ value: String, first: Bool = false) {
-            out.append(contentsOf: first ? "{\"".utf8 : ",\"".utf8)
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: "\":".utf8)
-            JSONString.write(value, to: &out)
-        }
         func childOrders() {
-            out.append(contentsOf: ",\"orders\":[".utf8)
+            out.append(literal: ",\"orders\":[")
             for (index, child) in children.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: String(child).utf8)
+                DecimalDigits.write(child, to: &out)
             }
             out.append(UInt8(ascii: "]"))
         }
-        member("charge", order.charge.apiString, first: true)
-        member("start_count", String(order.startCount))
-        member("status", order.status.rawValue)
-        member("remains", String(order.remains))
-        member("currency", currency)
+        out.append(literal: "{\"charge\":\"")
+        order.charge.write(to: &out)
+        out.append(literal: "\",\"start_count\":\"")
+        DecimalDigits.write(order.startCount, to: &out)
+        out.append(literal: "\",\"status\":")
+        JSONString.write(order.status.rawValue, to: &out)
+        out.append(literal: ",\"remains\":\"")
+        DecimalDigits.write(order.remains, to: &out)
+        out.append(literal: "\",\"currency\":")
+        JSONString.write(currency, to: &out)
         if let runs = order.runs {
-            member("runs", String(runs))
+            out.append(literal: ",\"runs\":\"")
+            DecimalDigits.write(runs, to: &out)
+            out.append(UInt8(ascii: "\""))
             childOrders()
         } else if order.isSubscription {
-            member("expiry", order.expiry ?? "")
-            member("posts", String(children.count))
+            out.append(literal: ",\"expiry\":")
+            JSONString.write(order.expiry ?? "", to: &out)
+            out.append(literal: ",\"posts\":\"")
+            DecimalDigits.write(Int64(children.count), to: &out)
+            out.append(UInt8(ascii: "\""))
             childOrders()
         }
         out.append(UInt8(ascii: "}"))

@@ -38,7 +38,8 @@ public enum IDList {
     /// (splitting by Characters was 7 % of a 100-id `status`, profiled).
     private static func parseASCII(_ bytes: [UInt8]) throws(PanelError) -> [Entry] {
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-        var seenIDs = Set<Int64>()
+        // Sized for the longest list at once: no rehashing while it fills.
+        var seenIDs = Set<Int64>(minimumCapacity: maximumCount + 1)
         var seenInvalid = Set<String>()
         var entries: [Entry] = []
         for piece in bytes.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {

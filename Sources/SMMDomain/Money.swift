@@ -46,8 +46,15 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
     /// Formats with at least `minimumFractionDigits` decimals (trailing zeros beyond that are
     /// dropped) and at most five.
     public func formatted(minimumFractionDigits: Int = Money.scale) -> String {
-        // By integers, not Characters: every charge of a 100-id `status` answer is formatted
-        // here (the Character-by-Character version was 3 % of that call, profiled).
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        write(minimumFractionDigits: minimumFractionDigits, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `formatted(minimumFractionDigits:)`'s text as bytes (answers written as bytes:
+    /// every charge of a 100-id `status` answer; profiled).
+    public func write(minimumFractionDigits: Int = Money.scale, to out: inout [UInt8]) {
         let magnitude = minorUnits.magnitude
         let whole = magnitude / UInt64(Money.unitsPerWhole)
         var fraction = magnitude % UInt64(Money.unitsPerWhole)
@@ -58,14 +65,11 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
             fraction /= 10
             digits -= 1
         }
-        var text = minorUnits < 0 ? "-" : ""
-        text += String(whole)
-        guard digits > 0 else { return text }
-        let fractionText = String(fraction)
-        text += "."
-        text += String(repeating: "0", count: digits - fractionText.utf8.count)
-        text += fractionText
-        return text
+        if minorUnits < 0 { out.append(UInt8(ascii: "-")) }
+        DecimalDigits.write(whole, to: &out)
+        guard digits > 0 else { return }
+        out.append(UInt8(ascii: "."))
+        DecimalDigits.write(fraction, width: digits, to: &out)
     }
 
     /// The five-decimal form the API uses for balances and charges: `"100.84292"`.

@@ -254,15 +254,32 @@ final class DirectSQLiteConnection: Sendable {
 /// The result columns of one prepared statement, shared by all its rows.
 final class SQLiteColumnNames: Sendable {
     let names: [String]
-    private let offsets: [String: Int]
+    /// For statements with many columns only (see `offset(of:)`).
+    private let offsets: [String: Int]?
+    /// Up to this many columns, a name is found by comparing it with each.
+    static let scannedColumns = 16
 
     init(_ names: [String]) {
         self.names = names
         // The first of equal names wins, as in SQLiteNIO's rows.
-        self.offsets = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.offsets = names.count > Self.scannedColumns
+            ? Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first }) : nil
     }
 
-    func offset(of name: String) -> Int? { offsets[name] }
+    /// Where the column of that name is. Each row looks up each of its columns by name: hashing
+    /// the name for a dictionary cost more than comparing it with a few short names (~5 % of
+    /// `status` with 100 ids; profiled), so only long column lists keep a dictionary. Lengths
+    /// first: `==` on two different short strings takes its slow path, and most names differ
+    /// in length. (Names spelled in another Unicode normalization, equal by `==` but not in
+    /// length, are looked for again without the filter.)
+    func offset(of name: String) -> Int? {
+        if let offsets { return offsets[name] }
+        let length = name.utf8.count
+        for (offset, candidate) in names.enumerated() where candidate.utf8.count == length && candidate == name {
+            return offset
+        }
+        return names.firstIndex(of: name)
+    }
 }
 
 /// Connections that serve the same statements: the writer alone, or the read-only readers.

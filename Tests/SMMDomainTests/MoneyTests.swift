@@ -108,6 +108,10 @@ struct MoneyTests {
     ] as [(Int64, Int, String)])
     func formatted(minorUnits: Int64, digits: Int, text: String) {
         #expect(Money(minorUnits: minorUnits).formatted(minimumFractionDigits: digits) == text)
+        // Written as bytes: the same text, after what was there.
+        var out: [UInt8] = Array("[".utf8)
+        Money(minorUnits: minorUnits).write(minimumFractionDigits: digits, to: &out)
+        #expect(out == Array("[\(text)".utf8))
     }
 
     @Test("formatting and parsing round-trip", arguments: [

@@ -64,6 +64,23 @@ import Testing
         #expect(!row.contains(column: "absent"))
         #expect(row.allColumns == ["c"])
     }
+
+    /// Columns are found by name as a dictionary would find them: the first of equal names,
+    /// names of equal length told apart, a name in another Unicode normalization still found
+    /// (`String`'s equality), and the same through the dictionary kept for long column lists.
+    @Test func columnsAreFoundByNameAsADictionaryWould() {
+        let decomposed = "cafe\u{301}"
+        let short = ["id", "type", "runs", "charge", "status", "id", "café", "subscription_fields"]
+        let long = short + (0..<SQLiteColumnNames.scannedColumns).map { "extra_\($0)" }
+        for names in [short, long] {
+            let columns = SQLiteColumnNames(names)
+            let dictionary = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            for name in names + ["absent", "ID", "run", "subscription_field", decomposed, ""] {
+                #expect(columns.offset(of: name) == dictionary[name], "\(name) among \(names.count) columns")
+            }
+            #expect(columns.offset(of: decomposed) == 6)
+        }
+    }
 }
 
 /// The store's own SQLite connection (`DirectSQLiteConnection`): statements run on the calling
