@@ -130,6 +130,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                // A channel without sockets, for one connection handler's own checks.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ]

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOEmbedded
 import SMMAPI
 import SMMDomain
 import SMMStorage
@@ -138,6 +140,21 @@ import Darwin
             }
             #expect(try await panel.store.listOrders(.init(userID: alice.id)).isEmpty)
         }
+    }
+}
+
+/// Every connection gets the write buffer limits set by its `RequestReadDeadline`: past NIO's
+/// default, a 1,000-service catalog is one write, not a stop-and-go of the response writer.
+@Suite struct ConnectionOptionsTests {
+    @Test func aConnectionMayQueueAWholeCatalogAnswer() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(RequestReadDeadline(limit: .seconds(1)))
+        let mark = try channel.getOption(ChannelOptions.writeBufferWaterMark).wait()
+        #expect(mark.high == RequestReadDeadline.writeBufferWaterMark.high && mark.low == RequestReadDeadline.writeBufferWaterMark.low)
+        // Above one 1,000-service answer (234,622 bytes in the bench) with room to spare.
+        #expect(mark.high >= 4 * 234_622)
+        #expect(mark.low < mark.high)
+        _ = try channel.finish()
     }
 }
 
