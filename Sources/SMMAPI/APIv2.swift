@@ -16,6 +16,8 @@ public enum APIAction: String, Sendable, CaseIterable {
 public struct APIv2: Sendable {
     public let store: PanelStore
     public let currency: String
+    /// `currency` as a JSON string, written once: every order of a `status` answer carries it.
+    private let quotedCurrency: [UInt8]
     /// The `services` answer, kept for at most a second.
     public let catalogCache: CatalogCache
     /// Key lookups, kept for at most a second.
@@ -26,6 +28,9 @@ public struct APIv2: Sendable {
                 keyCache: APIKeyCache = APIKeyCache(), logger: Logger = Logger(label: "smmpanel.api")) {
         self.store = store
         self.currency = currency
+        var quoted: [UInt8] = []
+        JSONString.write(currency, to: &quoted)
+        self.quotedCurrency = quoted
         self.catalogCache = catalogCache
         self.keyCache = keyCache
         self.logger = logger
@@ -166,7 +171,7 @@ public struct APIv2: Sendable {
         out.append(literal: ",\"remains\":\"")
         DecimalDigits.write(order.remains, to: &out)
         out.append(literal: "\",\"currency\":")
-        JSONString.write(currency, to: &out)
+        out.append(contentsOf: quotedCurrency)
         if let runs = order.runs {
             out.append(literal: ",\"runs\":\"")
             DecimalDigits.write(runs, to: &out)

@@ -7,7 +7,12 @@ import SMMDomain
 
     @Test func signedValuesAreSpelledAsString() {
         var generator = SystemRandomNumberGenerator()
-        let samples = Self.edges + (0..<2_000).map { _ in Int64.random(in: Int64.min...Int64.max, using: &generator) }
+        // Every length of number, at the edges where a digit is added.
+        let lengths = (0...18).flatMap { power -> [Int64] in
+            let ten = (0..<power).reduce(Int64(1)) { value, _ in value * 10 }
+            return [ten - 1, ten, ten + 1].flatMap { [$0, -$0] }
+        }
+        let samples = Self.edges + lengths + (0..<2_000).map { _ in Int64.random(in: Int64.min...Int64.max, using: &generator) }
             + (0..<2_000).map { _ in Int64.random(in: -100_000...100_000, using: &generator) }
         for value in samples {
             var out: [UInt8] = [UInt8(ascii: "x")]

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import SMMAPI
 import SMMApp
 import SMMDomain
 import SMMStorage
@@ -572,6 +573,25 @@ enum ContractProbe {
             }
             #expect(try await panel.balance(of: user) == Money(parsing: "99.7")!)
             #expect(try await panel.balance(of: bob) == Money(parsing: "99.9")!)
+        }
+    }
+}
+
+/// The panel's currency (`--currency`) is what every answer that names one says.
+@Suite struct APICurrencyTests {
+    @Test func answersCarryTheConfiguredCurrency() async throws {
+        try await TestPanel.with(.sqlite) { panel in
+            let api = APIv2(store: panel.store, currency: "EUR")
+            let (_, key) = try await panel.customer("eve", balance: "10")
+            let service = try await panel.service(.default, rate: "1", min: 10, max: 1000)
+            let added = try await api.respond(to: ["key": key, "action": "add", "service": "\(service.id)",
+                                                   "link": "https://currency.test/1", "quantity": "100"]).serialized()
+            #expect(added == #"{"order":1}"#)
+            #expect(try await api.respond(to: ["key": key, "action": "balance"]).serialized() == #"{"balance":"9.90000","currency":"EUR"}"#)
+            let one = #"{"charge":"0.10000","start_count":"0","status":"Pending","remains":"100","currency":"EUR"}"#
+            #expect(try await api.respond(to: ["key": key, "action": "status", "order": "1"]).serialized() == one)
+            #expect(try await api.respond(to: ["key": key, "action": "status", "orders": "1,2"]).serialized()
+                    == #"{"1":"# + one + #","2":{"error":"Incorrect order ID"}}"#)
         }
     }
 }

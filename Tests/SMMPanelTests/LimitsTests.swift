@@ -148,6 +148,9 @@ import Darwin
 @Suite struct ConnectionOptionsTests {
     @Test func aConnectionMayQueueAWholeCatalogAnswer() throws {
         let channel = EmbeddedChannel()
+        // Something else first, so that a handler that sets nothing fails here (an embedded
+        // channel traps on reading an option never set).
+        try channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 1, high: 2)).wait()
         try channel.pipeline.syncOperations.addHandler(RequestReadDeadline(limit: .seconds(1)))
         let mark = try channel.getOption(ChannelOptions.writeBufferWaterMark).wait()
         #expect(mark.high == RequestReadDeadline.writeBufferWaterMark.high && mark.low == RequestReadDeadline.writeBufferWaterMark.low)
