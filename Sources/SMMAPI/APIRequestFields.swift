@@ -20,14 +20,15 @@ public enum APIRequestFields {
 
     private static func parseFields(query: String?, body: [UInt8], contentType: String?) throws(Failure) -> [String: String] {
         var fields: [String: String] = [:]
-        if let query, !query.isEmpty { parseForm(Array(query.utf8), into: &fields) }
+        if let query, !query.isEmpty { try parseForm(Array(query.utf8), into: &fields) }
         let firstNonSpace = body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
         let isJSON = contentType.map(mentionsJSON) == true || firstNonSpace == UInt8(ascii: "{")
         if isJSON, firstNonSpace != nil {
             try parseJSON(body, into: &fields)
         } else if !body.isEmpty {
-            parseForm(body, into: &fields)
+            try parseForm(body, into: &fields)
         }
+        guard fields.count <= APIRequestLimits.maxFields else { throw .malformed }
         return fields
     }
 
@@ -52,23 +53,46 @@ public enum APIRequestFields {
         return false
     }
 
+    /// Items one repeated field (`orders[]=…`) may collect: the longest list any action takes.
+    static let maxListItems = OrderLimits.maxListLines
+
     /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte; a malformed escape
-    /// is kept as written; the last repeat of a plain name wins, as in PHP.
-    static func parseForm(_ bytes: [UInt8], into fields: inout [String: String]) {
-        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            var name = decodeComponent(parts[0])
-            let value = parts.count > 1 ? decodeComponent(parts[1]) : ""
-            if name.hasSuffix("[]") {
-                // PHP-style repeats (`orders[]=1&orders[]=2`) collect into one list.
-                name.removeLast(2)
-                guard !name.isEmpty else { continue }
-                let joiner = listFields.contains(name) ? "\n" : ","
-                fields[name] = fields[name].map { $0 + joiner + value } ?? value
-                continue
-            }
+    /// is kept as written; the last repeat of a plain name wins, as in PHP. Linear in the
+    /// body: repeats are collected and joined once, and the caps on distinct names and on a
+    /// list's items end the parse as soon as they are passed.
+    static func parseForm(_ bytes: [UInt8], into fields: inout [String: String]) throws(Failure) {
+        // Lists being collected; a list continues what a plain field of its name already holds.
+        var lists: [String: [String]] = [:]
+        var names = fields.count
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            let pair = bytes[start..<end]
+            let equals = pair.firstIndex(of: UInt8(ascii: "="))
+            var name = decodeComponent(pair[..<(equals ?? end)])
+            let value = equals.map { decodeComponent(pair[($0 + 1)...]) } ?? ""
+            let isListItem = name.hasSuffix("[]")
+            if isListItem { name.removeLast(2) }
             guard !name.isEmpty else { continue }
-            fields[name] = value
+            if fields[name] == nil, lists[name] == nil {
+                names += 1
+                guard names <= APIRequestLimits.maxFields else { throw .malformed }
+            }
+            if isListItem {
+                // PHP-style repeats (`orders[]=1&orders[]=2`) collect into one list.
+                var items = lists.removeValue(forKey: name) ?? fields[name].map { [$0] } ?? []
+                guard items.count < maxListItems else { throw .malformed }
+                items.append(value)
+                lists[name] = items
+            } else {
+                lists[name] = nil
+                fields[name] = value
+            }
+        }
+        for (name, items) in lists {
+            fields[name] = items.joined(separator: listFields.contains(name) ? "\n" : ",")
         }
     }
 
@@ -133,6 +157,7 @@ public enum APIRequestFields {
         case .null: return .absent
         case .object: return .unusable
         case .array(let items):
+            guard items.count <= maxListItems else { return .unusable }
             var parts: [String] = []
             for item in items {
                 if case .array = item { return .unusable }

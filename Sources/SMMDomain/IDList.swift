@@ -26,7 +26,7 @@ public enum IDList {
         for piece in text.split(separator: ",", omittingEmptySubsequences: true) {
             let raw = String(piece).trimmingSpaces()
             if raw.isEmpty { continue }
-            let entry: Entry = digits(raw).map(Entry.id) ?? .invalid(raw)
+            let entry: Entry = parseID(raw).map(Entry.id) ?? .invalid(raw)
             if seen.insert(entry).inserted { entries.append(entry) }
             if entries.count > maximumCount { throw .tooManyIDs }
         }
@@ -56,23 +56,16 @@ public enum IDList {
         return entries
     }
 
+    /// Largest id a request may name (18 digits).
+    public static let idRange: ClosedRange<Int64> = 1...999_999_999_999_999_999
+
     /// A positive decimal id, or nil.
     public static func parseID(_ raw: String) -> Int64? {
-        digits(raw.trimmingSpaces())
+        CheckedInteger.parse(raw, in: idRange, sign: .refused)
     }
 
-    private static func digits(_ text: String) -> Int64? { digits(text.utf8) }
-
-    /// Already trimmed text of 1 to 18 ASCII digits, read byte by byte (no overflow possible,
-    /// no Characters), as a positive id; nil otherwise.
-    private static func digits<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Int64? {
-        var value: Int64 = 0
-        var digits = 0
-        for byte in bytes {
-            guard byte >= 0x30, byte <= 0x39, digits < 18 else { return nil }
-            value = value * 10 + Int64(byte - 0x30)
-            digits += 1
-        }
-        return value > 0 ? value : nil
+    /// Already trimmed text as a positive id; nil otherwise.
+    private static func digits(_ bytes: ArraySlice<UInt8>) -> Int64? {
+        CheckedInteger.parse(utf8: bytes, in: idRange, sign: .refused)
     }
 }

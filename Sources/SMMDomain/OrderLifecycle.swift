@@ -120,6 +120,8 @@ public enum OrderLifecycle {
                                  hasOpenRefill: Bool, isSubscription: Bool) -> Bool {
         guard service.refill, !isSubscription, !hasOpenRefill, status == .completed || status == .partial,
               let completedAt else { return false }
-        return service.refillDays == 0 || now - completedAt <= Int64(service.refillDays) * 86_400
+        // A window too long to count in seconds is as good as a lifetime refill.
+        let (window, overflow) = Int64(service.refillDays).multipliedReportingOverflow(by: 86_400)
+        return service.refillDays == 0 || overflow || now - completedAt <= window
     }
 }

@@ -202,12 +202,12 @@ public enum OrderValidator {
             .filter { !$0.isEmpty }
     }
 
+    /// Largest magnitude a request's integer field may have: 18 digits, so that sums and
+    /// products of two of them are checked rather than trapping.
+    public static let integerRange: ClosedRange<Int64> = -999_999_999_999_999_999...999_999_999_999_999_999
+
     /// A plain decimal integer (optional sign), without exponent or fraction.
     public static func parseInteger(_ text: String) -> Int64? {
-        let t = text.trimmingSpaces()
-        var digits = Substring(t)
-        if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
-        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy(\.isASCIIDigit) else { return nil }
-        return Int64(t.first == "+" ? String(digits) : t)
+        CheckedInteger.parse(text, in: integerRange)
     }
 }

@@ -165,7 +165,7 @@ struct AdminPages: Sendable {
         let serviceID = call.field("service").flatMap(IDList.parseID)
         let providerID = call.field("provider").flatMap(IDList.parseID)
         let username = call.field("user") ?? ""
-        let page = max(1, call.field("page").flatMap { Int($0) } ?? 1)
+        let page = call.pageNumber()
         let q = call.field("q") ?? ""
         let filterUser = username.isEmpty ? nil : try await call.store.user(named: username)
         let found: (orders: [Order], more: Bool)

@@ -176,7 +176,7 @@ struct OrderPages: Sendable {
     func orders(_ call: WebCall) async throws -> Response {
         let user = call.user!
         let status = call.field("status").flatMap(OrderStatus.init(label:))
-        let page = max(1, call.field("page").flatMap { Int($0) } ?? 1)
+        let page = call.pageNumber()
         let q = call.field("q") ?? ""
         let (orders, more) = try await call.store.searchOrders(.init(
             userID: user.id, status: status, text: q, offset: (page - 1) * Self.pageSize, limit: Self.pageSize))

@@ -47,6 +47,14 @@ struct WebCall {
         return value
     }
 
+    /// Highest page number a list accepts: any offset it makes stays far from overflowing.
+    static let maxPage: Int64 = 1_000_000
+
+    /// The list page asked for (`page=`), 1 when absent or outside 1…`maxPage`.
+    func pageNumber() -> Int {
+        Int(field("page").flatMap { CheckedInteger.parse($0, in: 1...Self.maxPage, sign: .refused) } ?? 1)
+    }
+
     /// Makes sure there is a session (guests get one for the CSRF token of the login and
     /// sign-up forms).
     mutating func ensureSession() async throws {

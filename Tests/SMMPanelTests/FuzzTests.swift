@@ -20,10 +20,7 @@ import Testing
 
     @Test(arguments: TestEngine.available)
     func generatedRequestsBreakNothing(engine: TestEngine) async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let seed = environment["SMMPANEL_FUZZ_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
-        let total = environment["SMMPANEL_FUZZ_REQUESTS"].flatMap(Int.init) ?? 10_000
-        print("FuzzTests[\(engine)]: seed \(seed), \(total) requests (replay with SMMPANEL_FUZZ_SEED=\(seed))")
+        let (seed, total) = FuzzRun.settings("SMMPANEL_FUZZ", defaultCount: 10_000, label: "FuzzTests[\(engine)]")
         try await TestPanel.with(engine) { panel in
             var serviceIDs: [Int64] = []
             for (index, type) in ServiceType.allCases.enumerated() {
@@ -164,6 +161,18 @@ import Testing
                 return (false, nil)
             }
         }
+    }
+}
+
+/// A fuzz run's seed and request count, from `<PREFIX>_SEED` and `<PREFIX>_REQUESTS` when set;
+/// printed, so that any run can be replayed.
+enum FuzzRun {
+    static func settings(_ prefix: String, defaultCount: Int, label: String) -> (seed: UInt64, count: Int) {
+        let environment = ProcessInfo.processInfo.environment
+        let seed = environment[prefix + "_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max)
+        let count = environment[prefix + "_REQUESTS"].flatMap(Int.init) ?? defaultCount
+        print("\(label): seed \(seed), \(count) requests (replay with \(prefix)_SEED=\(seed))")
+        return (seed, count)
     }
 }
 

@@ -79,6 +79,11 @@ actor WebClient {
         return try await get(location)
     }
 
+    /// Any method, with a form body exactly as given (the fuzz suite's requests).
+    func request(_ path: String, method: HTTPRequest.Method, body: String?) async throws -> Page {
+        try await send(path, method: method, body: body)
+    }
+
     func login(_ username: String, _ password: String) async throws -> Page {
         try await submit(from: "/login", to: "/login", [("username", username), ("password", password)])
     }
