@@ -57,16 +57,9 @@ struct ServerProcess {
 }
 
 /// Runs a program to its end; its exit status and its output (stdout and stderr together).
+/// Through `ChildProcess` (posix_spawn), never Foundation's `Process`: its `run()` was seen to
+/// crash the whole test process now and then (see `ChildProcess`).
 func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let (status, output) = try ChildProcess.run(executable, arguments, environment: environment)
+    return (status, output)
 }
