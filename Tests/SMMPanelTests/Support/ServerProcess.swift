@@ -22,13 +22,14 @@ struct ServerProcess {
     let output: Output
 
     /// Starts `smmpanel serve --port 0 --database DB EXTRA…` and waits for the port it logs.
-    static func start(database: DatabaseLocation, _ extra: [String] = []) async throws -> ServerProcess {
+    static func start(database: DatabaseLocation, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
         let location: String = switch database {
         case .sqliteFile(let path): path
         case .postgres(let url): url
         }
         let output = Output()
-        let process = try ChildProcess(CLITests.executable, ["serve", "--port", "0", "--database", location] + extra) { chunk in
+        let process = try ChildProcess(CLITests.executable, ["serve", "--port", "0", "--database", location] + extra,
+                                       environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }) { chunk in
             if let chunk { output.append(chunk) }
         }
         for _ in 0..<600 {
