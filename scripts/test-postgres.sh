@@ -7,6 +7,8 @@
 #   scripts/test-postgres.sh status    exit 0 if a server answers on the port, 1 otherwise
 #   scripts/test-postgres.sh restart   restart the server this script started (fast shutdown:
 #                                      every connection is cut), for the scale-out test
+#   scripts/test-postgres.sh down|up   stop that server keeping its data, start it again (the
+#                                      outage test)
 #
 # Typical use:
 #   export "$(scripts/test-postgres.sh | tail -n 1)"
@@ -200,6 +202,22 @@ cmd_restart() {
     wait_ready || die "server did not come back"
 }
 
+cmd_down() {
+    [ -f "$DATA/postmaster.pid" ] && [ -f "$MARKER" ] || die "no server started by this script on port $PORT"
+    PG_BIN="$(find_pg_bin)" || die "cannot find pg_ctl"
+    log "stopping server in $DATA (data kept)"
+    as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m fast -w -t 60 stop >&2
+}
+
+cmd_up() {
+    [ -d "$DATA" ] && [ -f "$MARKER" ] || die "no server data made by this script for port $PORT"
+    PG_BIN="$(find_pg_bin)" || die "cannot find pg_ctl"
+    log "starting server in $DATA"
+    as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 \
+        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=1000" start >&2
+    wait_ready || die "server did not come back"
+}
+
 cmd_status() {
     PG_BIN="$(find_pg_bin)" || die "PostgreSQL binaries not found"
     [ "$(ready_state)" = 0 ]
@@ -210,6 +228,8 @@ case "${1:-start}" in
     stop) cmd_stop ;;
     status) cmd_status ;;
     restart) cmd_restart ;;
-    -h|--help|help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "usage: $0 [start|stop|status|restart]" ;;
+    down) cmd_down ;;
+    up) cmd_up ;;
+    -h|--help|help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "usage: $0 [start|stop|status|restart|down|up]" ;;
 esac

@@ -13,20 +13,26 @@ import Synchronization
 /// The request context of every route (it carries the peer address for the login limit).
 public typealias PanelRequestContext = PanelContext
 
-/// The router: API v2, the web panel, a health check and the metrics. Shared by `serve` and
-/// the tests.
+/// The router: API v2, the web panel, a health check, and `/metrics` only for a bearer of
+/// `configuration.metricsToken` (unset: not served here at all). Shared by `serve` and the tests.
 public func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
                         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> Router<PanelRequestContext> {
+    buildRouter(store: store, configuration: configuration, logger: logger, metrics: MetricsEndpoint(store: store, registry: metrics))
+}
+
+func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
+                 metrics: MetricsEndpoint) -> Router<PanelRequestContext> {
     let router = Router(context: PanelRequestContext.self)
     // A trivial answer with no database behind it: load balancers' health check, and the
     // baseline the benchmarks compare against.
     router.get("/health") { _, _ in "ok" }
-    // Prometheus text format.
-    let commits = store.commitCounts == nil ? nil : SQLiteCommitMetrics(registry: metrics)
-    router.get("/metrics") { _, _ in
-        if let commits, let counts = store.commitCounts { commits.update(counts) }
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+    if let token = configuration.metricsToken {
+        router.get("/metrics") { request, _ in
+            guard MetricsEndpoint.authorized(request.headers[.authorization], token: token) else {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
+            }
+            return metrics.response()
+        }
     }
     APIv2Controller<PanelRequestContext>(api: APIv2(store: store, currency: configuration.currency, logger: logger),
                                          throttle: APIThrottle(configuration.throttle, clock: store.clock), logger: logger)
@@ -38,16 +44,72 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
     return router
 }
 
-/// The whole panel as one service group: the HTTP server and, unless disabled, the workers.
+/// The router of the metrics listener (`serve --metrics-port`): `/metrics` alone, without a
+/// token, since that listener is bound to an address only the monitoring can reach.
+public func buildMetricsRouter(store: PanelStore, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry())
+    -> Router<BasicRequestContext> {
+    buildMetricsRouter(MetricsEndpoint(store: store, registry: metrics))
+}
+
+func buildMetricsRouter(_ metrics: MetricsEndpoint) -> Router<BasicRequestContext> {
+    let router = Router()
+    router.get("/metrics") { _, _ in metrics.response() }
+    return router
+}
+
+/// The Prometheus text of one registry, with the SQLite commit counters brought up to date at
+/// each scrape. One per process, whichever listeners serve it: the counters add deltas.
+final class MetricsEndpoint: Sendable {
+    let store: PanelStore
+    let registry: PrometheusCollectorRegistry
+    let commits: SQLiteCommitMetrics?
+
+    init(store: PanelStore, registry: PrometheusCollectorRegistry) {
+        self.store = store
+        self.registry = registry
+        commits = store.commitCounts == nil ? nil : SQLiteCommitMetrics(registry: registry)
+    }
+
+    func response() -> Response {
+        if let commits, let counts = store.commitCounts { commits.update(counts) }
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+
+    /// `Authorization: Bearer <token>`, compared in time independent of where it differs.
+    static func authorized(_ header: String?, token: String) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        let given = Array(header.utf8.dropFirst("Bearer ".utf8.count)), expected = Array(token.utf8)
+        guard given.count == expected.count else { return false }
+        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// The whole panel as one service group: the HTTP server, the metrics listener if configured
+/// and, unless disabled, the workers.
 public func buildApplication(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
                              metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> some ApplicationProtocol {
+    let endpoint = MetricsEndpoint(store: store, registry: metrics)
     var app = Application(
-        router: buildRouter(store: store, configuration: configuration, logger: logger, metrics: metrics),
+        router: buildRouter(store: store, configuration: configuration, logger: logger, metrics: endpoint),
         server: .http1(configuration: .init(
             additionalChannelHandlers: [RequestReadDeadline(limit: TimeAmount(configuration.requestReadTimeout))],
             idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SMMPanel"),
         logger: logger)
+    if let port = configuration.metricsPort {
+        // Quiet: its own start line would read like the main listener's ("listening on …").
+        var quiet = logger
+        quiet.logLevel = .warning
+        let host = configuration.metricsHost
+        app.addServices(Application(
+            router: buildMetricsRouter(endpoint),
+            configuration: .init(address: .hostname(host, port: port), serverName: "SMMPanel-metrics"),
+            onServerRunning: { channel in
+                logger.info("metrics served at http://\(host):\(channel.localAddress?.port ?? port)/metrics")
+            },
+            logger: quiet))
+    }
     if configuration.runWorkers {
         for worker in backgroundWorkers(store: store, configuration: configuration, logger: logger, metrics: metrics) {
             app.addServices(worker)

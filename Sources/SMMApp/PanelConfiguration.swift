@@ -30,6 +30,11 @@ public struct PanelConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// A request whose body has not fully arrived this long after its head is cut off.
     public var requestReadTimeout: Duration = .seconds(30)
+    /// `/metrics` on the public listener only with `Authorization: Bearer <token>`; nil: not there.
+    public var metricsToken: String?
+    /// A second listener serving only `/metrics` (no token) on this address; nil port: none.
+    public var metricsHost = "127.0.0.1"
+    public var metricsPort: Int?
 
     public init(host: String = "127.0.0.1", port: Int = 8080,
                 database: DatabaseLocation = .sqliteFile(DatabaseLocation.defaultSQLiteFile),

@@ -5,7 +5,8 @@ import Logging
 
 /// The panel's log lines: exactly those of swift-log's `StreamLogHandler`
 /// (`<time> <level> <label>: <metadata> [<source>] <message>`, on standard error), with the
-/// metadata put into words only when a line is written.
+/// metadata put into words only when a line is written, and control characters in any part of
+/// a line escaped so that one event is always one line.
 ///
 /// Why not `StreamLogHandler` itself: it formats its whole metadata again each time one entry
 /// is set, and Hummingbird sets a request id on every request's logger — 1.5–2 % of every
@@ -43,8 +44,31 @@ public struct PanelLogHandler: LogHandler {
             all["error.message"] = "\(error)"
             all["error.type"] = "\(String(reflecting: type(of: error)))"
         }
-        let words = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
-        output("\(Self.timestamp()) \(event.level)\(label.isEmpty ? "" : " ")\(label):\(words) [\(event.source)] \(event.message)\n")
+        let words = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\(Self.escaped($0))=\(Self.escaped("\($1)"))" }.joined(separator: " ")
+        output("\(Self.timestamp()) \(event.level)\(label.isEmpty ? "" : " ")\(Self.escaped(label)):\(words) [\(Self.escaped(event.source))] \(Self.escaped("\(event.message)"))\n")
+    }
+
+    /// `text` with every character that could end or rewrite a line shown as an escape (`\n`,
+    /// `\r`, `\t`, `\u{1B}`…): values come from customers and providers, and must not forge lines.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isLineBreaking) else { return text }
+        var result = ""
+        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count + 8)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where isLineBreaking(scalar): result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+    private static func isLineBreaking(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
     /// Local time as `StreamLogHandler` writes it (`2026-11-27T05:44:35+0000`).

@@ -49,11 +49,11 @@ extension DatabaseBackend {
     }
 }
 
-/// `begin` … `COMMIT` around `body` on one connection, `ROLLBACK` if anything throws; the
-/// body's own error comes out unchanged (so typed errors still match).
-func runTransaction<T: Sendable>(on db: any SQLDatabase, begin: String,
+/// `begin` (nil: the caller has begun) … `COMMIT` around `body` on one connection, `ROLLBACK`
+/// if anything throws; the body's own error comes out unchanged (so typed errors still match).
+func runTransaction<T: Sendable>(on db: any SQLDatabase, begin: String?,
                                  _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-    try await db.raw(SQLQueryString(begin)).run()
+    if let begin { try await db.raw(SQLQueryString(begin)).run() }
     do {
         let result = try await body(db)
         try await db.raw("COMMIT").run()

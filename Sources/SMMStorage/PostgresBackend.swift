@@ -10,42 +10,57 @@ import Synchronization
 /// leased connection at READ COMMITTED: balance changes are conditional
 /// `UPDATE … WHERE balance >= x`, which is exact at that level, and rows a decision depends on
 /// are read `FOR UPDATE`.
+///
+/// Outages: the pool itself retries a lost server with a backoff growing to a minute and then
+/// refuses every lease for as long, so it is watched from outside. A lease not granted within
+/// `probeAfter` makes the backend connect to the server directly (`Prober`): unreachable, the
+/// call fails at once (`StorageError.unavailable`, the API's 503) and later calls probe before
+/// leasing; reachable while the pool still hands out nothing (and not because every connection
+/// is busy), the pool is replaced by a fresh one and the lease, never granted, asked again.
 final class PostgresBackend: DatabaseBackend {
     let engine = SQLEngine.postgres
-    private let client: PostgresClient
-    /// The client's connection pool only works while `run()` runs; the backend owns that task
-    /// so every command (CLI, tests, server) gets a working pool the same way.
-    private let runTask: Task<Void, Never>
+    private let settings: PostgresSettings
+    private let maxConnections: Int
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let prober: Prober
 
-    init(url: String, maxConnections: Int, logger: Logger) throws {
-        var configuration = try PostgresBackend.configuration(from: url)
-        configuration.options.maximumConnections = max(1, maxConnections)
-        configuration.options.connectTimeout = .seconds(5)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        self.runTask = Task { await client.run() }
+    /// One `PostgresClient` and the task running it (its pool only works while `run()` runs).
+    private struct Pool: Sendable {
+        let id: Int
+        let client: PostgresClient
+        let runTask: Task<Void, Never>
     }
 
-    /// Reads `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
-    static func configuration(from text: String) throws -> PostgresClient.Configuration {
-        guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
-            throw StorageError.badConfiguration("cannot read the PostgreSQL URL (postgres://user:pass@host:port/db)")
-        }
-        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
-        let mode = url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
-        let tls: PostgresClient.Configuration.TLS
-        switch mode {
-        case "disable": tls = .disable
-        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
-        case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
-        default: throw StorageError.badConfiguration("unknown sslmode \(mode)")
-        }
-        return PostgresClient.Configuration(
-            host: host, port: url.port ?? 5432,
-            // URLComponents has already percent-decoded these.
-            username: url.user ?? "postgres",
-            password: url.password,
-            database: database.isEmpty ? nil : database, tls: tls)
+    private struct State {
+        var current: Pool
+        var nextID = 1
+        /// Pools replaced while bodies still held their connections; stopped once they are returned.
+        var retired: [Int: Pool] = [:]
+        /// Connections held by bodies, and the last time one was granted, per pool: a pool with
+        /// fewer held than its size that grants nothing is stuck, not busy.
+        var held: [Int: Int] = [:]
+        var lastGrant: [Int: ContinuousClock.Instant] = [:]
+        /// The server was found unreachable: calls probe it before leasing.
+        var suspect = false
+        var isShutDown = false
+    }
+
+    init(url: String, maxConnections: Int, logger: Logger) throws {
+        let settings = try PostgresSettings(url: url)
+        self.settings = settings
+        self.maxConnections = max(1, maxConnections)
+        self.logger = logger
+        prober = Prober(settings: settings, logger: logger)
+        state = Mutex(State(current: Self.makePool(id: 0, settings: settings, maxConnections: max(1, maxConnections), logger: logger)))
+    }
+
+    private static func makePool(id: Int, settings: PostgresSettings, maxConnections: Int, logger: Logger) -> Pool {
+        var configuration = settings.clientConfiguration
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.connectTimeout = .seconds(5)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return Pool(id: id, client: client, runTask: Task { await client.run() })
     }
 
     /// The URL without its password, for messages and logs.
@@ -55,9 +70,13 @@ final class PostgresBackend: DatabaseBackend {
         return url.string ?? "the configured URL"
     }
 
+    /// A read touches nothing, so one that lost its connection under it (a server restart the
+    /// pool had not noticed yet) is run once more on a fresh one.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await leased { connection in
-            try await body(connection.sql(queryLogLevel: nil))
+        do {
+            return try await leased { connection in try await body(connection.sql(queryLogLevel: nil)) }
+        } catch let error where Self.isConnectionFailure(error) {
+            return try await leased { connection in try await body(connection.sql(queryLogLevel: nil)) }
         }
     }
 
@@ -65,45 +84,138 @@ final class PostgresBackend: DatabaseBackend {
         try await read(body)
     }
 
+    /// Retried on a fresh connection only when `BEGIN` itself failed for the connection: then
+    /// nothing ran. A failure after it is never retried (a lost COMMIT may have committed).
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await leased { connection in
-            try await runTransaction(on: connection.sql(queryLogLevel: nil), begin: "BEGIN", body)
+        let attempt: @Sendable (PostgresConnection) async throws -> T = { connection in
+            let db = connection.sql(queryLogLevel: nil)
+            do {
+                try await db.raw("BEGIN").run()
+            } catch where Self.isConnectionFailure(error) {
+                throw StaleConnection(underlying: error)
+            }
+            return try await runTransaction(on: db, begin: nil, body)
+        }
+        do {
+            return try await leased(attempt)
+        } catch let stale as StaleConnection {
+            logger.debug("BEGIN failed on a pooled connection; once more on another", metadata: ["error": "\(stale.underlying)"])
+            return try await leased(attempt)
         }
     }
 
-    /// How long a request may wait for a connection. The pool waits for the server without
-    /// limit (it reconnects on its own after a restart); a request must instead fail soon and
-    /// clearly, so clients retry and nothing piles up while PostgreSQL is down.
+    private struct StaleConnection: Error {
+        let underlying: any Error
+    }
+
+    /// The connection itself failed (closed, reset, the server shutting down), as opposed to
+    /// an error of the statement.
+    static func isConnectionFailure(_ error: any Error) -> Bool {
+        if error is StaleConnection { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown:
+            return true
+        case .server:
+            // 57P01-03: administrator shutdown, crash shutdown, cannot connect now; 08: connection exception.
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("57P") || state.hasPrefix("08")
+        default:
+            return false
+        }
+    }
+
+    /// How long a lease may wait before the server is probed.
+    static let probeAfter: Duration = .milliseconds(500)
+    /// How long a request may wait for a connection while the server is reachable (every
+    /// connection busy). The pool waits for the server without limit; a request must instead
+    /// fail soon and clearly, so clients retry and nothing piles up.
     static let leaseTimeout: Duration = .seconds(30)
     /// How long a database call may take once it holds a connection. A query in flight while
     /// the server restarted was seen never to complete; the caller is answered (the outcome
     /// is unknown, so API clients retry with their `request_id`) and the call is cancelled.
     static let callTimeout: Duration = .seconds(30)
 
-    private func leased<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let client = self.client
+    /// The lease was never granted and the server answers: the pool is stuck in its backoff.
+    private struct PoolStuck: Error {}
+    /// The lease was never granted: the pool refused it (its circuit breaker, a stopped pool).
+    private struct LeaseRefused: Error {
+        let underlying: any Error
+    }
+
+    /// Runs `body` on a pooled connection, within `callTimeout` once it has one (nil: no limit,
+    /// for jobs that hold a connection for minutes).
+    private func leased<T: Sendable>(callTimeout: Duration? = PostgresBackend.callTimeout,
+                                     _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        // A pool that granted a connection within the last second is working, whatever a probe said.
+        if state.withLock({ $0.suspect && ($0.lastGrant[$0.current.id].map { .now - $0 > .seconds(1) } ?? true) }) {
+            guard await prober.reachable() else { throw StorageError.unavailable("cannot reach PostgreSQL") }
+            replacePool(ifSuspect: true)
+        }
+        let pool = state.withLock { $0.current }
+        do {
+            return try await attempt(on: pool, callTimeout: callTimeout, body)
+        } catch is PoolStuck {
+            replacePool(stuck: pool.id)
+        } catch let refused as LeaseRefused {
+            guard await prober.reachable() else {
+                state.withLock { $0.suspect = true }
+                throw StorageError.unavailable("cannot reach PostgreSQL: \(refused.underlying)")
+            }
+            replacePool(stuck: pool.id)
+        }
+        // The first lease was never granted, so nothing ran: once more, on the new pool.
+        do {
+            return try await attempt(on: state.withLock { $0.current }, callTimeout: callTimeout, body)
+        } catch is PoolStuck {
+            throw StorageError.unavailable("no PostgreSQL connection")
+        } catch let refused as LeaseRefused {
+            throw StorageError.unavailable("no PostgreSQL connection: \(refused.underlying)")
+        }
+    }
+
+    private func attempt<T: Sendable>(on pool: Pool, callTimeout: Duration?,
+                                      _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let outcome = Outcome<T>()
         let work = Task {
             do {
-                let value = try await client.withConnection { connection in
+                let value = try await pool.client.withConnection { connection in
                     // The watchdog may have answered already: then the body must not run (it
                     // could commit what the caller was told failed).
                     guard outcome.acquired() else { throw CancellationError() }
+                    self.hold(pool.id, +1)
+                    defer { self.hold(pool.id, -1) }
                     return try await body(connection)
                 }
                 outcome.finish(.success(value))
             } catch {
-                outcome.finish(.failure(error))
+                outcome.finish(.failure(outcome.hasConnection ? error : LeaseRefused(underlying: error)))
             }
         }
         let watchdog = Task {
-            try await Task.sleep(for: Self.leaseTimeout)
-            if outcome.finishUnlessConnected(.failure(StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)"))) {
-                work.cancel()
-                return
+            let started = ContinuousClock.now
+            try await Task.sleep(for: Self.probeAfter)
+            while !outcome.hasConnection, !outcome.isFinished {
+                let failure: (any Error)?
+                if !(await prober.reachable()) {
+                    state.withLock { $0.suspect = true }
+                    failure = StorageError.unavailable("cannot reach PostgreSQL")
+                } else if state.withLock({ $0.held[pool.id, default: 0] < maxConnections && ($0.lastGrant[pool.id] ?? started) <= started }) {
+                    failure = PoolStuck()
+                } else if ContinuousClock.now - started >= Self.leaseTimeout {
+                    failure = StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)")
+                } else {
+                    failure = nil
+                }
+                if let failure, outcome.finishUnlessConnected(.failure(failure)) {
+                    work.cancel()
+                    return
+                }
+                try await Task.sleep(for: Self.probeAfter)
             }
-            try await Task.sleep(for: Self.callTimeout)
-            outcome.finish(.failure(StorageError.unavailable("no answer from PostgreSQL within \(Self.callTimeout)")))
+            guard let callTimeout else { return }
+            try await Task.sleep(for: callTimeout)
+            outcome.finish(.failure(StorageError.unavailable("no answer from PostgreSQL within \(callTimeout)")))
             work.cancel()
         }
         defer { watchdog.cancel() }
@@ -111,6 +223,87 @@ final class PostgresBackend: DatabaseBackend {
             try await outcome.value()
         } onCancel: {
             work.cancel()
+        }
+    }
+
+    private func hold(_ poolID: Int, _ change: Int) {
+        let finished: Pool? = state.withLock { state in
+            state.held[poolID, default: 0] += change
+            if change > 0 { state.lastGrant[poolID] = .now }
+            guard state.held[poolID] == 0, let retired = state.retired.removeValue(forKey: poolID) else { return nil }
+            state.held[poolID] = nil
+            state.lastGrant[poolID] = nil
+            return retired
+        }
+        finished?.runTask.cancel()
+    }
+
+    /// A fresh pool in place of the current one (if it is still `stuck`, or the server was
+    /// suspect); the old one stops once its held connections are returned.
+    private func replacePool(stuck: Int? = nil, ifSuspect: Bool = false) {
+        let old: Pool? = state.withLock { state in
+            guard !state.isShutDown else { return nil }
+            if let stuck, state.current.id != stuck { return nil }
+            if ifSuspect, !state.suspect { return nil }
+            state.suspect = false
+            let old = state.current
+            state.lastGrant[old.id] = nil
+            state.current = Self.makePool(id: state.nextID, settings: settings, maxConnections: maxConnections, logger: logger)
+            state.nextID += 1
+            if state.held[old.id, default: 0] > 0 {
+                state.retired[old.id] = old
+                return nil
+            }
+            return old
+        }
+        guard let old else { return }
+        logger.notice("PostgreSQL connection pool replaced after an outage")
+        old.runTask.cancel()
+    }
+
+    /// Whether the server accepts a connection right now: one connection of its own, opened and
+    /// closed, shared by every caller asking while it runs. No answer is kept after that: the
+    /// first request after the server is back must see it back.
+    final class Prober: Sendable {
+        private let running = Mutex<Task<Bool, Never>?>(nil)
+        private let settings: PostgresSettings
+        private let logger: Logger
+        static let timeout: Duration = .seconds(1)
+
+        init(settings: PostgresSettings, logger: Logger) {
+            self.settings = settings
+            self.logger = logger
+        }
+
+        func reachable() async -> Bool {
+            let task: Task<Bool, Never> = running.withLock { running in
+                if let running { return running }
+                let settings = self.settings, logger = self.logger
+                let task = Task { [weak self] in
+                    let result = await Self.connect(settings, logger: logger)
+                    self?.running.withLock { $0 = nil }
+                    return result
+                }
+                running = task
+                return task
+            }
+            return await task.value
+        }
+
+        private static func connect(_ settings: PostgresSettings, logger: Logger) async -> Bool {
+            do {
+                let configuration = try settings.connectionConfiguration(connectTimeout: timeout)
+                return try await withDeadline(timeout * 2) {
+                    let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+                    try? await connection.close()
+                    return true
+                }
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "53300" {
+                // Too many connections: the server is up (and full).
+                return true
+            } catch {
+                return false
+            }
         }
     }
 
@@ -132,6 +325,7 @@ final class PostgresBackend: DatabaseBackend {
             }
         }
         var hasConnection: Bool { state.withLock { $0.hasConnection } }
+        var isFinished: Bool { state.withLock { $0.result != nil } }
 
         /// Answers with `result` only if no connection is held yet (atomically with `acquired`).
         func finishUnlessConnected(_ result: Result<T, any Error>) -> Bool {
@@ -167,11 +361,12 @@ final class PostgresBackend: DatabaseBackend {
         }
     }
 
-    /// Holds one pooled connection for the whole job (the lock lives in its session), outside
-    /// the call watchdog: a periodic job may legitimately take minutes. Workers therefore need
-    /// a pool of at least two connections.
+    /// Holds one pooled connection for the whole job (the lock lives in its session), without
+    /// the call timeout: a periodic job may legitimately take minutes. Getting the connection
+    /// fails fast like any call while the server is down, so a worker's round never waits on it.
+    /// Workers therefore need a pool of at least two connections.
     func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
-        try await client.withConnection { connection in
+        try await leased(callTimeout: nil) { connection in
             let db = connection.sql(queryLogLevel: nil)
             let row = try await db.raw("SELECT pg_try_advisory_lock(\(bind: key)) AS locked").first()
             guard try row?.decode(column: "locked", as: Bool.self) == true else { return nil }
@@ -186,15 +381,19 @@ final class PostgresBackend: DatabaseBackend {
         }
     }
 
-
     func uniqueViolation(in error: any Error) -> String? {
         guard let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23505" else { return nil }
         return error.serverInfo?[.constraintName] ?? "unique"
     }
 
     func shutdown() async throws {
-        runTask.cancel()
-        await runTask.value
+        let pools: [Pool] = state.withLock { state in
+            state.isShutDown = true
+            defer { state.retired = [:] }
+            return [state.current] + state.retired.values
+        }
+        for pool in pools { pool.runTask.cancel() }
+        for pool in pools { await pool.runTask.value }
     }
 }
 

@@ -31,13 +31,14 @@ import Testing
     }
 
     /// Runs `smmpanel ARGS` with the database in the environment (as an operator's shell has it).
-    static func smmpanel(_ arguments: [String], database: DatabaseLocation) throws -> Run {
-        var environment = ProcessInfo.processInfo.environment
+    static func smmpanel(_ arguments: [String], database: DatabaseLocation, environment extra: [String: String] = [:],
+                         input: String? = nil) throws -> Run {
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         switch database {
         case .sqliteFile(let path): environment["SMMPANEL_DATABASE"] = path
         case .postgres(let url): environment["SMMPANEL_DATABASE"] = url
         }
-        let (status, output) = try ChildProcess.run(executable, arguments, environment: environment)
+        let (status, output) = try ChildProcess.run(executable, arguments, environment: environment, input: input.map { Data($0.utf8) })
         return Run(status: status, output: output)
     }
 

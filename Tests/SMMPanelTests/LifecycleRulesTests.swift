@@ -60,6 +60,28 @@ import Testing
         }
     }
 
+    /// The busy-link rule is checked before the charge: a second order on a busy link answers
+    /// the active-order message even when the balance could not pay it (the unique index alone
+    /// would let the charge refuse first, with "Not enough funds").
+    @Test(arguments: TestEngine.available)
+    func aBusyLinkIsReportedBeforeTheBalanceIsCharged(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            let (user, key) = try await panel.customer(balance: "1.5")
+            let service = try await panel.service(.default, rate: "1", min: 10, max: 10_000)
+            try await panel.live { api in
+                let add = [("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", "https://busy.test/p"), ("quantity", "1000")]
+                #expect(try await api.call(add) == #"{"order":1}"#)
+                let before = try await panel.footprint(of: user.id)
+                #expect(try await api.call(add) == #"{"error":"You have active order with this link. Please wait until order being completed."}"#)
+                #expect(try await panel.footprint(of: user.id) == before)
+                // Another link with the same too-small balance is refused for the money.
+                #expect(try await api.call([("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", "https://free.test/p"),
+                                            ("quantity", "1000")]) == #"{"error":"Not enough funds on balance"}"#)
+            }
+            #expect(try await panel.balance(of: user) == Money(parsing: "0.5")!)
+        }
+    }
+
     @Test(arguments: TestEngine.available)
     func oneLiveSubscriptionPerAccountAndService(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in

@@ -11,6 +11,7 @@ import Testing
         private let text = Mutex("")
         func write(_ string: String) { text.withLock { $0 += string } }
         var lines: [String] { text.withLock { $0.split(separator: "\n").map(String.init) } }
+        var raw: String { text.withLock { $0 } }
     }
 
     struct Refused: Error, CustomStringConvertible {
@@ -53,5 +54,24 @@ import Testing
         #expect(logger.logLevel == .debug)
         #expect(logger[metadataKey: "hb.request.id"] == "1")
         #expect(logger.handler.metadata == ["hb.request.id": "1"])
+    }
+
+    /// Text from customers and providers (an upstream's error message, a link) cannot forge a
+    /// log line: every control character, in a value, a key, the message or an error, is escaped.
+    @Test func controlCharactersCannotForgeALine() throws {
+        let captured = Captured()
+        var handler = PanelLogHandler(label: "smmpanel", metadataProvider: nil, output: { captured.write($0) })
+        handler[metadataKey: "link"] = "https://x.test/\r\n2026-01-01T00:00:00+0000 critical smmpanel: [SMMApp] forged"
+        handler.log(event: LogEvent(level: .error, message: "upstream said \u{1B}[2Jok\u{85}\u{2028}done\tx\u{7F}",
+                                    error: Refused(), metadata: ["reason\nkey": "a\u{0}b"], source: "SMMProviders",
+                                    file: #fileID, function: #function, line: #line))
+        #expect(captured.raw.unicodeScalars.filter { $0 == "\n" }.count == 1, "\(captured.raw)")
+        let line = try #require(captured.lines.first)
+        #expect(line.hasSuffix(#" error smmpanel: error.message=refused: no funds error.type=SMMPanelTests.PanelLogHandlerTests.Refused "#
+                               + #"link=https://x.test/\r\n2026-01-01T00:00:00+0000 critical smmpanel: [SMMApp] forged reason\nkey=a\u{0}b "#
+                               + #"[SMMProviders] upstream said \u{1B}[2Jok\u{85}\u{2028}done\tx\u{7F}"#), "\(line)")
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x2028 })
+        // Ordinary text is written as it is.
+        #expect(PanelLogHandler.escaped("order 12 → \"Completed\" ✓") == "order 12 → \"Completed\" ✓")
     }
 }

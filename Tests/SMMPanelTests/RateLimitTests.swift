@@ -31,6 +31,19 @@ import Testing
         #expect(buckets.take("busy") != nil)
     }
 
+    /// However long a client stays away, its bucket refills to its burst and no further: after
+    /// an hour idle it gets exactly `burst` requests at once, then waits.
+    @Test func aBucketRefillsToItsBurstAndNoFurtherAfterAnIdleSpell() {
+        let clock = ManualClock()
+        let buckets = TokenBuckets(limit: RateLimit(burst: 3, perSecond: 1), clock: clock)
+        #expect(buckets.take("a") == nil)
+        clock.advance(seconds: 3_600)
+        #expect(buckets.check("a") == nil)
+        #expect((0..<3).map { _ in buckets.take("a") } == [nil, nil, nil])
+        #expect(buckets.take("a") == 1)
+        #expect(buckets.check("a") == 1)
+    }
+
     @Test(arguments: TestEngine.available)
     func aKeyOverItsRateGets429UntilTheClockMoves(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in

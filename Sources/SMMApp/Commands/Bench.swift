@@ -35,6 +35,18 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Record a CPU profile of the server during each measured scenario into this directory (`perf record -g -p`; read with `perf report -i DIR/SCENARIO.perf --no-children`).")
     var perf: String?
 
+    func validate() throws {
+        try check(connections, 1...10_000, "--connections")
+        try check(duration, 1...3_600, "--duration")
+        try check(warmup, 0...3_600, "--warmup")
+        try check(rounds, 1...100, "--rounds")
+        try check(services, 1...1_000_000, "--services")
+        try check(orders, 0...100_000_000, "--orders")
+        try check(customers, 1...10_000_000, "--customers")
+        try check(dispatchOrders, 0...10_000_000, "--dispatch-orders")
+        try check(syncOrders, 0...10_000_000, "--sync-orders")
+    }
+
     func run() async throws {
         #if DEBUG
         print("warning: this is a debug build; build with `swift build -c release --product smmpanel` for real figures")
@@ -138,7 +150,7 @@ struct Bench: AsyncParsableCommand {
             // These shared machines drift by a third within a minute, so a ratio is only
             // meaningful against a baseline measured next to it.
             var rounds: [(ratio: Double, baseline: Double, result: LoadResult, cost: CPUCost?, baselineCost: CPUCost?)] = []
-            let commitsBefore = isAdd ? await BenchServer.commitCounters(port: port) : nil
+            let commitsBefore = isAdd ? await child.commitCounters() : nil
             for round in 0..<max(1, self.rounds) {
                 let cpuBefore = child.cpuReading()
                 let baselineResult = try await run(duration, health)
@@ -164,7 +176,7 @@ struct Bench: AsyncParsableCommand {
             print(BenchLine(label: label, result: shown, baseline: median.baseline, ratio: median.ratio,
                             peakKB: child.peakMemoryKB(), cost: median.cost, baselineCost: median.baselineCost).text)
             if label.hasPrefix("services") { print("# \(label): \(shown.bytesPerAnswer) bytes per answer") }
-            if let before = commitsBefore, let after = await BenchServer.commitCounters(port: port), after.commits > before.commits {
+            if let before = commitsBefore, let after = await child.commitCounters(), after.commits > before.commits {
                 // The rounds' `/health` requests write nothing: these are the scenario's.
                 let (commits, transactions) = (after.commits - before.commits, after.transactions - before.transactions)
                 print("# \(label): \(transactions) transactions in \(commits) COMMITs, "
@@ -393,10 +405,13 @@ struct ProcessMemory {
 final class BenchServer: Sendable {
     let process: Process
     let port: Int
+    /// The server serves `/metrics` to this bearer only (random per run).
+    let metricsToken: String
 
-    private init(process: Process, port: Int) {
+    private init(process: Process, port: Int, metricsToken: String) {
         self.process = process
         self.port = port
+        self.metricsToken = metricsToken
     }
 
     struct NeverListened: Error, CustomStringConvertible {
@@ -411,6 +426,8 @@ final class BenchServer: Sendable {
         // otherwise be answered 429 after its burst.
         process.arguments = ["serve", "--no-workers", "--port", "0", "--database", database, "--log-level", "info",
                              "--ip-rate", "0", "--key-rate", "0"]
+        let metricsToken = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
+        process.environment = ProcessInfo.processInfo.environment.merging(["SMMPANEL_METRICS_TOKEN": metricsToken]) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -424,7 +441,7 @@ final class BenchServer: Sendable {
             let text = output.withLock { $0 }
             if let line = text.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") }),
                let port = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) {
-                return BenchServer(process: process, port: port)
+                return BenchServer(process: process, port: port, metricsToken: metricsToken)
             }
             try await Task.sleep(for: .milliseconds(25))
         }
@@ -461,8 +478,9 @@ final class BenchServer: Sendable {
     }
 
     /// The server's group-commit counters from its `/metrics` (SQLite only; nil otherwise).
-    static func commitCounters(port: Int) async -> (commits: Int, transactions: Int)? {
-        let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")
+    func commitCounters() async -> (commits: Int, transactions: Int)? {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")
+        request.headers.add(name: "Authorization", value: "Bearer \(metricsToken)")
         guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)),
               let body = try? await response.body.collect(upTo: 16 << 20) else { return nil }
         let lines = String(buffer: body).split(separator: "\n")

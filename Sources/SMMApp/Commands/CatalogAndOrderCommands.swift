@@ -17,6 +17,13 @@ struct ServiceFieldOptions: ParsableArguments {
     @Option(help: "Description shown to customers.") var description: String?
     @Option(help: "Position in the catalog.") var sort: Int64?
 
+    func validate() throws {
+        try check(min, OptionRange.quantity, "--min")
+        try check(max, OptionRange.quantity, "--max")
+        try check(refillDays, OptionRange.refillDays, "--refill-days")
+        try check(sort, OptionRange.sort, "--sort")
+    }
+
     func draft() throws -> ServiceDraft {
         var type: ServiceType?
         if let label = self.type {
@@ -72,6 +79,7 @@ struct ServiceCommand: AsyncParsableCommand {
         @Argument var id: Int64
         @OptionGroup var fields: ServiceFieldOptions
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             let draft = try fields.draft()
             print(describe(try await db.run { store in
@@ -84,6 +92,7 @@ struct ServiceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Hide a service from the catalog and refuse new orders for it.")
         @Argument var id: Int64
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             try await db.run { store in
                 try await store.audited("service.disable", target: AuditTarget(.services, id)) { try await store.setServiceEnabled(id: id, false) }
@@ -96,6 +105,7 @@ struct ServiceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Offer a disabled service again.")
         @Argument var id: Int64
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             try await db.run { store in
                 try await store.audited("service.enable", target: AuditTarget(.services, id)) { try await store.setServiceEnabled(id: id, true) }
@@ -150,6 +160,7 @@ struct OrderCommand: AsyncParsableCommand {
         @Flag(help: "Only orders that need the operator: held for reconciliation, failed sends, unreadable upstream statuses.")
         var attention = false
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(limit, OptionRange.listLimit, "--limit") }
         func run() async throws {
             if attention {
                 let items = try await db.run { try await $0.attentionItems(limit: limit) }
@@ -176,6 +187,7 @@ struct OrderCommand: AsyncParsableCommand {
             abstract: "Send a held order to its provider again (after checking the provider does not have it).")
         @Argument var id: Int64
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             try await db.run { store in
                 try await store.audited("order.resend", target: AuditTarget(.orders, id)) { try await store.resendHeld(orderID: id) }
@@ -190,6 +202,7 @@ struct OrderCommand: AsyncParsableCommand {
         @Argument var id: Int64
         @Argument var upstreamOrderID: String
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             try await db.run { store in
                 try await store.audited("order.link-upstream", target: AuditTarget(.orders, id)) {
@@ -209,6 +222,11 @@ struct OrderCommand: AsyncParsableCommand {
         @Option(help: "Count before delivery started.") var startCount: Int64?
         @Option(help: "Units not delivered.") var remains: Int64?
         @OptionGroup var db: DatabaseOptions
+        func validate() throws {
+            try check(id, OptionRange.id, "ID")
+            try check(startCount, OptionRange.quantity, "--start-count")
+            try check(remains, OptionRange.quantity, "--remains")
+        }
         func run() async throws {
             guard status != nil || startCount != nil || remains != nil else {
                 throw OperatorError(description: "give at least one of --status, --start-count, --remains")
@@ -240,6 +258,7 @@ struct RefillCommand: AsyncParsableCommand {
         @Argument var id: Int64
         @Option(help: "New status.") var status: String
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             guard let next = RefillStatus(label: status) else {
                 throw OperatorError(description: "unknown refill status \(status); one of: \(RefillStatus.allCases.map(\.rawValue).joined(separator: ", "))")

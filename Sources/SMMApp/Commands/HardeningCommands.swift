@@ -42,6 +42,7 @@ struct KeyCommand: AsyncParsableCommand {
         @Argument var user: String
         @Argument(help: "The key's id, as `key list` shows it.") var keyID: Int64
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(keyID, OptionRange.id, "KEY_ID") }
         func run() async throws {
             let info = try await db.run { store in try await store.revokeKey(userID: try await requireUser(store, user).id, keyID: keyID) }
             print("key \(info.id) \"\(info.name)\" of \(user) revoked")
@@ -56,6 +57,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Only this target, e.g. user:3, service:7, order:12, key:4.") var target: String?
     @Option(help: "At most this many rows.") var limit: Int = 50
     @OptionGroup var db: DatabaseOptions
+    func validate() throws { try check(limit, OptionRange.listLimit, "--limit") }
     func run() async throws {
         for entry in try await db.run({ try await $0.auditLog(target: target, limit: limit) }) {
             print("\(entry.id)\t\(formatTime(entry.createdAt))\t\(entry.actor)\t\(entry.action)\t\(entry.target)\t"

@@ -25,43 +25,53 @@ struct LimitOptions: ParsableArguments {
     @Option(help: "Seconds a request body may take to arrive after its head (env SMMPANEL_REQUEST_TIMEOUT; default 30).")
     var requestTimeout: Int?
 
+    func validate() throws {
+        try check(ipRate, OptionRange.rate, "--ip-rate")
+        try check(keyRate, OptionRange.rate, "--key-rate")
+        try check(badKeyPerMinute, OptionRange.rate, "--bad-key-per-minute")
+        try check(ipBurst, OptionRange.burst, "--ip-burst")
+        try check(keyBurst, OptionRange.burst, "--key-burst")
+        try check(badKeyBurst, OptionRange.badKeyBurst, "--bad-key-burst")
+        try check(idleTimeout, OptionRange.seconds, "--idle-timeout")
+        try check(requestTimeout, OptionRange.seconds, "--request-timeout")
+    }
+
+    /// Flags as given (checked by `validate`), else the environment (checked here).
     func apply(to configuration: inout PanelConfiguration) throws {
         let defaults = Self.defaults
         var throttle = configuration.throttle
         throttle.perAddress = try limit(rate: ipRate, "SMMPANEL_IP_RATE", burst: ipBurst, "SMMPANEL_IP_BURST", default: defaults.perAddress)
         throttle.perKey = try limit(rate: keyRate, "SMMPANEL_KEY_RATE", burst: keyBurst, "SMMPANEL_KEY_BURST", default: defaults.perKey)
-        let badBurst = try badKeyBurst ?? Self.env("SMMPANEL_BAD_KEY_BURST", Int.init) ?? defaults.invalidKeys?.burst ?? 0
-        let badPerMinute = try badKeyPerMinute ?? Self.env("SMMPANEL_BAD_KEY_PER_MINUTE", Double.init)
+        let badBurst = try badKeyBurst ?? Self.env("SMMPANEL_BAD_KEY_BURST", OptionRange.badKeyBurst) ?? defaults.invalidKeys?.burst ?? 0
+        let badPerMinute = try badKeyPerMinute ?? Self.env("SMMPANEL_BAD_KEY_PER_MINUTE", OptionRange.rate)
             ?? (defaults.invalidKeys?.perSecond ?? 0) * 60
         throttle.invalidKeys = badBurst > 0 ? RateLimit(burst: badBurst, perSecond: badPerMinute / 60) : nil
         throttle.trustForwardedFor = trustForwardedFor || Environment.value("SMMPANEL_TRUST_FORWARDED_FOR") == "1"
         configuration.throttle = throttle
         configuration.web.trustForwardedFor = throttle.trustForwardedFor
-        if let seconds = try idleTimeout ?? Self.env("SMMPANEL_IDLE_TIMEOUT", Int.init) {
-            configuration.idleTimeout = .seconds(try Self.positive(seconds, "idle timeout"))
+        if let seconds = try idleTimeout ?? Self.env("SMMPANEL_IDLE_TIMEOUT", OptionRange.seconds) {
+            configuration.idleTimeout = .seconds(seconds)
         }
-        if let seconds = try requestTimeout ?? Self.env("SMMPANEL_REQUEST_TIMEOUT", Int.init) {
-            configuration.requestReadTimeout = .seconds(try Self.positive(seconds, "request timeout"))
+        if let seconds = try requestTimeout ?? Self.env("SMMPANEL_REQUEST_TIMEOUT", OptionRange.seconds) {
+            configuration.requestReadTimeout = .seconds(seconds)
         }
     }
 
     /// A rate of 0 turns the limit off; a burst alone keeps the default rate.
     private func limit(rate: Double?, _ rateVariable: String, burst: Int?, _ burstVariable: String,
                        default fallback: RateLimit?) throws -> RateLimit? {
-        let rate = try rate ?? Self.env(rateVariable, Double.init) ?? fallback?.perSecond ?? 0
+        let rate = try rate ?? Self.env(rateVariable, OptionRange.rate) ?? fallback?.perSecond ?? 0
         guard rate > 0 else { return nil }
-        let burst = try burst ?? Self.env(burstVariable, Int.init) ?? fallback?.burst ?? Int(rate.rounded(.up))
-        return RateLimit(burst: try Self.positive(burst, burstVariable), perSecond: rate)
+        let burst = try burst ?? Self.env(burstVariable, OptionRange.burst) ?? fallback?.burst ?? Int(rate.rounded(.up))
+        return RateLimit(burst: burst, perSecond: rate)
     }
 
-    private static func env<T>(_ name: String, _ parse: (String) -> T?) throws -> T? {
+    /// The variable's number, refused unless it reads as one within `range`.
+    private static func env<T: LosslessStringConvertible & Comparable>(_ name: String, _ range: ClosedRange<T>) throws -> T? {
         guard let text = Environment.value(name) else { return nil }
-        guard let value = parse(text) else { throw ValidationError("\(name)=\(text) is not a number") }
-        return value
-    }
-
-    private static func positive(_ value: Int, _ what: String) throws -> Int {
-        guard value > 0 else { throw ValidationError("\(what) must be at least 1, got \(value)") }
+        guard let value = T(text), range.contains(value) else {
+            throw ValidationError("\(name)=\(text) must be a number between \(range.lowerBound) and \(range.upperBound)")
+        }
         return value
     }
 }

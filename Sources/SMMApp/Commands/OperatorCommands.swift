@@ -26,6 +26,32 @@ func parseAmount(_ text: String) throws -> Money {
     return amount
 }
 
+/// Where `user create` and `user set-password` read a password: standard input, the
+/// environment, or (visible to anyone running `ps`) the command line.
+struct PasswordOptions: ParsableArguments {
+    @Option(help: "The password (visible in `ps` and shell history: prefer --password-stdin or SMMPANEL_PASSWORD).")
+    var password: String?
+    @Flag(help: "Read the password from the first line of standard input.")
+    var passwordStdin = false
+
+    static let variable = "SMMPANEL_PASSWORD"
+
+    func validate() throws {
+        if passwordStdin, password != nil { throw ValidationError("give --password or --password-stdin, not both") }
+    }
+
+    /// The password from --password-stdin, --password or SMMPANEL_PASSWORD, in that order; nil if none.
+    func resolve() throws -> String? {
+        if passwordStdin {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw OperatorError(description: "--password-stdin: no password on standard input")
+            }
+            return line.hasSuffix("\r") ? String(line.dropLast()) : line
+        }
+        return password ?? Environment.value(Self.variable)
+    }
+}
+
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "user", abstract: "Customers and admins.",
                                                     subcommands: [Create.self, RotateKey.self, SetPassword.self, Disable.self, Enable.self])
@@ -33,13 +59,13 @@ struct UserCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user; prints its API key (shown once) last.")
         @Argument var name: String
-        @Option(help: "Password for the web panel.") var password: String?
+        @OptionGroup(title: "Web password (optional; also env SMMPANEL_PASSWORD)") var password: PasswordOptions
         @Flag(help: "Make the user an administrator.") var admin = false
         @OptionGroup var db: DatabaseOptions
 
         func run() async throws {
             // bcrypt is deliberately slow: keep it off the event loops.
-            let hash: String? = if let password { try await hashPassword(password) } else { nil }
+            let hash: String? = if let password = try password.resolve() { try await hashPassword(password) } else { nil }
             let (user, key) = try await db.run { store in
                 try await store.audited("user.create", target: nil, created: { AuditTarget(.users, $0.0.id) }) {
                     try await store.createUser(username: name, passwordHash: hash, isAdmin: admin)
@@ -54,11 +80,14 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "set-password",
                                                         abstract: "Set a user's web password (and signs them out of the web panel).")
         @Argument var name: String
-        @Option(help: "The new password (8 to 72 bytes).") var password: String
+        @OptionGroup(title: "The new password, 8 to 72 bytes (or env SMMPANEL_PASSWORD)") var passwordSource: PasswordOptions
         @Flag(help: "Also make the user an administrator.") var admin = false
         @OptionGroup var db: DatabaseOptions
 
         func run() async throws {
+            guard let password = try passwordSource.resolve() else {
+                throw OperatorError(description: "no password: give --password-stdin, SMMPANEL_PASSWORD or --password")
+            }
             guard password.count >= 8, password.utf8.count <= 72 else {
                 throw OperatorError(description: "a password needs 8 to 72 characters (bcrypt reads 72 bytes)")
             }
@@ -160,6 +189,7 @@ struct CategoryCommand: AsyncParsableCommand {
         @Argument var name: String
         @Option var sort: Int64 = 0
         @OptionGroup var db: DatabaseOptions
+        func validate() throws { try check(sort, OptionRange.sort, "--sort") }
         func run() async throws {
             let category = try await db.run { store in
                 try await store.audited("category.create", target: nil, created: { AuditTarget(.categories, $0.id) }) {

@@ -165,6 +165,11 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Seconds to wait for a provider's answer.") var providerTimeout: Int = 30
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
 
+    func validate() throws {
+        try checkWorkerTimings(workerInterval: workerInterval, statusRecheck: statusRecheck, providerTimeout: providerTimeout,
+                               catalogInterval: catalogInterval)
+    }
+
     func run() async throws {
         var logger = Logger(label: "smmpanel-worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info

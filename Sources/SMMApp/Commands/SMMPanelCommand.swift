@@ -19,10 +19,14 @@ public struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite file path or postgres://user:pass@host:port/db (env SMMPANEL_DATABASE; default smmpanel.sqlite).")
     public var database: String?
 
-    @Option(name: .long, help: "PostgreSQL connections in this process's pool.")
+    @Option(name: .long, help: "PostgreSQL connections in this process's pool (1 to 1000).")
     public var poolSize: Int = 10
 
     public init() {}
+
+    public func validate() throws {
+        try check(poolSize, OptionRange.poolSize, "--pool-size")
+    }
 
     public var location: DatabaseLocation {
         let text = database ?? Environment.value("SMMPANEL_DATABASE") ?? DatabaseLocation.defaultSQLiteFile

@@ -9,7 +9,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the panel: API v2 and background workers.")
 
     @Option(help: "Address to listen on.") var host: String = Environment.value("SMMPANEL_HOST") ?? "127.0.0.1"
-    @Option(help: "Port to listen on.") var port: Int = Environment.value("SMMPANEL_PORT").flatMap(Int.init) ?? 8080
+    @Option(help: "Port to listen on (env SMMPANEL_PORT; default 8080; 0 lets the system pick).")
+    var port: Int = Environment.value("SMMPANEL_PORT").map { Int($0) ?? -1 } ?? 8080
     @OptionGroup var db: DatabaseOptions
     @Option(help: "Currency code shown by the API.") var currency: String = Environment.value("SMMPANEL_CURRENCY") ?? "USD"
     @Flag(help: "Seed a demo catalog and customer, and print the customer's API key.") var demo = false
@@ -22,6 +23,30 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Send web cookies only over HTTPS (set it when the panel is served behind TLS; env SMMPANEL_SECURE_COOKIES=1).")
     var secureCookies = Environment.value("SMMPANEL_SECURE_COOKIES") == "1"
     @OptionGroup(title: "Limits") var limits: LimitOptions
+    @Option(help: "Serve /metrics (only) on a second listener at this port; none by default; 0 lets the system pick (env SMMPANEL_METRICS_PORT).")
+    var metricsPort: Int?
+    @Option(help: "Address of that metrics listener (env SMMPANEL_METRICS_HOST; default 127.0.0.1).")
+    var metricsHost: String?
+    @Option(help: "Serve /metrics on the main listener too, to `Authorization: Bearer TOKEN` only; 16 to 256 characters (prefer env SMMPANEL_METRICS_TOKEN: arguments show in ps).")
+    var metricsToken: String?
+
+    func validate() throws {
+        try check(port, OptionRange.port, "--port")
+        try checkWorkerTimings(workerInterval: workerInterval, statusRecheck: statusRecheck, providerTimeout: providerTimeout,
+                               catalogInterval: catalogInterval)
+        try check(try metricsListenerPort(), OptionRange.port, "--metrics-port")
+        if let token = metricsToken ?? Environment.value("SMMPANEL_METRICS_TOKEN"),
+           !(16...256).contains(token.count) || token.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F }) {
+            throw ValidationError("--metrics-token must be 16 to 256 printable ASCII characters without spaces")
+        }
+    }
+
+    private func metricsListenerPort() throws -> Int? {
+        if let metricsPort { return metricsPort }
+        guard let text = Environment.value("SMMPANEL_METRICS_PORT") else { return nil }
+        guard let port = Int(text) else { throw ValidationError("SMMPANEL_METRICS_PORT=\(text) is not a port number") }
+        return port
+    }
 
     func run() async throws {
         var logger = Logger(label: "smmpanel")
@@ -32,6 +57,9 @@ struct Serve: AsyncParsableCommand {
         configuration.currency = currency
         configuration.web.secureCookies = secureCookies
         configuration.runWorkers = !noWorkers
+        configuration.metricsPort = try metricsListenerPort()
+        configuration.metricsHost = metricsHost ?? Environment.value("SMMPANEL_METRICS_HOST") ?? "127.0.0.1"
+        configuration.metricsToken = metricsToken ?? Environment.value("SMMPANEL_METRICS_TOKEN")
         configuration.workerInterval = .seconds(max(1, workerInterval))
         configuration.statusRecheckSeconds = Int64(max(1, statusRecheck))
         configuration.providerTimeout = .seconds(max(1, providerTimeout))

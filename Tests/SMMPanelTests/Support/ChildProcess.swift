@@ -27,19 +27,29 @@ final class ChildProcess: Sendable {
     /// The exit status once reaped (waitpid may reap only once).
     private let status = Mutex<Int32?>(nil)
 
-    /// Starts `executable arguments…`; every chunk of output goes to `onOutput`, and `onOutput`
-    /// gets nil at end of file.
-    init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+    /// Starts `executable arguments…` with `input` (up to 64 KiB) on its standard input, else
+    /// /dev/null; every chunk of output goes to `onOutput`, and `onOutput` gets nil at end of file.
+    init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil, input: Data? = nil,
          onOutput: @escaping @Sendable (Data?) -> Void) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw SpawnFailed(code: errno) }
         // Ours only: a child spawned concurrently elsewhere must not hold our write end open.
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        var inputFDs: [Int32] = [-1, -1]
+        if input != nil {
+            guard pipe(&inputFDs) == 0 else { throw SpawnFailed(code: errno) }
+            _ = fcntl(inputFDs[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(inputFDs[1], F_SETFD, FD_CLOEXEC)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if input != nil {
+            posix_spawn_file_actions_adddup2(&actions, inputFDs[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         _ = posix_spawn_file_actions_addclosefrom_np(&actions, 3)
@@ -52,6 +62,12 @@ final class ChildProcess: Sendable {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
         close(fds[1])
+        if let input {
+            close(inputFDs[0])
+            // Fits the pipe's buffer: written whole before the child reads, then end of file.
+            if result == 0 { input.withUnsafeBytes { _ = write(inputFDs[1], $0.baseAddress, $0.count) } }
+            close(inputFDs[1])
+        }
         guard result == 0 else {
             close(fds[0])
             throw SpawnFailed(code: result)
@@ -77,10 +93,11 @@ final class ChildProcess: Sendable {
     }
 
     /// Runs to the end and returns the exit status and all output.
-    static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+                    input: Data? = nil) throws -> (Int32, String) {
         let collected = Mutex(Data())
         let finished = DispatchSemaphore(value: 0)
-        let child = try ChildProcess(executable, arguments, environment: environment) { chunk in
+        let child = try ChildProcess(executable, arguments, environment: environment, input: input) { chunk in
             if let chunk { collected.withLock { $0.append(chunk) } } else { finished.signal() }
         }
         finished.wait()

@@ -22,13 +22,14 @@ struct ServerProcess {
     let output: Output
 
     /// Starts `smmpanel serve --port 0 --database DB EXTRA…` and waits for the port it logs.
-    static func start(database: DatabaseLocation, _ extra: [String] = []) async throws -> ServerProcess {
+    static func start(database: DatabaseLocation, _ extra: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
         let location: String = switch database {
         case .sqliteFile(let path): path
         case .postgres(let url): url
         }
         let output = Output()
-        let process = try ChildProcess(CLITests.executable, ["serve", "--port", "0", "--database", location] + extra) { chunk in
+        let process = try ChildProcess(CLITests.executable, ["serve", "--port", "0", "--database", location] + extra,
+                                       environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }) { chunk in
             if let chunk { output.append(chunk) }
         }
         for _ in 0..<600 {
@@ -57,16 +58,9 @@ struct ServerProcess {
 }
 
 /// Runs a program to its end; its exit status and its output (stdout and stderr together).
+/// Through `ChildProcess` (posix_spawn), never Foundation's `Process`: its `run()` was seen to
+/// crash the whole test process now and then (see `ChildProcess`).
 func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let (status, output) = try ChildProcess.run(executable, arguments, environment: environment)
+    return (status, output)
 }

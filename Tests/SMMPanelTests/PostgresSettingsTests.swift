@@ -1,0 +1,39 @@
+import Foundation
+import NIOSSL
+@testable import SMMStorage
+import Testing
+
+/// `sslmode` in a `postgres://` URL means what it means to libpq.
+@Suite struct PostgresSettingsTests {
+    @Test func eachSSLModeGivesItsTLSConfiguration() throws {
+        let base = "postgres://panel:p%40ss@db.internal:6432/smm"
+        let plain = try PostgresSettings(url: base + "?sslmode=disable")
+        #expect(plain.tlsMode == .disable && plain.tls == nil)
+        #expect(plain.host == "db.internal" && plain.port == 6432 && plain.username == "panel" && plain.password == "p@ss" && plain.database == "smm")
+
+        // No sslmode: libpq's default, prefer.
+        for (query, mode) in [("", PostgresSettings.TLSMode.prefer), ("?sslmode=prefer", .prefer), ("?sslmode=allow", .allow),
+                              ("?sslmode=require", .require)] {
+            let settings = try PostgresSettings(url: base + query)
+            #expect(settings.tlsMode == mode)
+            // Encrypted, the certificate not checked (libpq checks it only from verify-ca on).
+            #expect(settings.tls?.certificateVerification == CertificateVerification.none, "\(query)")
+        }
+        let ca = try PostgresSettings(url: base + "?sslmode=verify-ca")
+        #expect(ca.tls?.certificateVerification == .noHostnameVerification)
+        let full = try PostgresSettings(url: base + "?sslmode=verify-full")
+        #expect(full.tls?.certificateVerification == .fullVerification)
+        #expect(full.tls?.trustRoots == .default, "the system's roots")
+
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("root-\(UUID().uuidString).pem").path
+        FileManager.default.createFile(atPath: root, contents: Data("not read until a connection is made".utf8))
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let pinned = try PostgresSettings(url: base + "?sslmode=verify-full&sslrootcert=\(root)")
+        #expect(pinned.tls?.certificateVerification == .fullVerification)
+        #expect(pinned.tls?.trustRoots == .file(root))
+
+        #expect(throws: StorageError.self) { try PostgresSettings(url: base + "?sslmode=verify-full&sslrootcert=/nonexistent/root.pem") }
+        #expect(throws: StorageError.self) { try PostgresSettings(url: base + "?sslmode=sometimes") }
+        #expect(throws: StorageError.self) { try PostgresSettings(url: "postgres:///nohost") }
+    }
+}
