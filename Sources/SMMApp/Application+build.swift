@@ -33,6 +33,7 @@ public func buildRouter(store: PanelStore, configuration: PanelConfiguration, lo
         .addRoutes(to: router)
     var web = configuration.web
     web.currency = configuration.currency
+    web.loopbackOnly = WebConfiguration.isLoopback(host: configuration.host)
     WebApp(store: store, configuration: web, engine: makeEngine(store: store, configuration: configuration, logger: logger),
            logger: logger).addRoutes(to: router)
     return router
