@@ -39,6 +39,7 @@ func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: L
         .addRoutes(to: router)
     var web = configuration.web
     web.currency = configuration.currency
+    web.loopbackOnly = WebConfiguration.isLoopback(host: configuration.host)
     WebApp(store: store, configuration: web, engine: makeEngine(store: store, configuration: configuration, logger: logger),
            logger: logger).addRoutes(to: router)
     return router

@@ -58,7 +58,10 @@ public func openStore(_ configuration: PanelConfiguration, logger: Logger, clock
     let backend = try await configuration.database.open(poolSize: configuration.poolSize, logger: logger)
     let store = PanelStore(backend: backend, clock: clock)
     do {
-        try await store.migrate()
+        // Names that differed only in case before they had to be unique that way.
+        for renamed in try await store.migrate() {
+            logger.warning("username already taken in another case: renamed", metadata: ["user": .string(renamed)])
+        }
     } catch {
         try? await backend.shutdown()
         throw error

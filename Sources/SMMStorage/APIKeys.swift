@@ -21,13 +21,17 @@ public enum APIKeys {
     }
 
     public static func hash(_ key: String) -> String {
-        let digest = SHA256.hash(data: Array(key.utf8))
-        // Lowercase hex written in one pass: a `String` per byte was most of this function's
-        // cost, and every API call hashes its key (profiled under `add` and `status`).
+        hex(SHA256.hash(data: Array(key.utf8)), count: SHA256.byteCount)
+    }
+
+    /// The first `count` bytes as lowercase hex.
+    public static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes, count: Int) -> String {
+        // Written in one pass: a `String` per byte was most of `hash`'s cost, and every API
+        // call hashes its key (profiled under `add` and `status`).
         let digits = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: SHA256.byteCount * 2) { buffer in
+        return String(unsafeUninitializedCapacity: count * 2) { buffer in
             var index = 0
-            for byte in digest {
+            for byte in bytes where index < count * 2 {
                 buffer[index] = digits[Int(byte >> 4)]
                 buffer[index + 1] = digits[Int(byte & 0x0f)]
                 index += 2

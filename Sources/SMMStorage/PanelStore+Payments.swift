@@ -34,7 +34,12 @@ extension PanelStore {
         guard amount > .zero, amount <= Money.maximumBalance else { throw PanelError.incorrectField("amount") }
         guard !reference.isEmpty, reference.count <= 200 else { throw PanelError.incorrectField("reference") }
         let now = clock.now()
+        let backend = self.backend
         return try await backend.transaction { db in
+            // The count and the insert must see each other across parallel requests: on
+            // PostgreSQL the customer's row is locked first (SQLite's single writer already
+            // runs them one after another).
+            try await db.raw("SELECT id FROM users WHERE id = \(bind: userID)\(unsafeRaw: backend.forUpdate)").run()
             let open = try await db.raw("""
                 SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE user_id = \(bind: userID) AND status = 'Pending'
                 """).first()?.decode(column: "n", as: Int64.self) ?? 0

@@ -71,30 +71,111 @@ extension PanelStore {
         }
     }
 
-    // MARK: Login rate limit
+    // MARK: Attempt limits (logins, sign-ups)
 
-    /// Failed logins for `key` since `since`.
-    public func loginFailures(key: String, since: Int64) async throws -> Int {
-        try await backend.read { db in
-            let row = try await db.raw("""
-                SELECT CAST(COUNT(*) AS BIGINT) AS n FROM login_failures WHERE attempt_key = \(bind: key) AND created_at >= \(bind: since)
-                """).first()
-            return Int(try row?.decode(column: "n", as: Int64.self) ?? 0)
+    /// At most `maximum` attempts under `key` within the last `window` seconds.
+    public struct AttemptLimit: Sendable, Hashable {
+        public var key: String
+        public var maximum: Int
+        public var window: Int64
+
+        public init(key: String, maximum: Int, window: Int64) {
+            self.key = key
+            self.maximum = maximum
+            self.window = window
         }
     }
 
-    public func recordLoginFailure(key: String, pruneBefore: Int64) async throws {
+    /// Records one attempt under every limit's key, unless one of them already holds its
+    /// maximum: then it records nothing and returns nil. Counting and recording are one
+    /// transaction, and on PostgreSQL the keys' advisory locks are taken first (always in the
+    /// same order), so parallel attempts are counted one after another, as SQLite's single
+    /// writer does anyway: of 40 parallel attempts under a limit of 5, exactly 5 pass.
+    /// Returns the ids of the rows written (for `forgetAttempts`).
+    public func recordAttempt(_ limits: [AttemptLimit]) async throws -> [Int64]? {
         let now = clock.now()
-        try await backend.transaction { db in
-            try await db.raw("DELETE FROM login_failures WHERE created_at < \(bind: pruneBefore)").run()
-            try await db.raw("INSERT INTO login_failures (attempt_key, created_at) VALUES (\(bind: key), \(bind: now))").run()
+        let backend = self.backend
+        return try await backend.transaction { db -> [Int64]? in
+            if backend.engine == .postgres {
+                for lock in Set(limits.map { Self.lockKey("attempt:" + $0.key) }).sorted() {
+                    try await db.raw("SELECT pg_advisory_xact_lock(\(bind: lock))").run()
+                }
+            }
+            // Old rows go a few at a time as new ones come; rows another transaction holds are
+            // left for later rather than waited for.
+            try await db.raw("""
+                DELETE FROM web_attempts WHERE id IN (SELECT id FROM web_attempts WHERE expires_at < \(bind: now)
+                ORDER BY expires_at LIMIT 100\(unsafeRaw: backend.skipLocked()))
+                """).run()
+            for limit in limits {
+                let count = try await db.raw("""
+                    SELECT CAST(COUNT(*) AS BIGINT) AS n FROM web_attempts
+                    WHERE attempt_key = \(bind: limit.key) AND created_at > \(bind: now - limit.window)
+                    """).first()?.decode(column: "n", as: Int64.self) ?? 0
+                if count >= Int64(limit.maximum) { return nil }
+            }
+            var ids: [Int64] = []
+            for limit in limits {
+                let row = try await db.raw("""
+                    INSERT INTO web_attempts (attempt_key, created_at, expires_at)
+                    VALUES (\(bind: limit.key), \(bind: now), \(bind: now + limit.window)) RETURNING id
+                    """).first()
+                ids.append(try row!.decode(column: "id", as: Int64.self))
+            }
+            return ids
         }
     }
 
-    public func clearLoginFailures(key: String) async throws {
+    /// Removes the rows `ids` (an attempt that turned out fine) and every attempt under
+    /// `clearing` (a successful login clears its own IP and username's failures).
+    public func forgetAttempts(ids: [Int64], clearing key: String? = nil) async throws {
+        guard !ids.isEmpty || key != nil else { return }
         try await backend.transaction { db in
-            try await db.raw("DELETE FROM login_failures WHERE attempt_key = \(bind: key)").run()
+            if !ids.isEmpty { try await db.raw("DELETE FROM web_attempts WHERE id IN (\(binds: ids))").run() }
+            if let key { try await db.raw("DELETE FROM web_attempts WHERE attempt_key = \(bind: key)").run() }
         }
+    }
+
+    // MARK: Panel settings
+
+    /// A setting the operator changes while the panel runs (shared by every node).
+    public func setting(_ name: String) async throws -> String? {
+        try await backend.read { db in
+            try await db.raw("SELECT value FROM panel_settings WHERE name = \(bind: name)").first()?.decode(column: "value", as: String.self)
+        }
+    }
+
+    public func setSetting(_ name: String, _ value: String) async throws {
+        try await backend.transaction { db in
+            try await db.raw("""
+                INSERT INTO panel_settings (name, value) VALUES (\(bind: name), \(bind: value))
+                ON CONFLICT (name) DO UPDATE SET value = excluded.value
+                """).run()
+        }
+    }
+
+    /// Whether visitors may sign up (`smmpanel serve --signup`, or the admin console); open
+    /// unless closed.
+    public func signupOpen() async throws -> Bool { try await setting("signup") != "closed" }
+
+    public func setSignupOpen(_ open: Bool) async throws { try await setSetting("signup", open ? "open" : "closed") }
+
+    /// The key that signs guests' cookies: 64 random hex digits (256 bits), made once by
+    /// whichever node asks first and then the same for every node of this database (a cookie
+    /// signed by one node is good on all). Never shown; deleting the row and restarting every
+    /// node replaces it.
+    public func webSigningKey() async throws -> String {
+        if let stored = try await setting("web_signing_key"), stored.utf8.count == 64 { return stored }
+        let fresh = APIKeys.generate() + APIKeys.generate()
+        try await backend.transaction { db in
+            try await db.raw("""
+                INSERT INTO panel_settings (name, value) VALUES ('web_signing_key', \(bind: fresh)) ON CONFLICT (name) DO NOTHING
+                """).run()
+        }
+        guard let stored = try await setting("web_signing_key"), stored.utf8.count == 64 else {
+            throw StorageError.notFound("web signing key")
+        }
+        return stored
     }
 
     // MARK: Account settings

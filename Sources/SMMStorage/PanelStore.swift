@@ -12,8 +12,22 @@ public struct PanelStore: Sendable {
         self.clock = clock
     }
 
-    public func migrate() async throws {
-        try await Migrations.migrate(backend, now: clock.now())
+    /// Applies missing migrations and makes sure the web's signing key exists (so no visitor's
+    /// request ever has to write it). Returns the users the accounts migration renamed, if it
+    /// ran now, as `user:ID: old → new` lines for the operator's log.
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        let applied = try await Migrations.migrate(backend, now: clock.now())
+        _ = try await webSigningKey()
+        guard applied.contains(where: { $0.version == Migrations.accounts.version }) else { return [] }
+        return try await backend.read { db in
+            try await db.raw("""
+                SELECT target, before_state, after_state FROM audit_log WHERE action = 'user.rename' AND actor = 'system' ORDER BY id
+                """).all().map { row in
+                "\(try row.decode(column: "target", as: String.self)): \(try row.decode(column: "before_state", as: String.self)) → "
+                    + (try row.decode(column: "after_state", as: String.self))
+            }
+        }
     }
 
     // MARK: Users and keys
@@ -41,10 +55,27 @@ public struct PanelStore: Sendable {
         }
     }
 
+    /// The user of this name, whatever the case of its ASCII letters (names are unique that way).
     public func user(named username: String) async throws -> User? {
-        try await backend.read { db in
-            try await db.raw("SELECT \(unsafeRaw: Columns.user) FROM users u WHERE u.username = \(bind: username)").first()?.user()
+        let column = Self.asciiLower("u.username", backend.engine)
+        return try await backend.read { db in
+            try await db.raw("""
+                SELECT \(unsafeRaw: Columns.user) FROM users u WHERE \(unsafeRaw: column) = \(bind: Self.asciiLowercased(username))
+                """).first()?.user()
         }
+    }
+
+    /// `column` with its ASCII letters folded to lower case and nothing else changed, alike on
+    /// both engines: SQLite's LOWER folds ASCII only; PostgreSQL's follows the database's
+    /// locale unless given the C collation. Matches `asciiLowercased` and the index
+    /// `users_username_ci`.
+    static func asciiLower(_ column: String, _ engine: SQLEngine) -> String {
+        engine == .postgres ? "LOWER(\(column) COLLATE \"C\")" : "LOWER(\(column))"
+    }
+
+    /// The text with A–Z folded to a–z, as `asciiLower` does in SQL.
+    public static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     public func user(id: Int64) async throws -> User? {

@@ -25,6 +25,12 @@ struct AdminPages: Sendable {
             try await call.store.setUserDisabled(userID: user.id, disable)
             return call.redirect("/admin/users/\(user.id)", notice: "notice_saved")
         }
+        // Open or close sign-up for every node (a `serve --signup` flag sets it again at start).
+        web.on(router, .post, "/admin/signup", .admin) { call in
+            guard let choice = call.field("signup"), choice == "open" || choice == "closed" else { return call.redirect("/admin") }
+            try await call.store.setSignupOpen(choice == "open")
+            return call.redirect("/admin", notice: "notice_saved")
+        }
         web.on(router, .get, "/admin/orders", .admin) { call in try await orders(call) }
         web.on(router, .get, "/admin/orders/:id", .admin) { call in try await orderPage(call, error: nil) }
         web.on(router, .post, "/admin/orders/:id", .admin) { call in try await updateOrder(call, cancel: false) }
@@ -89,6 +95,7 @@ struct AdminPages: Sendable {
             "revenue_today": stats.revenueToday.apiString,
             "active_orders": String(stats.activeOrders),
             "pending_payments": String(stats.pendingPayments),
+            "signup_open": try await call.store.signupOpen(),
             "stale": stale.map { Rows.order($0, serviceName: names[$0.serviceID], strings: call.strings, username: users[$0.userID]) },
         ])
     }

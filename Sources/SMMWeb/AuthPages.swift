@@ -14,13 +14,14 @@ struct AuthPages: Sendable {
     func addRoutes(to router: Router<PanelContext>) {
         web.on(router, .get, "/login", .anyone) { call in
             if call.user != nil { return call.redirect("/dashboard") }
-            try await call.ensureSession()
+            try await call.ensureFormToken()
             return loginPage(call, username: "", error: nil)
         }
         web.on(router, .post, "/login", .anyone) { call in try await login(&call) }
         web.on(router, .get, "/signup", .anyone) { call in
             if call.user != nil { return call.redirect("/dashboard") }
-            try await call.ensureSession()
+            guard try await call.store.signupOpen() else { return signupClosedPage(call) }
+            try await call.ensureFormToken()
             return signupPage(call, username: "", error: nil)
         }
         web.on(router, .post, "/signup", .anyone) { call in try await signup(&call) }
@@ -44,40 +45,76 @@ struct AuthPages: Sendable {
                   ["username": username, "error": error as Any, "next": WebApp.localPath(call.field("next")) ?? ""], status: status)
     }
 
-    func signupPage(_ call: WebCall, username: String, error: String?) -> Response {
+    func signupPage(_ call: WebCall, username: String, error: String?, status: HTTPResponse.Status = .ok) -> Response {
         call.page("signup", title: call.strings["signup_title"], ["username": username, "error": error as Any,
-                                                                   "min_password": String(Self.minPasswordLength)])
+                                                                   "min_password": String(Self.minPasswordLength)], status: status)
     }
 
-    /// At most `loginAttempts` failures per IP and username in `loginWindow`; while blocked,
-    /// not even a correct password is checked.
+    func signupClosedPage(_ call: WebCall) -> Response {
+        call.page("message", title: call.strings["signup_title"], ["message": call.strings["signup_closed"]], status: .forbidden)
+    }
+
+    /// The limits a login is counted under: this address and name, this address whatever the
+    /// name, this name whatever the address.
+    func loginLimits(address: String, username: String) -> [PanelStore.AttemptLimit] {
+        let configuration = web.configuration
+        let name = PanelStore.asciiLowercased(username)
+        return [
+            .init(key: "login:\(address)|\(name)", maximum: configuration.loginAttempts, window: configuration.loginWindow),
+            .init(key: "login-ip:\(address)", maximum: configuration.loginAttemptsPerAddress, window: configuration.loginWindow),
+            .init(key: "login-user:\(name)", maximum: configuration.loginAttemptsPerAccount, window: configuration.loginWindow),
+        ]
+    }
+
+    func clientAddress(_ call: WebCall) -> String {
+        LimitAddress.key(ClientAddress.of(call.request, peer: call.context.remoteAddress,
+                                          trustForwardedFor: web.configuration.trustForwardedFor))
+    }
+
+    /// Every attempt is recorded before its password is checked, under the limits of
+    /// `loginLimits`, and counts as failed until it succeeds; past any limit nothing is checked
+    /// (429), not even a correct password. A full hashing queue also answers 429, before
+    /// anything is written.
     func login(_ call: inout WebCall) async throws -> Response {
         let username = call.field("username") ?? ""
         let password = call.form["password"] ?? ""
-        let configuration = web.configuration
-        let ip = ClientAddress.of(call.request, peer: call.context.remoteAddress, trustForwardedFor: configuration.trustForwardedFor)
-        let attemptKey = "\(ip)|\(username.lowercased())"
-        let now = call.store.clock.now()
-        if try await call.store.loginFailures(key: attemptKey, since: now - configuration.loginWindow) >= configuration.loginAttempts {
-            return loginPage(call, username: username, error: call.strings["login_too_many"], status: .tooManyRequests)
-        }
+        // No such name can exist (names have at most 64 characters): nothing to count or check.
+        guard username.count <= 64 else { return loginPage(call, username: "", error: call.strings["login_failed"]) }
+        let tooMany = loginPage(call, username: username, error: call.strings["login_too_many"], status: .tooManyRequests)
+        guard web.configuration.passwordHasher.hasRoom else { return tooMany }
+        let limits = loginLimits(address: clientAddress(call), username: username)
+        guard let attempt = try await call.store.recordAttempt(limits) else { return tooMany }
         let user = username.isEmpty ? nil : try await call.store.user(named: username)
-        let valid = try await call.verifyPassword(password, hash: user?.passwordHash)
-        guard let user, valid else {
-            try await call.store.recordLoginFailure(key: attemptKey, pruneBefore: now - configuration.loginWindow)
-            return loginPage(call, username: username, error: call.strings["login_failed"])
+        let valid: Bool
+        do {
+            valid = try await call.verifyPassword(password, hash: user?.passwordHash)
+        } catch is PasswordHasher.Busy {
+            // Not judged: it must not count against the person who will simply retry.
+            try await call.store.forgetAttempts(ids: attempt)
+            return tooMany
         }
+        guard let user, valid else { return loginPage(call, username: username, error: call.strings["login_failed"]) }
         guard !user.disabled else { return loginPage(call, username: username, error: call.strings["login_disabled"]) }
-        try await call.store.clearLoginFailures(key: attemptKey)
+        try await call.store.forgetAttempts(ids: attempt, clearing: limits[0].key)
         try await call.startSession(userID: user.id)
         return call.redirect(WebApp.localPath(call.field("next")) ?? (user.isAdmin ? "/admin" : "/dashboard"))
     }
 
+    /// Closed sign-up creates nothing; an open one allows `signupsPerAddress` per
+    /// `signupWindow` from one address, counted (taken names included) before anything else
+    /// is written.
     func signup(_ call: inout WebCall) async throws -> Response {
+        guard try await call.store.signupOpen() else { return signupClosedPage(call) }
         let username = call.field("username") ?? ""
         let password = call.form["password"] ?? ""
         if let problem = Self.usernameProblem(username) ?? Self.passwordProblem(password, confirm: call.form["confirm"]) {
             return signupPage(call, username: username, error: call.strings[problem])
+        }
+        let configuration = web.configuration
+        let limit = PanelStore.AttemptLimit(key: "signup:\(clientAddress(call))", maximum: configuration.signupsPerAddress,
+                                            window: configuration.signupWindow)
+        guard web.configuration.passwordHasher.hasRoom, try await call.store.recordAttempt([limit]) != nil else {
+            return signupPage(call, username: username, error: call.strings["signup_too_many"], status: .tooManyRequests)
         }
         let hash = try await call.hashPassword(password)
         let user: User

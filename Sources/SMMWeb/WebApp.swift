@@ -24,18 +24,11 @@ public struct WebApp: Sendable {
     static let languageCookie = "smm_lang"
     /// Largest form accepted (a mass order of a few thousand lines fits).
     static let maxFormSize = 1024 * 1024
-    /// bcrypt is deliberately slow, so it runs off the event loops, and on threads of its own:
-    /// the shared blocking pool (as many threads as cores) carries every SQLite call, and a
-    /// burst of logins there would stall the whole panel's database work. One thread per two
-    /// cores; logins beyond that queue, which also slows password guessing. It lives as long as
-    /// the process, like NIO's own singleton pool.
-    static let passwordHashing: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount / 2))
-        pool.start()
-        return pool
-    }()
-    /// Verified against when a username has no password, so timing reveals nothing.
-    static let timingDummyHash = Bcrypt.hash("no such user", cost: 12)
+    /// Verified against when a username has no password, at the cost real hashes have, so
+    /// timing reveals nothing.
+    let timingDummyHash: String
+    /// The key of guests' signed cookies, once read.
+    let guestKeys = GuestKeyCache()
 
     public init(store: PanelStore, configuration: WebConfiguration, engine: ProviderEngine, logger: Logger) {
         self.store = store
@@ -43,11 +36,13 @@ public struct WebApp: Sendable {
         self.engine = engine
         self.views = .bundled
         self.logger = logger
+        timingDummyHash = Bcrypt.hash("no such user", cost: configuration.bcryptCost)
     }
 
     public func addRoutes(to router: Router<PanelContext>) {
-        // Applies to the routes added from here on and to unknown addresses, not to the API
+        // These apply to the routes added from here on and to unknown addresses, not to the API
         // registered before: its 404s stay JSON-free and bare, as API clients expect.
+        if configuration.secureCookies { router.add(middleware: StrictTransportSecurity()) }
         router.add(middleware: NotFoundPage(web: self))
         router.get("/static/:file") { _, context in
             guard let name = context.parameters.get("file"), let file = self.views.staticFiles[name] else { throw HTTPError(.notFound) }
@@ -109,7 +104,7 @@ public struct WebApp: Sendable {
                 let body = try await request.body.collect(upTo: Self.maxFormSize)
                 call.form = (try? APIRequestFields.parse(query: nil, body: Array(buffer: body),
                                                          contentType: "application/x-www-form-urlencoded")) ?? [:]
-                guard let session = call.session, let sent = call.form["csrf"], Self.constantTimeEqual(sent, session.csrfToken) else {
+                guard let expected = call.formToken, let sent = call.form["csrf"], Self.constantTimeEqual(sent, expected) else {
                     return call.page("message", title: call.strings["expired_title"],
                                      ["message": call.strings["expired_text"]], status: .forbidden)
                 }
@@ -134,6 +129,9 @@ public struct WebApp: Sendable {
                 }
             } catch let error as HTTPError {
                 throw error
+            } catch is PasswordHasher.Busy {
+                return call.page("message", title: call.strings["busy_title"], ["message": call.strings["busy_text"]],
+                                 status: .tooManyRequests)
             } catch {
                 // The visitor gets a bare 500; the operator gets the cause (never form values:
                 // they can hold passwords).
@@ -147,13 +145,21 @@ public struct WebApp: Sendable {
         var session: WebSession?
         let token = request.cookies[Self.sessionCookie]?.value
         if let token, !token.isEmpty, token.count <= 128 { session = try await store.session(token: token) }
+        var guestToken: String?
+        if session == nil, let value = request.cookies[GuestToken.cookie]?.value, !value.isEmpty {
+            guestToken = GuestToken.verify(value, key: try await guestKeys.get(store), now: store.clock.now(),
+                                           lifetime: configuration.guestTokenLifetime)
+        }
         let language = Language(code: session?.language) ?? Language(code: request.cookies[Self.languageCookie]?.value) ?? .en
         return WebCall(request: request, context: context, web: self, session: session,
-                       token: session == nil ? nil : token, language: language, form: [:])
+                       token: session == nil ? nil : token, guestToken: guestToken, language: language, form: [:])
     }
 
+    /// Cookies go without `Secure` only on a panel that listens on loopback alone and was not
+    /// told it is behind TLS.
     func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
-        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: configuration.secureCookies, httpOnly: true, sameSite: .lax)
+        Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: configuration.secureCookies || !configuration.loopbackOnly,
+               httpOnly: true, sameSite: .lax)
     }
 
     // MARK: Navigation
@@ -237,5 +243,18 @@ struct NotFoundPage: RouterMiddleware {
             return call.page("message", title: call.strings["not_found_title"], ["message": call.strings["not_found_text"]],
                              status: .notFound)
         }
+    }
+}
+
+/// Behind TLS (`serve --secure-cookies`), browsers are told to use HTTPS only for this site for
+/// a year. Not `includeSubDomains`: the operator's other hosts may not all have TLS.
+struct StrictTransportSecurity: RouterMiddleware {
+    typealias Context = PanelContext
+
+    func handle(_ request: Request, context: PanelContext,
+                next: (Request, PanelContext) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=31536000"
+        return response
     }
 }

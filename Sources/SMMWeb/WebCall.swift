@@ -26,6 +26,8 @@ struct WebCall {
     var session: WebSession?
     /// The session cookie's token (to sign out, or keep this session on a password change).
     var token: String?
+    /// Without a session: the CSRF token of the visitor's signed guest cookie, if genuine.
+    var guestToken: String?
     var language: Language
     /// Fields of a POSTed form (checked for the CSRF token already), or of the query of a GET.
     var form: [String: String]
@@ -33,6 +35,8 @@ struct WebCall {
     var cookies: [Cookie] = []
 
     var user: User? { session?.user }
+    /// The CSRF token forms on this page carry and POSTs must send back.
+    var formToken: String? { session?.csrfToken ?? guestToken }
     var strings: Strings { web.views.translations.strings(language) }
     var store: PanelStore { web.store }
 
@@ -55,24 +59,29 @@ struct WebCall {
         Int(field("page").flatMap { CheckedInteger.parse($0, in: 1...Self.maxPage, sign: .refused) } ?? 1)
     }
 
-    /// Makes sure there is a session (guests get one for the CSRF token of the login and
-    /// sign-up forms).
-    mutating func ensureSession() async throws {
-        guard session == nil else { return }
-        try await startSession(userID: nil)
+    /// Makes sure the page's forms have a CSRF token: a visitor without a session gets a
+    /// signed guest cookie (nothing is written to the database for them).
+    mutating func ensureFormToken() async throws {
+        guard formToken == nil else { return }
+        let key = try await web.guestKeys.get(store)
+        let (cookie, token) = GuestToken.issue(key: key, now: store.clock.now())
+        guestToken = token
+        cookies.append(web.cookie(GuestToken.cookie, cookie, maxAge: Int(web.configuration.guestTokenLifetime)))
     }
 
-    /// A new session (a new token: signing in never keeps the guest's token, so a token planted
-    /// before login is worthless after it).
-    mutating func startSession(userID: Int64?) async throws {
+    /// A new session for a user who just signed in or up (a new token: signing in never keeps
+    /// a token from before, so a token planted before login is worthless after it).
+    mutating func startSession(userID: Int64) async throws {
         if let token { try await store.deleteSession(token: token) }
-        // A guest's session only carries the login form's CSRF token: a day is plenty, and rows
-        // made by visitors who never sign in go away soon.
-        let lifetime = userID == nil ? min(web.configuration.sessionLifetime, 86_400) : web.configuration.sessionLifetime
+        let lifetime = web.configuration.sessionLifetime
         let (token, session) = try await store.createSession(userID: userID, lifetime: lifetime)
         self.token = token
         self.session = try await store.session(token: token) ?? session
         cookies.append(web.cookie(WebApp.sessionCookie, token, maxAge: Int(lifetime)))
+        if guestToken != nil {
+            guestToken = nil
+            cookies.append(web.cookie(GuestToken.cookie, "", maxAge: 0))
+        }
     }
 
     mutating func endSession() async throws {
@@ -91,7 +100,7 @@ struct WebCall {
         values["lang"] = language.rawValue
         values["dir"] = language.direction
         values["title"] = title
-        values["csrf"] = session?.csrfToken ?? ""
+        values["csrf"] = formToken ?? ""
         values["currency"] = web.configuration.currency
         if let user {
             values["me"] = ["name": user.username, "balance": user.balance.apiString, "admin": user.isAdmin]
@@ -152,21 +161,17 @@ struct WebCall {
 
     // MARK: Passwords
 
+    /// Throws `PasswordHasher.Busy` when the hashing queue is full.
     func hashPassword(_ password: String) async throws -> String {
-        let cost = web.configuration.bcryptCost
-        return try await WebApp.passwordHashing.runIfActive { Bcrypt.hash(password, cost: cost) }
+        try await web.configuration.passwordHasher.hash(password, cost: web.configuration.bcryptCost)
     }
 
     /// Checks a password; without a stored hash it still spends a bcrypt's time, so the answer
-    /// time does not tell which usernames exist.
+    /// time does not tell which usernames exist. Throws `PasswordHasher.Busy` when the hashing
+    /// queue is full.
     func verifyPassword(_ password: String, hash: String?) async throws -> Bool {
-        try await WebApp.passwordHashing.runIfActive {
-            guard let hash else {
-                _ = Bcrypt.verify(password, hash: WebApp.timingDummyHash)
-                return false
-            }
-            return Bcrypt.verify(password, hash: hash)
-        }
+        let matches = try await web.configuration.passwordHasher.verify(password, hash: hash ?? web.timingDummyHash)
+        return hash != nil && matches
     }
 
     /// Text shown for a refusal, in the page's language.

@@ -22,6 +22,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
     @Flag(help: "Send web cookies only over HTTPS (set it when the panel is served behind TLS; env SMMPANEL_SECURE_COOKIES=1).")
     var secureCookies = Environment.value("SMMPANEL_SECURE_COOKIES") == "1"
+    @Option(help: "Whether visitors may sign up on the web: open or closed. When given, it replaces at start the setting the admin console changes; otherwise the stored setting stays (open on a new panel).")
+    var signup: SignupSetting?
     @OptionGroup(title: "Limits") var limits: LimitOptions
     @Option(help: "Serve /metrics (only) on a second listener at this port; none by default; 0 lets the system pick (env SMMPANEL_METRICS_PORT).")
     var metricsPort: Int?
@@ -67,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         try limits.apply(to: &configuration)
         let store = try await openStore(configuration, logger: logger)
         do {
+            if let signup { try await store.setSignupOpen(signup == .open) }
             if demo {
                 let (customer, key) = try await DemoData.seed(store)
                 let logins = try await DemoData.seedWebLogins(store)
@@ -94,6 +97,10 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
     }
+}
+
+enum SignupSetting: String, ExpressibleByArgument, CaseIterable {
+    case open, closed
 }
 
 struct Migrate: AsyncParsableCommand {

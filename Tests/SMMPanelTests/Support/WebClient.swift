@@ -8,6 +8,7 @@ import NIOCore
 import SMMApp
 import SMMDomain
 import SMMStorage
+import SMMWeb
 import Testing
 
 /// One browser: keeps its cookies, and the CSRF token of the last page it saw, the way a real
@@ -18,6 +19,7 @@ actor WebClient {
         let body: String
         let location: String?
         let setCookies: [String]
+        let headers: HTTPFields
 
         /// Text between `>` and `<` of elements with this class, unescaped by nothing.
         func texts(ofClass name: String) -> [String] {
@@ -98,12 +100,12 @@ actor WebClient {
         case .application(let client):
             page = try await client.execute(uri: path, method: method, headers: headers, body: bytes) { response in
                 Page(status: Int(response.status.code), body: String(buffer: response.body), location: response.headers[.location],
-                     setCookies: response.headers[values: .setCookie])
+                     setCookies: response.headers[values: .setCookie], headers: response.headers)
             }
         case .connection(let client):
             let response = try await client.execute(.init(path, method: method, headers: headers, body: bytes))
             page = Page(status: Int(response.status.code), body: response.body.map { String(buffer: $0) } ?? "",
-                        location: response.headers[.location], setCookies: response.headers[values: .setCookie])
+                        location: response.headers[.location], setCookies: response.headers[values: .setCookie], headers: response.headers)
         }
         for header in page.setCookies {
             let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -150,11 +152,18 @@ struct WebHarness: Sendable {
 }
 
 extension TestPanel {
+    static let testHasher = PasswordHasher(threads: 2, queueLimit: 10_000)
+
     /// Runs `body` against a live server with the web panel (cheap bcrypt: tests hash a lot).
+    /// Tests sign up many customers from one address, in parallel with other tests: the
+    /// sign-up limit and the hashing queue are set out of their way (the tests of those
+    /// limits set them back).
     func web<T: Sendable>(configure: (inout PanelConfiguration) -> Void = { _ in },
                           _ body: @Sendable (WebHarness) async throws -> T) async throws -> T {
         var configuration = self.configuration
         configuration.web.bcryptCost = 4
+        configuration.web.signupsPerAddress = 10_000
+        configuration.web.passwordHasher = Self.testHasher
         configure(&configuration)
         let app = buildApplication(store: store, configuration: configuration, logger: quietLogger)
         return try await app.test(.live) { client in
