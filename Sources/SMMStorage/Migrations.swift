@@ -136,6 +136,7 @@ public enum Migrations {
         web,
         hardening,
         syncOrder,
+        providerSafety,
     ]
 
     /// The highest version this build knows (not the last in the list: branches append theirs).
