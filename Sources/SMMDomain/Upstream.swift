@@ -34,6 +34,20 @@ public enum UpstreamDialect {
         return dropped.allSatisfy({ $0 == "0" }) ? base : base + Money(minorUnits: 1)
     }
 
+    /// The largest cost an upstream report may set on one order: 10,000,000 of the currency.
+    /// A provider reporting more (a cost near Int64.max) is clamped here, so sums over orders
+    /// (the dashboard's profit) stay far from overflow.
+    public static let maxCost = Money(minorUnits: 1_000_000_000_000)
+
+    /// An order's cost as a provider reports it (`charge`): `money`, clamped to `maxCost`.
+    public static func cost(_ text: String) -> Money? {
+        money(text).map { Swift.min($0, maxCost) }
+    }
+
+    /// The most child orders (drip-feed runs, subscription posts) mirrored for one order; a
+    /// report of more puts the order in review instead of creating them.
+    public static let maxMirroredChildren = 1000
+
     private static func scientific(_ text: String) -> Money? {
         guard let value = Double(text), value.isFinite, value >= 0, value < 1e13 else { return nil }
         return Money(minorUnits: Int64((value * Double(Money.unitsPerWhole)).rounded(.up)))

@@ -11,10 +11,18 @@ public enum UpstreamCallError: Error, Sendable, Hashable, CustomStringConvertibl
     /// No connection was made: the request never reached the provider, so it is always safe to
     /// repeat.
     case unreachable(String)
-    /// The request may have reached the provider: no answer in time.
+    /// The provider's address or URL breaks the outbound rules (http, a private address): no
+    /// connection was attempted.
+    case addressRefused(String)
+    /// The request may have reached the provider: no whole answer within the call's deadline.
     case timeout
     /// An HTTP error status (a proxy's 502, the panel's 500…), with the start of the body.
     case httpStatus(Int, String)
+    /// A redirect, which is never followed and whose body is never read or shown: following
+    /// one would send our key to wherever it points.
+    case redirected(Int)
+    /// An answer larger than `ProviderClient.maxAnswerBytes`.
+    case tooLarge
     /// A 2xx answer that is not JSON (an HTML error page), with its start.
     case notJSON(String)
     /// JSON of an unexpected shape.
@@ -24,16 +32,21 @@ public enum UpstreamCallError: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// Whether the provider may have acted on the request although we got no answer.
     public var mayHaveReachedProvider: Bool {
-        if case .unreachable = self { return false }
-        return true
+        switch self {
+        case .unreachable, .addressRefused: false
+        default: true
+        }
     }
 
     /// Short label for metrics and logs.
     public var kind: String {
         switch self {
         case .unreachable: "unreachable"
+        case .addressRefused: "address_refused"
         case .timeout: "timeout"
         case .httpStatus: "http_status"
+        case .redirected: "redirect"
+        case .tooLarge: "too_large"
         case .notJSON: "not_json"
         case .unexpected: "unexpected"
         case .refused: "refused"
@@ -43,8 +56,11 @@ public enum UpstreamCallError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String {
         switch self {
         case .unreachable(let detail): "provider unreachable: \(detail)"
+        case .addressRefused(let detail): "provider address refused: \(detail)"
         case .timeout: "provider did not answer in time"
         case .httpStatus(let code, let body): "provider answered HTTP \(code): \(body)"
+        case .redirected(let code): "provider answered a redirect (HTTP \(code)); redirects are not followed: check the provider's URL"
+        case .tooLarge: "provider answered more than \(ProviderClient.maxAnswerBytes) bytes"
         case .notJSON(let body): "provider answered something that is not JSON: \(body)"
         case .unexpected(let body): "provider answered an unexpected shape: \(body)"
         case .refused(let message): "provider refused the call: \(message)"
@@ -64,48 +80,109 @@ public enum ItemAnswer: Sendable, Hashable {
     case error(String)
 }
 
-/// Calls a provider's API v2. Every call is a form POST (the documented transport), with a
-/// timeout, TLS verification on (AsyncHTTPClient's default), and every dialect of §7 read.
+/// Calls a provider's API v2. Every call is a form POST (the documented transport), TLS
+/// verified (AsyncHTTPClient's default), and every dialect of §7 read. The outbound rules:
+/// the provider's URL and addresses pass `ProviderAddressPolicy` at every call and the
+/// connection goes to the address checked; no redirect is followed; one deadline covers the
+/// whole call (lookup, connect, head and body); the answer is capped at `maxAnswerBytes`.
 public struct ProviderClient: Sendable {
-    let http: HTTPClient
+    /// The largest answer read (a big panel's catalog is a few MB).
+    public static let maxAnswerBytes = 8 * 1024 * 1024
+
+    let group: any EventLoopGroup
     let timeout: TimeAmount
+    let resolver: AddressResolver
     let observe: @Sendable (_ provider: String, _ action: String, _ seconds: Double) -> Void
 
-    public init(http: HTTPClient, timeout: TimeAmount = .seconds(30),
+    /// `http` lends its event loops; each call gets a client of its own (see `exchange`).
+    public init(http: HTTPClient, timeout: TimeAmount = .seconds(30), resolver: AddressResolver = .system,
                 observe: @escaping @Sendable (_ provider: String, _ action: String, _ seconds: Double) -> Void = { _, _, _ in }) {
-        self.http = http
+        self.group = http.eventLoopGroup
         self.timeout = timeout
+        self.resolver = resolver
         self.observe = observe
+    }
+
+    /// Checks a provider URL as every call will (for `provider add` and the admin form).
+    public func checkAddress(url: String, allowHTTP: Bool, allowPrivateAddress: Bool) async throws -> ProviderTarget {
+        try await ProviderAddressPolicy.check(url: url, allowHTTP: allowHTTP, allowPrivateAddress: allowPrivateAddress, resolver: resolver)
     }
 
     /// One call; returns the parsed JSON and the raw body (kept for the operator).
     func call(_ provider: Provider, _ fields: [(String, String)]) async throws -> (LooseJSON, String) {
-        var request = HTTPClientRequest(url: provider.url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "SMMPanel")
         let body = FormEncoding.encode([("key", provider.apiKey)] + fields)
-        request.body = .bytes(ByteBuffer(string: body))
         let action = fields.first { $0.0 == "action" }?.1 ?? "?"
         let started = ContinuousClock.now
         defer {
             let elapsed = ContinuousClock.now - started
             observe(provider.name, action, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
-        do {
-            response = try await http.execute(request, timeout: timeout)
-            bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
-        } catch {
-            throw Self.classify(error)
-        }
+        let (status, bytes) = try await withinDeadline { try await exchange(provider, body: body) }
         let text = String(buffer: bytes)
         let snippet = String(text.prefix(300))
-        guard (200..<300).contains(Int(response.status.code)) else { throw UpstreamCallError.httpStatus(Int(response.status.code), snippet) }
+        guard (200..<300).contains(status) else { throw UpstreamCallError.httpStatus(status, snippet) }
         guard let json = LooseJSON.parse(bytes.readableBytesView) else { throw UpstreamCallError.notJSON(snippet) }
         return (json, text)
+    }
+
+    /// Runs `body` under the call's one deadline: when it passes, the call is cancelled (its
+    /// connection closed) and counts as a timeout, whatever stage it was in.
+    private func withinDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = Duration.nanoseconds(timeout.nanoseconds)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw UpstreamCallError.timeout }
+            return value
+        }
+    }
+
+    /// Checks the address, then makes the request on a client of its own whose only route is
+    /// the checked address (`dnsOverride`: the URL's host stays in `Host`, SNI and the
+    /// certificate check). AsyncHTTPClient has no resolver hook, and a shared client would look
+    /// the name up again when connecting, after the check (DNS rebinding). A refused connection
+    /// fails at once (no connection retries), and redirects come back as they are.
+    private func exchange(_ provider: Provider, body: String) async throws -> (Int, ByteBuffer) {
+        let target = try await ProviderAddressPolicy.check(url: provider.url, allowHTTP: provider.allowHTTP,
+                                                           allowPrivateAddress: provider.allowPrivateAddress, resolver: resolver)
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: timeout, read: timeout))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        if IPAddress(target.host) == nil { configuration.dnsOverride = [target.host: target.address.description] }
+        let client = HTTPClient(eventLoopGroup: group, configuration: configuration)
+        var request = HTTPClientRequest(url: provider.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "SMMPanel")
+        request.body = .bytes(ByteBuffer(string: body))
+        let deadline = NIODeadline.now() + timeout
+        do {
+            let result: (Int, ByteBuffer) = try await withTaskCancellationHandler {
+                let response = try await client.execute(request, deadline: deadline)
+                let status = Int(response.status.code)
+                // Never read, never shown: a redirect's body is whatever its target serves.
+                if (300..<400).contains(status) { throw UpstreamCallError.redirected(status) }
+                do {
+                    return (status, try await response.body.collect(upTo: Self.maxAnswerBytes))
+                } catch is NIOTooManyBytesError {
+                    throw UpstreamCallError.tooLarge
+                }
+            } onCancel: {
+                // The deadline passed: close the connection under whatever stage the call is in.
+                client.shutdown { _ in }
+            }
+            try? await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            if let known = error as? UpstreamCallError { throw known }
+            throw Self.classify(error)
+        }
     }
 
     /// Sorts transport failures into "never reached the provider" and "may have".
@@ -206,7 +283,7 @@ public struct ProviderClient: Sendable {
         return UpstreamReport(.status(UpstreamDialect.status(label, codes: codes), label: label,
                                       startCount: item["start_count"]?.text.flatMap(UpstreamDialect.integer),
                                       remains: item["remains"]?.text.flatMap(UpstreamDialect.integer),
-                                      charge: item["charge"]?.text.flatMap(UpstreamDialect.money),
+                                      charge: item["charge"]?.text.flatMap(UpstreamDialect.cost),
                                       children: children))
     }
 

@@ -8,7 +8,8 @@ import ServiceLifecycle
 public struct EngineSettings: Sendable {
     /// Orders claimed per dispatch round.
     public var dispatchBatch = 50
-    /// Calls to providers in flight at once during a dispatch round.
+    /// Sends in flight at once to a provider that honours `request_id` and has no concurrency
+    /// of its own set (`provider add --concurrency`); one that does not honour it gets 1.
     public var dispatchConcurrency = 8
     /// How long a claimed send may take before it counts as abandoned. Must exceed the HTTP
     /// timeout, or a slow but live call would be reconciled under its feet.
@@ -48,31 +49,57 @@ public struct ProviderEngine: Sendable {
     /// provider may or may not have); what was claimed but not yet sent goes back to the queue.
     static var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
-    func providersByID() async throws -> [Int64: Provider] {
-        Dictionary(try await store.providers().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
     // MARK: Dispatch
 
-    /// Claims and sends one batch; returns how many orders were claimed.
+    /// Runs `body` for every provider at once and adds up what each returns: providers are
+    /// served independently, so a slow or dead one never delays another's calls. Every
+    /// provider's part runs to its end (a call under way is never cut off by another's
+    /// failure); the first error is thrown afterwards.
+    func eachProvider(_ providers: [Provider], _ body: @escaping @Sendable (Provider) async throws -> Int) async throws -> Int {
+        let results = await withTaskGroup(of: Result<Int, any Error>.self) { group in
+            for provider in providers {
+                group.addTask {
+                    do { return .success(try await body(provider)) } catch { return .failure(error) }
+                }
+            }
+            var all: [Result<Int, any Error>] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        var total = 0
+        for result in results { total += try result.get() }
+        return total
+    }
+
+    func enabledProviders(_ ids: [Int64]? = nil) async throws -> [Provider] {
+        let wanted = ids.map(Set.init)
+        return try await store.providers().filter { $0.enabled && (wanted?.contains($0.id) ?? true) }
+    }
+
+    /// Sends what is due for every provider (each on its own, at once); returns how many orders
+    /// were claimed.
     @discardableResult
     public func dispatchRound() async throws -> Int {
-        let jobs = try await store.claimDispatch(limit: settings.dispatchBatch, lease: settings.sendLease)
-        guard !jobs.isEmpty else { return 0 }
-        let providers = try await providersByID()
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for job in jobs {
-                if running == settings.dispatchConcurrency {
-                    await group.next()
-                    running -= 1
-                }
-                guard let provider = providers[job.providerID] else { continue }
-                group.addTask { await send(job, to: provider) }
-                running += 1
+        try await eachProvider(try await enabledProviders()) { try await dispatch(to: $0) }
+    }
+
+    /// Sends up to `dispatchBatch` of one provider's due orders, its concurrency at a time: each
+    /// claim takes only what goes out at once, so no claimed order waits behind a slow call
+    /// while its lease runs out. Returns how many were claimed.
+    @discardableResult
+    public func dispatch(to provider: Provider) async throws -> Int {
+        let width = max(1, min(provider.effectiveConcurrency(honoring: settings.dispatchConcurrency), settings.dispatchBatch))
+        var claimed = 0
+        while claimed < settings.dispatchBatch, !Self.stopping {
+            let jobs = try await store.claimDispatch(providerID: provider.id, limit: min(width, settings.dispatchBatch - claimed),
+                                                     lease: settings.sendLease)
+            claimed += jobs.count
+            await withTaskGroup(of: Void.self) { group in
+                for job in jobs { group.addTask { await send(job, to: provider) } }
             }
+            if jobs.count < width { break }
         }
-        return jobs.count
+        return claimed
     }
 
     /// The `add` fields of an order as its provider must receive them.
@@ -188,30 +215,36 @@ public struct ProviderEngine: Sendable {
     // MARK: Status sync
 
     /// Checks every sent order not checked in the last `recheckAfter` seconds, 100 per call,
-    /// least recently checked first. Returns the number of upstream calls made.
+    /// least recently checked first, every provider on its own. Returns the number of upstream
+    /// calls made.
     @discardableResult
     public func statusRound() async throws -> Int {
         let checkedBefore = store.clock.now() - settings.recheckAfter + 1
-        let providers = try await providersByID()
-        var calls = 0
-        for providerID in try await store.providersDueForSync(checkedBefore: checkedBefore) {
-            guard let provider = providers[providerID], provider.enabled else { continue }
-            while !Self.stopping {
-                let items = try await store.claimSync(providerID: providerID, checkedBefore: checkedBefore, limit: 100)
-                guard !items.isEmpty else { break }
-                calls += 1
-                do {
-                    try await syncBatch(items, provider: provider)
-                } catch let failure as UpstreamCallError {
-                    // The claim stamped them as checked: they come round again next time.
-                    metrics.syncFailure(provider: provider.name, kind: failure.kind)
-                    logger.warning("status sync failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
-                    break
-                }
-                if items.count < 100 { break }
-            }
-        }
+        let due = try await enabledProviders(try await store.providersDueForSync(checkedBefore: checkedBefore))
+        let calls = try await eachProvider(due) { try await syncStatuses(of: $0, checkedBefore: checkedBefore) }
         metrics.syncLag(seconds: try await store.syncLag())
+        return calls
+    }
+
+    /// One provider's part of `statusRound`.
+    @discardableResult
+    public func syncStatuses(of provider: Provider, checkedBefore: Int64? = nil) async throws -> Int {
+        let checkedBefore = checkedBefore ?? store.clock.now() - settings.recheckAfter + 1
+        var calls = 0
+        while !Self.stopping {
+            let items = try await store.claimSync(providerID: provider.id, checkedBefore: checkedBefore, limit: 100)
+            guard !items.isEmpty else { break }
+            calls += 1
+            do {
+                try await syncBatch(items, provider: provider)
+            } catch let failure as UpstreamCallError {
+                // The claim stamped them as checked: they come round again next time.
+                metrics.syncFailure(provider: provider.name, kind: failure.kind)
+                logger.warning("status sync failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
+                break
+            }
+            if items.count < 100 { break }
+        }
         return calls
     }
 
@@ -227,45 +260,49 @@ public struct ProviderEngine: Sendable {
 
     // MARK: Cancels and refills
 
-    /// Forwards customers' cancel requests, 100 per call.
+    /// Forwards customers' cancel requests, 100 per call, every provider on its own.
     @discardableResult
     public func cancelRound() async throws -> Int {
-        let providers = try await providersByID()
-        var forwarded = 0
-        for providerID in try await store.providersWithCancelRequests() where !Self.stopping {
-            guard let provider = providers[providerID], provider.enabled else { continue }
-            let jobs = try await store.claimCancels(providerID: providerID, lease: settings.sendLease)
-            guard !jobs.isEmpty else { continue }
-            do {
-                let outcomes = try await client.cancel(provider, ids: jobs.map(\.upstreamOrderID))
-                for job in jobs {
-                    try await store.recordCancel(orderID: job.orderID, outcome: outcomes[job.upstreamOrderID] ?? .retry)
-                }
-                forwarded += jobs.count
-            } catch let failure as UpstreamCallError {
-                // A cancel asked twice is harmless: ask again next round.
-                for job in jobs { try await store.recordCancel(orderID: job.orderID, outcome: .retry) }
-                logger.warning("cancel forwarding failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
-            }
-        }
-        return forwarded
+        try await eachProvider(try await enabledProviders(try await store.providersWithCancelRequests())) { try await forwardCancels(to: $0) }
     }
 
-    /// Forwards queued refills and mirrors the status of sent ones. Stopping, it starts no new
-    /// call: the refills claimed for providers not yet called go back to the queue (claimed,
-    /// they would wait out the claim's ten minutes after the restart).
+    /// One provider's part of `cancelRound`.
+    @discardableResult
+    public func forwardCancels(to provider: Provider) async throws -> Int {
+        guard !Self.stopping else { return 0 }
+        let jobs = try await store.claimCancels(providerID: provider.id, lease: settings.sendLease)
+        guard !jobs.isEmpty else { return 0 }
+        do {
+            let outcomes = try await client.cancel(provider, ids: jobs.map(\.upstreamOrderID))
+            for job in jobs {
+                try await store.recordCancel(orderID: job.orderID, outcome: outcomes[job.upstreamOrderID] ?? .retry)
+            }
+            return jobs.count
+        } catch let failure as UpstreamCallError {
+            // A cancel asked twice is harmless: ask again next round.
+            for job in jobs { try await store.recordCancel(orderID: job.orderID, outcome: .retry) }
+            logger.warning("cancel forwarding failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
+            return 0
+        }
+    }
+
+    /// Forwards queued refills and mirrors the status of sent ones, every provider on its own.
     @discardableResult
     public func refillRound() async throws -> Int {
         guard !Self.stopping else { return 0 }
-        let providers = try await providersByID()
+        return try await eachProvider(try await enabledProviders()) { try await forwardRefills(to: $0) }
+    }
+
+    /// One provider's part of `refillRound`. Stopping, it starts no new call: refills claimed
+    /// but not sent go back to the queue (claimed, they would wait out the claim's ten minutes
+    /// after the restart).
+    @discardableResult
+    public func forwardRefills(to provider: Provider) async throws -> Int {
         var work = 0
-        let jobs = try await store.claimRefillSends(limit: 100)
-        for (providerID, batch) in Dictionary(grouping: jobs, by: \.providerID) {
-            guard let provider = providers[providerID] else { continue }
-            if Self.stopping {
-                try await store.releaseRefillClaims(batch)
-                continue
-            }
+        let batch = try await store.claimRefillSends(providerID: provider.id, limit: 100)
+        if Self.stopping {
+            try await store.releaseRefillClaims(batch)
+        } else if !batch.isEmpty {
             do {
                 let answers = try await client.refill(provider, ids: batch.map(\.upstreamOrderID))
                 var problem: (UpstreamErrorKind, String)?
@@ -301,21 +338,19 @@ public struct ProviderEngine: Sendable {
             }
         }
         let checkedBefore = store.clock.now() - settings.recheckAfter + 1
-        for providerID in try await store.providersDueForRefillSync(checkedBefore: checkedBefore) where !Self.stopping {
-            guard let provider = providers[providerID], provider.enabled else { continue }
-            let batch = try await store.claimRefillSync(providerID: providerID, checkedBefore: checkedBefore)
-            let ids = batch.compactMap(\.upstreamRefillID)
-            guard !ids.isEmpty else { continue }
-            do {
-                let answers = try await client.refillStatus(provider, ids: ids)
-                for job in batch {
-                    guard let remote = job.upstreamRefillID, case .value(let label) = answers[remote] ?? .error("") else { continue }
-                    try await store.applyUpstreamRefillStatus(refillID: job.refillID, label: label)
-                }
-                work += batch.count
-            } catch let failure as UpstreamCallError {
-                logger.warning("refill status sync failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
+        guard !Self.stopping, try await store.providersDueForRefillSync(checkedBefore: checkedBefore).contains(provider.id) else { return work }
+        let sync = try await store.claimRefillSync(providerID: provider.id, checkedBefore: checkedBefore)
+        let ids = sync.compactMap(\.upstreamRefillID)
+        guard !ids.isEmpty else { return work }
+        do {
+            let answers = try await client.refillStatus(provider, ids: ids)
+            for job in sync {
+                guard let remote = job.upstreamRefillID, case .value(let label) = answers[remote] ?? .error("") else { continue }
+                try await store.applyUpstreamRefillStatus(refillID: job.refillID, label: label)
             }
+            work += sync.count
+        } catch let failure as UpstreamCallError {
+            logger.warning("refill status sync failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
         }
         return work
     }
@@ -325,8 +360,9 @@ public struct ProviderEngine: Sendable {
     /// Reads every enabled provider's balance; a provider that answers clears its funds alert
     /// only when the operator resends (the balance alone does not say orders can go).
     public func balanceRound() async {
-        guard let providers = try? await store.providers() else { return }
-        for provider in providers where provider.enabled && !Self.stopping {
+        guard let providers = try? await enabledProviders() else { return }
+        _ = try? await eachProvider(providers) { provider in
+            guard !Self.stopping else { return 0 }
             do {
                 let (balance, currency) = try await client.balance(provider)
                 try await store.recordProviderBalance(id: provider.id, balance: balance, currency: currency)
@@ -334,6 +370,7 @@ public struct ProviderEngine: Sendable {
             } catch {
                 logger.warning("provider balance check failed", metadata: ["provider": .string(provider.name), "error": .string("\(error)")])
             }
+            return 0
         }
     }
 
@@ -383,8 +420,9 @@ public struct ProviderEngine: Sendable {
 
     /// Catalog sync for every enabled provider; failures are logged, not fatal.
     public func catalogRound() async {
-        guard let providers = try? await store.providers() else { return }
-        for provider in providers where provider.enabled && !Self.stopping {
+        guard let providers = try? await enabledProviders() else { return }
+        _ = try? await eachProvider(providers) { provider in
+            guard !Self.stopping else { return 0 }
             do {
                 for line in try await syncCatalog(provider) {
                     logger.notice("catalog sync", metadata: ["provider": .string(provider.name), "change": .string(line)])
@@ -392,6 +430,7 @@ public struct ProviderEngine: Sendable {
             } catch {
                 logger.warning("catalog sync failed", metadata: ["provider": .string(provider.name), "error": .string("\(error)")])
             }
+            return 0
         }
     }
 }

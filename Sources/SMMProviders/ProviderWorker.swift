@@ -1,4 +1,5 @@
 import Logging
+import SMMStorage
 import ServiceLifecycle
 
 /// Runs the reseller engine's rounds on their schedules inside `serve` (or alone in
@@ -34,10 +35,11 @@ public struct ProviderWorker: ServiceLifecycle.Service {
     /// Runs until graceful shutdown. Shutdown does not cancel the rounds: a call to a provider
     /// already under way finishes and its answer is recorded (cut off, a send to a provider
     /// that ignores `request_id` would have to be held for the operator), and no new call
-    /// starts (`ProviderEngine.stopping`). So stopping waits at most about one call's timeout.
+    /// starts (`ProviderEngine.stopping`). Providers' calls run side by side, each bounded by
+    /// the call deadline, so stopping waits at most about one deadline.
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await every(schedule.interval) { await deliveryRound() } }
+            group.addTask { await deliveryLanes() }
             // Periodic jobs run on one process at a time, once per period across all of them.
             group.addTask {
                 await every(schedule.interval) {
@@ -64,22 +66,69 @@ public struct ProviderWorker: ServiceLifecycle.Service {
         }
     }
 
-    /// Sends everything due (batch after batch), forwards cancels and refills, then syncs.
+    /// Every provider in a lane of its own: each interval, every enabled provider whose lane is
+    /// idle gets one delivery pass (`lane`). A provider whose calls are slow keeps only its
+    /// own lane busy; the others' sends and syncs go on at their pace.
+    func deliveryLanes() async {
+        await withTaskGroup(of: Int64?.self) { lanes in
+            var busy: Set<Int64> = []
+            lanes.addTask { nil }
+            // A lane ends with its provider's id; the timer with nil.
+            while let finished = await lanes.next() {
+                if let id = finished {
+                    busy.remove(id)
+                    continue
+                }
+                guard !ProviderEngine.stopping else { continue }
+                await attempt("provider list") {
+                    for provider in try await engine.store.providers() where provider.enabled && !busy.contains(provider.id) {
+                        busy.insert(provider.id)
+                        lanes.addTask {
+                            await lane(provider)
+                            return provider.id
+                        }
+                    }
+                }
+                await attempt("attention count") { engine.metrics.ordersNeedingAttention(try await engine.store.attentionCount()) }
+                await attempt("sync lag") { engine.metrics.syncLag(seconds: try await engine.store.syncLag()) }
+                lanes.addTask {
+                    // Only the wait between rounds is cut short by shutdown.
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: schedule.interval) }
+                    return nil
+                }
+            }
+        }
+    }
+
+    /// One provider's delivery pass: sends everything due (batch after batch), forwards
+    /// cancels and refills, then syncs statuses.
+    func lane(_ provider: Provider) async {
+        await attempt("dispatch", provider) {
+            while try await engine.dispatch(to: provider) == engine.settings.dispatchBatch, !ProviderEngine.stopping {}
+        }
+        await attempt("cancel forwarding", provider) { try await engine.forwardCancels(to: provider) }
+        await attempt("refill forwarding", provider) { try await engine.forwardRefills(to: provider) }
+        await attempt("status sync", provider) { try await engine.syncStatuses(of: provider) }
+    }
+
+    /// Every provider's delivery pass once, side by side (tests and tools drive the engine so).
     public func deliveryRound() async {
-        await attempt("dispatch") { while try await engine.dispatchRound() == engine.settings.dispatchBatch, !ProviderEngine.stopping {} }
-        await attempt("cancel forwarding") { try await engine.cancelRound() }
-        await attempt("refill forwarding") { try await engine.refillRound() }
-        await attempt("status sync") { try await engine.statusRound() }
+        guard let providers = try? await engine.enabledProviders() else { return }
+        await withTaskGroup(of: Void.self) { group in
+            for provider in providers { group.addTask { await lane(provider) } }
+        }
         await attempt("attention count") { engine.metrics.ordersNeedingAttention(try await engine.store.attentionCount()) }
     }
 
     private func seconds(_ duration: Duration) -> Int64 { max(1, duration.components.seconds) }
 
-    private func attempt(_ what: String, _ body: () async throws -> Void) async {
+    private func attempt(_ what: String, _ provider: Provider? = nil, _ body: () async throws -> Void) async {
         do {
             try await body()
         } catch {
-            logger.error("\(what) round failed", metadata: ["error": .string("\(error)")])
+            var metadata: Logger.Metadata = ["error": .string("\(error)")]
+            if let provider { metadata["provider"] = .string(provider.name) }
+            logger.error("\(what) round failed", metadata: metadata)
         }
     }
 }

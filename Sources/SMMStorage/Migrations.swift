@@ -137,6 +137,7 @@ public enum Migrations {
         hardening,
         syncOrder,
         accounts,
+        providerSafety,
     ]
 
     /// The highest version this build knows (not the last in the list: branches append theirs).

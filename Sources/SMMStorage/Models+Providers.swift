@@ -21,6 +21,23 @@ public struct Provider: Sendable, Hashable {
     /// What needs the operator (its balance ran out, it refuses our key); empty when fine.
     public var alert: String
     public var createdAt: Int64
+    /// The operator lets calls go over plain http (the key then travels in clear).
+    public var allowHTTP: Bool = false
+    /// The operator lets calls go to loopback, private or link-local addresses.
+    public var allowPrivateAddress: Bool = false
+    /// Calls to this provider in flight at once, as the operator set it; nil: the default
+    /// (`Provider.defaultConcurrency`).
+    public var concurrency: Int?
+
+    /// Sends in flight at once by default: one for a provider that does not honour
+    /// `request_id` (a real panel's `add` races under concurrent sends, and a lost answer
+    /// there holds the order), `honoring` for one that does.
+    public func effectiveConcurrency(honoring: Int) -> Int {
+        concurrency ?? (honorsRequestID ? honoring : 1)
+    }
+
+    /// The range `--concurrency` accepts.
+    public static let concurrencyRange = 1...32
 }
 
 /// The state of an order's journey to its provider.

@@ -4,24 +4,31 @@ import SQLKit
 extension PanelStore {
     // MARK: Providers
 
+    /// A new provider. `allowHTTP`, `allowPrivateAddress` and `concurrency` are the operator's
+    /// exceptions to the outbound rules and its call limit (see `Provider`); the address itself
+    /// is checked by the caller (SMMProviders resolves it) before this, and at every call.
     public func createProvider(name: String, url: String, apiKey: String, honorsRequestID: Bool,
-                               statusCodes: [Int: OrderStatus] = [:]) async throws -> Provider {
+                               statusCodes: [Int: OrderStatus] = [:], allowHTTP: Bool = false, allowPrivateAddress: Bool = false,
+                               concurrency: Int? = nil) async throws -> Provider {
         let name = name.trimmingSpaces()
         let url = url.trimmingSpaces()
         let apiKey = apiKey.trimmingSpaces()
         guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected(.providerNameLength(max: 64)) }
-        guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count <= 2048 else {
+        guard url.lowercased().hasPrefix("https://") || (allowHTTP && url.lowercased().hasPrefix("http://")), url.count <= 2048 else {
             throw PanelError.rejected(.providerURL)
         }
         guard !apiKey.isEmpty, apiKey.count <= 512 else { throw PanelError.rejected(.providerNeedsKey) }
+        if let concurrency, !Provider.concurrencyRange.contains(concurrency) { throw PanelError.incorrectField("concurrency") }
         let now = clock.now()
         let codes = UpstreamDialect.formatStatusCodes(statusCodes)
         let backend = self.backend
         do {
             let id = try await backend.transaction { db in
                 try await db.raw("""
-                    INSERT INTO providers (name, url, api_key, honors_request_id, status_codes, created_at, updated_at)
-                    VALUES (\(bind: name), \(bind: url), \(bind: apiKey), \(bind: honorsRequestID), \(bind: codes), \(bind: now), \(bind: now))
+                    INSERT INTO providers (name, url, api_key, honors_request_id, status_codes, allow_http, allow_private_address,
+                                           concurrency, created_at, updated_at)
+                    VALUES (\(bind: name), \(bind: url), \(bind: apiKey), \(bind: honorsRequestID), \(bind: codes), \(bind: allowHTTP),
+                            \(bind: allowPrivateAddress), \(bind: concurrency.map(Int64.init)), \(bind: now), \(bind: now))
                     RETURNING id
                     """).first()!.decode(column: "id", as: Int64.self)
             }
@@ -46,6 +53,31 @@ extension PanelStore {
     public func provider(named name: String) async throws -> Provider? {
         try await backend.read { db in
             try await db.raw("SELECT \(unsafeRaw: Columns.provider) FROM providers p WHERE p.name = \(bind: name)").first()?.provider()
+        }
+    }
+
+    /// Changes the operator's exceptions and call limit of a provider; nil leaves a setting as
+    /// it is, `concurrency: .some(nil)` returns it to the default.
+    public func updateProviderOptions(id: Int64, allowHTTP: Bool? = nil, allowPrivateAddress: Bool? = nil,
+                                      concurrency: Int?? = nil) async throws {
+        if case .some(.some(let value)) = concurrency, !Provider.concurrencyRange.contains(value) {
+            throw PanelError.incorrectField("concurrency")
+        }
+        let now = clock.now()
+        try await backend.transaction { db in
+            if let allowHTTP {
+                try await db.raw("UPDATE providers SET allow_http = \(bind: allowHTTP), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+            }
+            if let allowPrivateAddress {
+                try await db.raw("""
+                    UPDATE providers SET allow_private_address = \(bind: allowPrivateAddress), updated_at = \(bind: now) WHERE id = \(bind: id)
+                    """).run()
+            }
+            if let concurrency {
+                try await db.raw("""
+                    UPDATE providers SET concurrency = \(bind: concurrency.map(Int64.init)), updated_at = \(bind: now) WHERE id = \(bind: id)
+                    """).run()
+            }
         }
     }
 
@@ -176,7 +208,7 @@ extension PanelStore {
 extension Columns {
     static let provider = """
         p.id, p.name, p.url, p.api_key, p.enabled, p.honors_request_id, p.status_codes, p.balance, p.currency,
-        p.balance_checked_at, p.alert, p.created_at
+        p.balance_checked_at, p.alert, p.created_at, p.allow_http, p.allow_private_address, p.concurrency
         """
 }
 
@@ -193,6 +225,9 @@ extension SQLRow {
                  currency: try decode(column: "currency", as: String?.self),
                  balanceCheckedAt: try decode(column: "balance_checked_at", as: Int64?.self),
                  alert: try decode(column: "alert", as: String.self),
-                 createdAt: try decode(column: "created_at", as: Int64.self))
+                 createdAt: try decode(column: "created_at", as: Int64.self),
+                 allowHTTP: try decode(column: "allow_http", as: Bool.self),
+                 allowPrivateAddress: try decode(column: "allow_private_address", as: Bool.self),
+                 concurrency: try decode(column: "concurrency", as: Int64?.self).map { Int(clamping: $0) })
     }
 }

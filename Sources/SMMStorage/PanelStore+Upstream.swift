@@ -53,20 +53,24 @@ extension PanelStore {
     /// `sending` until `lease` seconds from now. First reconciles sends abandoned mid-call: they
     /// are queued again when the provider honours `request_id` (the resend returns the first
     /// order), and otherwise held for the operator, because the provider may have the order.
-    public func claimDispatch(limit: Int, lease: Int64) async throws -> [DispatchJob] {
+    /// `providerID` limits the claim (and the reconciliation) to one provider's orders.
+    public func claimDispatch(providerID: Int64? = nil, limit: Int, lease: Int64) async throws -> [DispatchJob] {
         let now = clock.now()
         let skipLocked = backend.skipLocked(of: "u")
+        // NULL matches every provider.
+        let only = providerID
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
                     reason = 'an earlier send was interrupted; sending again with the same request_id'
                 WHERE state = 'sending' AND lease_until < \(bind: now)
                   AND provider_id IN (SELECT id FROM providers WHERE honors_request_id = TRUE)
+                  AND (CAST(\(bind: only) AS BIGINT) IS NULL OR provider_id = \(bind: only))
                 """).run()
             try await db.raw("""
                 UPDATE upstream_orders SET state = 'held', lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
                     reason = 'a send was interrupted (crash or timeout) and this provider does not honour request_id: it may or may not have the order; check at the provider, then resend it, link its upstream id, or cancel it'
-                WHERE state = 'sending' AND lease_until < \(bind: now)
+                WHERE state = 'sending' AND lease_until < \(bind: now) AND (CAST(\(bind: only) AS BIGINT) IS NULL OR provider_id = \(bind: only))
                 """).run()
             // The active-order check is an EXISTS, not a join: joined, SQLite's planner started
             // from every active order (status index) and each claim cost O(active orders) —
@@ -77,6 +81,7 @@ extension PanelStore {
                 WHERE order_id IN (
                     SELECT u.order_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id
                     WHERE u.state = 'queued' AND u.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
+                      AND (CAST(\(bind: only) AS BIGINT) IS NULL OR u.provider_id = \(bind: only))
                       AND EXISTS (SELECT 1 FROM orders o WHERE o.id = u.order_id AND o.status IN (\(binds: Self.activeStatusList)))
                     ORDER BY u.next_attempt_at, u.order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING order_id, provider_id, upstream_service, request_id, attempts
@@ -344,15 +349,15 @@ extension PanelStore {
                 """).run()
             return order
         case let .status(status, label, startCount, remains, charge, children):
-            if !children.isEmpty, order.isDripFeedParent || order.isSubscription {
-                try await mirrorChildren(db, parent: order, upstreamIDs: children, providerID: upstream.providerID, now: now)
-            }
             var review: String?
+            if !children.isEmpty, order.isDripFeedParent || order.isSubscription {
+                review = try await mirrorChildren(db, parent: order, upstreamIDs: children, providerID: upstream.providerID, now: now)
+            }
             switch UpstreamDialect.outcome(of: status, startCount: startCount, remains: remains, for: order.state) {
             case .unchanged:
                 break
             case .review(let reason):
-                review = reason
+                review = reason + (review.map { "; \($0)" } ?? "")
             case .apply(let change):
                 do {
                     order = try await applyTransition(db, to: order, change, now: now)
@@ -377,15 +382,30 @@ extension PanelStore {
     /// as the provider reports them. They carry display-only charge shares like local runs; the
     /// money stays on the parent, which follows the provider's own status for it. A post's
     /// quantity is not in the protocol's status answer, so subscription mirrors show none.
-    private func mirrorChildren(_ db: any SQLDatabase, parent: Order, upstreamIDs: [String], providerID: Int64, now: Int64) async throws {
+    ///
+    /// At most `runs` children for a drip-feed and `UpstreamDialect.maxMirroredChildren` in
+    /// any case: a provider cannot make us create rows without end. Returns the review reason
+    /// when it reported more (those are not mirrored).
+    private func mirrorChildren(_ db: any SQLDatabase, parent: Order, upstreamIDs: [String], providerID: Int64, now: Int64) async throws -> String? {
+        let cap = Swift.min(Int(clamping: parent.runs ?? Int64.max), UpstreamDialect.maxMirroredChildren)
+        var seen = Set<String>()
+        let distinct = upstreamIDs.filter { seen.insert($0).inserted }
         let known = Set(try await db.raw("""
             SELECT u.upstream_order_id FROM upstream_orders u JOIN orders o ON o.id = u.order_id
             WHERE o.parent_id = \(bind: parent.id)
             """).all().compactMap { try $0.decode(column: "upstream_order_id", as: String?.self) })
-        let runs = max(parent.runs ?? Int64(upstreamIDs.count), 1)
+        let runs = max(parent.runs ?? 1, 1)
         let perRun = parent.isDripFeedParent ? parent.quantity / runs : 0
         let share = parent.isDripFeedParent ? parent.charge.minorUnits / runs : 0
-        for upstreamID in upstreamIDs.prefix(Int(runs)) where !known.contains(upstreamID) {
+        // Mirrors made earlier count: a provider naming new ids every time cannot go past the cap.
+        var room = cap - known.count
+        var excess: String?
+        for upstreamID in distinct where !known.contains(upstreamID) {
+            guard room > 0 else {
+                excess = "the provider reports more child orders than the \(cap) this order can have; the rest are not mirrored"
+                break
+            }
+            room -= 1
             let row = try await db.raw("""
                 INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
                                     parent_id, created_at, updated_at)
@@ -403,6 +423,7 @@ extension PanelStore {
                 FROM upstream_orders WHERE order_id = \(bind: parent.id)
                 """).run()
         }
+        return excess
     }
 
     // MARK: Cancel requests
@@ -460,14 +481,17 @@ extension PanelStore {
     // MARK: Refills
 
     /// Claims refills waiting to be forwarded to enabled providers.
-    public func claimRefillSends(limit: Int) async throws -> [RefillJob] {
+    public func claimRefillSends(providerID: Int64? = nil, limit: Int) async throws -> [RefillJob] {
         let now = clock.now()
+        // NULL matches every provider.
+        let only = providerID
         let skipLocked = backend.skipLocked(of: "f")
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_refills SET attempts = attempts + 1, next_attempt_at = \(bind: now + 600), updated_at = \(bind: now)
                 WHERE refill_id IN (SELECT f.refill_id FROM upstream_refills f JOIN providers p ON p.id = f.provider_id
                                     WHERE f.state = 'queued' AND f.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
+                                      AND (CAST(\(bind: only) AS BIGINT) IS NULL OR f.provider_id = \(bind: only))
                                     ORDER BY f.next_attempt_at, f.refill_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING refill_id, provider_id, upstream_order_id, upstream_refill_id, attempts
                 """).all().map { try $0.refillJob() }

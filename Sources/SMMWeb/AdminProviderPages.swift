@@ -21,6 +21,12 @@ struct AdminProviderPages: Sendable {
                 guard let name = call.field("name") else { throw PanelError.missingField("name") }
                 guard let url = call.field("url") else { throw PanelError.missingField("url") }
                 guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw PanelError.incorrectField("url") }
+                let allowHTTP = call.field("allow_http") == "1", allowPrivate = call.field("allow_private_address") == "1"
+                var concurrency: Int?
+                if let text = call.field("concurrency") {
+                    guard let value = Int(text), Provider.concurrencyRange.contains(value) else { throw PanelError.incorrectField("concurrency") }
+                    concurrency = value
+                }
                 guard let key = call.field("key") else { throw PanelError.missingField("key") }
                 guard try await call.store.provider(named: name) == nil else {
                     return try await providers(call, error: call.strings.format("err_provider_exists", ["name": name]))
@@ -33,8 +39,18 @@ struct AdminProviderPages: Sendable {
                     }
                     codes = table
                 }
+                // Refused here as every call would refuse it; a name that does not resolve now is
+                // let through (each call checks again).
+                do {
+                    _ = try await web.engine.client.checkAddress(url: url, allowHTTP: allowHTTP, allowPrivateAddress: allowPrivate)
+                } catch let error as UpstreamCallError {
+                    if case .unreachable = error {} else {
+                        return try await providers(call, error: call.strings.format("err_provider_address", ["error": error.description]))
+                    }
+                }
                 _ = try await call.store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: call.field("honors_request_id") == "1",
-                                                        statusCodes: codes)
+                                                        statusCodes: codes, allowHTTP: allowHTTP, allowPrivateAddress: allowPrivate,
+                                                        concurrency: concurrency)
                 return call.redirect("/admin/providers", notice: "notice_saved")
             } catch let error as PanelError {
                 return try await providers(call, error: call.message(error))
@@ -106,6 +122,9 @@ struct AdminProviderPages: Sendable {
             "new_name": typed ? call.form["name"] ?? "" : "",
             "new_url": typed ? call.form["url"] ?? "" : "",
             "new_codes": typed ? call.form["codes"] ?? "" : "",
+            "new_concurrency": typed ? call.form["concurrency"] ?? "" : "",
+            "new_allow_http": typed && call.form["allow_http"] == "1",
+            "new_allow_private": typed && call.form["allow_private_address"] == "1",
         ])
     }
 
@@ -113,6 +132,8 @@ struct AdminProviderPages: Sendable {
         ["id": String(provider.id), "name": provider.name, "url": provider.url, "enabled": provider.enabled,
          "balance": provider.balance ?? "", "balance_currency": provider.currency ?? "", "checked": Display.time(provider.balanceCheckedAt),
          "request_id": provider.honorsRequestID, "alert": provider.alert,
-         "codes": UpstreamDialect.formatStatusCodes(provider.statusCodes)]
+         "codes": UpstreamDialect.formatStatusCodes(provider.statusCodes),
+         "concurrency": String(provider.effectiveConcurrency(honoring: EngineSettings().dispatchConcurrency)),
+         "allow_http": provider.allowHTTP, "allow_private": provider.allowPrivateAddress]
     }
 }

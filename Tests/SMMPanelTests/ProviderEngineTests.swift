@@ -338,7 +338,7 @@ import Testing
         try await TestPanel.with(engine) { panel in
             // Nothing listens on port 9 of the loopback: the call never leaves this machine.
             let down = try await panel.store.createProvider(name: "down", url: "http://127.0.0.1:9/api/v2", apiKey: "k",
-                                                            honorsRequestID: false)
+                                                            honorsRequestID: false, allowHTTP: true, allowPrivateAddress: true)
             let entry = UpstreamCatalogEntry(id: "5", name: "Down", typeLabel: "Default", category: "C", rate: money("1"), min: 10,
                                              max: 1000, refill: false, cancel: false, dripFeed: false, description: "")
             let service = try #require(try await panel.store.importUpstreamService(providerID: down.id, entry: entry, type: .default,

@@ -53,7 +53,7 @@ import Testing
         try cli(panelB, "funds", "add", "reseller", "100")
         let serverB = try await ServerProcess.start(database: panelB, ["--no-workers"])
         try cli(panelA, "provider", "add", "upstream", "--url", "http://127.0.0.1:\(serverB.port)/api/v2", "--key", resellerKey,
-                "--honors-request-id")
+                "--honors-request-id", "--allow-http", "--allow-private-address")
         let imported = try cli(panelA, "provider", "import", "upstream", "--markup", "25", "--category-prefix", "Resold ")
         #expect(imported.lastLine == "1 services imported")
         // The operator's provider actions are audited, and the provider's key never appears.

@@ -100,7 +100,7 @@ import Testing
         print("scale-out: three nodes up on ports \(nodes.map(\.port))")
         let storeA = PanelStore(backend: try await panelA.open(poolSize: 8, logger: quietLogger))
         try ResellerEndToEndTests.cli(panelA, "provider", "add", "upstream", "--url", "http://127.0.0.1:\(serverB.port)/api/v2",
-                                            "--key", resellerKey, "--honors-request-id")
+                                            "--key", resellerKey, "--honors-request-id", "--allow-http", "--allow-private-address")
         try ResellerEndToEndTests.cli(panelA, "provider", "import", "upstream", "--markup", "25")
         // 1.25 per 1000: an order of 100 costs 0.125. Forty customers can pay all their 40
         // orders; ten can pay only 30, and their 40 race for that balance.

@@ -37,7 +37,7 @@ struct WebPagesTests {
                 try await web.store.setCustomRate(userID: alice.id, serviceID: byType[.poll]!.id, rate: Money(parsing: "0.5"))
                 // A provider (never called here) so the providers page has a row.
                 _ = try await web.store.createProvider(name: "up", url: "http://127.0.0.1:9/api/v2", apiKey: "k", honorsRequestID: false,
-                                                       statusCodes: [:])
+                                                       statusCodes: [:], allowHTTP: true, allowPrivateAddress: true)
 
                 let guestPages = ["/login", "/signup", "/services", "/services?q=poll"]
                 var customerPages = ["/dashboard", "/order", "/order?category=\(services[0].categoryID)", "/order/mass", "/orders",

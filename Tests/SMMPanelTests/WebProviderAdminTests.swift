@@ -20,12 +20,27 @@ struct WebProviderAdminTests {
                     let (boss, admin) = try await web.admin()
                     let (_, customer, _) = try await web.customer("alice")
 
-                    // Added through the form.
+                    // Added through the form: the fake is http on the loopback, so only with both exceptions.
+                    let plain = try await admin.submit(from: "/admin/providers", to: "/admin/providers",
+                                                       [("name", "second"), ("url", url), ("key", key), ("allow_private_address", "1")])
+                    #expect(plain.errors.count == 1 && plain.errors[0].contains("http is refused"), "\(plain.errors)")
+                    let inside = try await admin.submit(from: "/admin/providers", to: "/admin/providers",
+                                                        [("name", "second"), ("url", url), ("key", key), ("allow_http", "1")])
+                    #expect(inside.errors.count == 1 && inside.errors[0].contains("loopback"), "\(inside.errors)")
+                    let metadata = try await admin.submit(from: "/admin/providers", to: "/admin/providers",
+                                                          [("name", "second"), ("url", "https://169.254.169.254/latest"), ("key", key)])
+                    #expect(metadata.errors.count == 1 && metadata.errors[0].contains("metadata"), "\(metadata.errors)")
+                    #expect(try await web.store.provider(named: "second") == nil)
                     let added = try await admin.submit(from: "/admin/providers", to: "/admin/providers",
-                                                       [("name", "second"), ("url", url), ("key", key), ("honors_request_id", "1")])
+                                                       [("name", "second"), ("url", url), ("key", key), ("honors_request_id", "1"),
+                                                        ("allow_http", "1"), ("allow_private_address", "1"), ("concurrency", "3")])
                     #expect(added.status == 303)
                     let second = try #require(try await web.store.provider(named: "second"))
                     #expect(second.honorsRequestID && second.enabled && second.apiKey == key && second.url == url)
+                    #expect(second.allowHTTP && second.allowPrivateAddress && second.concurrency == 3)
+                    let shown = try await admin.get("/admin/providers")
+                    #expect(shown.texts(ofClass: "provider-allow-http").count == 2 && shown.texts(ofClass: "provider-allow-private").count == 2)
+                    #expect(shown.texts(ofClass: "provider-concurrency").contains("calls at once: 3"))
                     let again = try await admin.submit(from: "/admin/providers", to: "/admin/providers",
                                                        [("name", "second"), ("url", url), ("key", key)])
                     #expect(again.errors == ["A provider named second exists already"])

@@ -61,9 +61,10 @@ import Testing
         }
     }
 
-    /// Refills are sent one call per provider. Stopping during one provider's call, the refills
-    /// already claimed for the other provider are not sent: they are due again at once (not after
-    /// the claim's ten minutes), the attempt not counted, and the next process sends them once.
+    /// Refills are sent one call per provider, every provider on its own. Stopping during
+    /// the first provider's call, that call finishes and is recorded; refills a provider's pass
+    /// claimed after the stop are not sent: they are due again at once (not after the claim's
+    /// ten minutes), the attempt not counted, and the next process sends them once.
     @Test(arguments: TestEngine.available)
     func gracefulShutdownSendsNoFurtherRefillsAndGivesTheirClaimsBack(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
@@ -78,20 +79,23 @@ import Testing
                         up.fake.report(try await up.remote(order.id), status: .string("Completed"), remains: .string("0"))
                         try await first.engine.statusRound()
                         refills.append(try await up.store.createRefill(orderID: order.id, userID: user.id).id)
-                        // Each provider takes a moment to answer: the stop comes during the first call.
-                        up.fake.fail(.refill, .slow)
                     }
+                    // The first provider takes a moment to answer: the stop comes during its call.
+                    first.fake.fail(.refill, .slow)
                     func refillCalls() -> Int { first.fake.calls(.refill) + second.fake.calls(.refill) }
+                    let (called, waiting) = (first, second)
 
                     try await testGracefulShutdown { trigger in
-                        async let round = first.engine.refillRound()
+                        async let sent = first.engine.forwardRefills(to: first.provider)
                         while refillCalls() == 0 { try await Task.sleep(for: .milliseconds(5)) }
                         trigger.triggerGracefulShutdown()
-                        // The call under way finished and was recorded; no other call started.
-                        #expect(try await round == 1)
+                        // The call under way finished and was recorded.
+                        #expect(try await sent == 1)
+                        // A pass started now claims, sees the stop, and gives the claim back.
+                        #expect(try await first.engine.forwardRefills(to: second.provider) == 0)
+                        #expect(try await first.engine.refillRound() == 0)
                     }
                     #expect(refillCalls() == 1)
-                    let (called, waiting) = first.fake.calls(.refill) == 1 ? (first, second) : (second, first)
                     #expect(called.fake.refills.count == 1 && waiting.fake.refills.isEmpty)
 
                     // The refill left unsent is due now (the clock has not moved), its attempt given back.

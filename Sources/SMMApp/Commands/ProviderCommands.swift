@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Prometheus
 import SMMDomain
@@ -21,7 +22,7 @@ func operatorEngine(_ store: PanelStore, _ db: DatabaseOptions) -> ProviderEngin
 struct ProviderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "provider", abstract: "Upstream providers: panels whose services this panel resells.",
-        subcommands: [Add.self, List.self, Disable.self, Enable.self, Import.self, Sync.self, Resend.self])
+        subcommands: [Add.self, Update.self, List.self, Disable.self, Enable.self, Import.self, Sync.self, Resend.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a provider; prints its id last.")
@@ -32,8 +33,10 @@ struct ProviderCommand: AsyncParsableCommand {
         var honorsRequestId = false
         @Option(help: "How the provider's numeric statuses read, e.g. \"0=Pending,1=In progress,2=Completed,3=Partial,4=Canceled\".")
         var statusCodes: String?
+        @OptionGroup var exceptions: ProviderExceptions
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
+            let concurrency = try exceptions.checkedConcurrency()
             let codes: [Int: OrderStatus] = try statusCodes.map { text in
                 guard let table = UpstreamDialect.statusCodes(text) else {
                     throw OperatorError(description: "cannot read --status-codes \"\(text)\"; write it as 0=Pending,1=In progress,…")
@@ -41,12 +44,49 @@ struct ProviderCommand: AsyncParsableCommand {
                 return table
             } ?? [:]
             let provider = try await db.run { store in
-                try await store.audited("provider.create", target: nil, created: { AuditTarget(.providers, $0.id) }) {
-                    try await store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: honorsRequestId, statusCodes: codes)
+                // Refused here as every call would refuse it: http, a private or metadata address.
+                try await checkProviderAddress(store, db, url: url, allowHTTP: exceptions.allowHttp,
+                                               allowPrivateAddress: exceptions.allowPrivateAddress)
+                return try await store.audited("provider.create", target: nil, created: { AuditTarget(.providers, $0.id) }) {
+                    try await store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: honorsRequestId, statusCodes: codes,
+                                                   allowHTTP: exceptions.allowHttp, allowPrivateAddress: exceptions.allowPrivateAddress,
+                                                   concurrency: concurrency)
                 }
             }
             print("provider \(provider.name) added")
             print(provider.id)
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a provider's exceptions to the outbound rules and its concurrency.")
+        @Argument var name: String
+        @Option(help: "Allow plain http: true or false.") var allowHttp: Bool?
+        @Option(help: "Allow loopback, private and link-local addresses: true or false.") var allowPrivateAddress: Bool?
+        @Option(help: "Calls in flight at once (\(Provider.concurrencyRange.lowerBound)-\(Provider.concurrencyRange.upperBound)), or \"default\".")
+        var concurrency: String?
+        @OptionGroup var db: DatabaseOptions
+        func run() async throws {
+            var limit: Int?? = nil
+            if let concurrency {
+                if concurrency == "default" {
+                    limit = .some(nil)
+                } else if let value = Int(concurrency), Provider.concurrencyRange.contains(value) {
+                    limit = .some(value)
+                } else {
+                    throw OperatorError(description: "--concurrency takes a number from \(Provider.concurrencyRange.lowerBound) to \(Provider.concurrencyRange.upperBound), or default")
+                }
+            }
+            try await db.run { store in
+                // No address check here: every call checks with the settings as they are then.
+                let provider = try await requireProvider(store, name)
+                try await store.audited("provider.update", target: AuditTarget(.providers, provider.id)) {
+                    try await store.updateProviderOptions(id: provider.id, allowHTTP: allowHttp, allowPrivateAddress: allowPrivateAddress,
+                                                          concurrency: limit)
+                }
+            }
+            print("provider \(name) updated")
         }
     }
 
@@ -62,6 +102,9 @@ struct ProviderCommand: AsyncParsableCommand {
                 var line = "\(provider.id)\t\(provider.name)\t\(provider.enabled ? "enabled" : "disabled")\t\(provider.url)"
                 line += "\tbalance \(provider.balance ?? "unknown") \(provider.currency ?? "")"
                 if provider.honorsRequestID { line += "\trequest_id" }
+                line += "\tconcurrency \(provider.effectiveConcurrency(honoring: EngineSettings().dispatchConcurrency))"
+                if provider.allowHTTP { line += "\tallow-http" }
+                if provider.allowPrivateAddress { line += "\tallow-private-address" }
                 if !provider.alert.isEmpty { line += "\tALERT: \(provider.alert)" }
                 print(line)
             }
@@ -150,6 +193,37 @@ struct ProviderCommand: AsyncParsableCommand {
             }
             print("\(count) orders queued again")
         }
+    }
+}
+
+/// The operator's exceptions to the outbound rules for one provider, and its call limit.
+struct ProviderExceptions: ParsableArguments {
+    @Flag(help: "Allow plain http for this provider (its key then travels in clear); https only otherwise.")
+    var allowHttp = false
+    @Flag(help: "Allow loopback, private, link-local (cloud metadata) and other non-public addresses for this provider.")
+    var allowPrivateAddress = false
+    @Option(help: "Calls in flight at once to this provider (1-32); default 1 without --honors-request-id, 8 with it.")
+    var concurrency: Int?
+
+    func checkedConcurrency() throws -> Int? {
+        if let concurrency, !Provider.concurrencyRange.contains(concurrency) {
+            throw OperatorError(description: "--concurrency takes a number from \(Provider.concurrencyRange.lowerBound) to \(Provider.concurrencyRange.upperBound)")
+        }
+        return concurrency
+    }
+}
+
+/// Checks a provider URL against the outbound rules; a host that does not resolve now is let
+/// through with a warning (every call checks again, and refuses what breaks the rules).
+func checkProviderAddress(_ store: PanelStore, _ db: DatabaseOptions, url: String, allowHTTP: Bool, allowPrivateAddress: Bool) async throws {
+    do {
+        _ = try await operatorEngine(store, db).client.checkAddress(url: url, allowHTTP: allowHTTP, allowPrivateAddress: allowPrivateAddress)
+    } catch let error as UpstreamCallError {
+        if case .unreachable(let detail) = error {
+            FileHandle.standardError.write(Data("warning: \(detail); every call checks the address again\n".utf8))
+            return
+        }
+        throw OperatorError(description: error.description)
     }
 }
 

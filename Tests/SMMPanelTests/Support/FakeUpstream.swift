@@ -53,6 +53,11 @@ final class FakeUpstream: Sendable {
         case slow
         /// An `{"error": …}` answer.
         case error(String)
+        /// A redirect to `location`, with a body the client must never show.
+        case redirect(status: Int, location: String)
+        /// The head at once, then the answer one byte every `every`, padded with spaces so it
+        /// lasts `lasting` (a provider that keeps a connection alive without answering).
+        case dribble(every: Duration, lasting: Duration)
     }
 
     /// How `add` reports the new order's id.
@@ -67,8 +72,10 @@ final class FakeUpstream: Sendable {
         var afterActing: Bool
 
         var isSlow: Bool {
-            if case .slow = fault { return true }
-            return false
+            switch fault {
+            case .slow, .dribble: return true
+            default: return false
+            }
         }
     }
 
@@ -116,6 +123,17 @@ final class FakeUpstream: Sendable {
         var refillRefusals: [Int: String] = [:]
         var refills: [Int: Refill] = [:]
         var nextRefillID = 901
+        /// Every request that reached the server, whatever its path or method.
+        var received: [ReceivedRequest] = []
+        /// `add` calls being answered now, and the most there ever were at once.
+        var addsInFlight = 0
+        var maxAddsInFlight = 0
+    }
+
+    struct ReceivedRequest: Sendable {
+        var method: String
+        var path: String
+        var body: String
     }
 
     let state: Mutex<State>
@@ -194,6 +212,8 @@ final class FakeUpstream: Sendable {
     var statusCallIDs: [[String]] { state.withLock { $0.statusCallIDs } }
     var refills: [Refill] { state.withLock { $0.refills.values.sorted { $0.id < $1.id } } }
     var pendingFaults: Int { state.withLock { $0.faults.values.map(\.count).reduce(0, +) } }
+    var received: [ReceivedRequest] { state.withLock { $0.received } }
+    var maxAddsInFlight: Int { state.withLock { $0.maxAddsInFlight } }
 
     // MARK: Serving
 
@@ -202,6 +222,7 @@ final class FakeUpstream: Sendable {
     func with<T: Sendable>(_ body: (String) async throws -> T) async throws -> T {
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let router = Router()
+        router.add(middleware: RecordingMiddleware(fake: self))
         router.post("/api/v2") { request, _ -> Response in
             var request = request
             let bytes = try await request.collectBody(upTo: 4 * 1024 * 1024)
@@ -235,6 +256,13 @@ final class FakeUpstream: Sendable {
     func respond(to body: String) async -> Response {
         let fields = Self.decodeForm(body)
         let action = Action(rawValue: fields["action"] ?? "")
+        if action == .add {
+            state.withLock { state in
+                state.addsInFlight += 1
+                state.maxAddsInFlight = max(state.maxAddsInFlight, state.addsInFlight)
+            }
+        }
+        defer { if action == .add { state.withLock { $0.addsInFlight -= 1 } } }
         let planned: PlannedFault? = state.withLock { state in
             guard let action else { return nil }
             state.calls[action, default: 0] += 1
@@ -284,6 +312,21 @@ final class FakeUpstream: Sendable {
             return Self.json(normal)
         case .error(let message):
             return Self.json(.object([("error", .string(message))]))
+        case .redirect(let code, let location):
+            return Response(status: .init(code: code), headers: [.location: location, .contentType: "text/plain"],
+                            body: .init(byteBuffer: ByteBuffer(string: "redirect-body db_password=hunter2")))
+        case .dribble(let every, let lasting):
+            let answer = normal.text
+            let steps = max(1, Int(lasting / every))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+                // Leading spaces are valid JSON whitespace: the answer is whole only at the end.
+                for _ in 0..<steps {
+                    try await writer.write(ByteBuffer(string: " "))
+                    try await Task.sleep(for: every)
+                }
+                try await writer.write(ByteBuffer(string: answer))
+                try await writer.finish(nil)
+            })
         }
     }
 
@@ -383,6 +426,20 @@ final class FakeUpstream: Sendable {
             fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }
         return fields
+    }
+}
+
+/// Records every request the fake receives, before routing: a redirect target must see none.
+struct RecordingMiddleware<Context: RequestContext>: RouterMiddleware {
+    let fake: FakeUpstream
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var request = request
+        let bytes = try await request.collectBody(upTo: 4 * 1024 * 1024)
+        fake.state.withLock {
+            $0.received.append(FakeUpstream.ReceivedRequest(method: request.method.rawValue, path: request.uri.path, body: String(buffer: bytes)))
+        }
+        return try await next(request, context)
     }
 }
 

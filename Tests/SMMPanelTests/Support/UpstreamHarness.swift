@@ -74,8 +74,9 @@ extension TestPanel {
         let fake = FakeUpstream(honorsRequestID: honorsRequestID, timeoutDelay: .nanoseconds(timeout.nanoseconds) + .seconds(1))
         return try await fake.with { url in
             let apiKey = fake.state.withLock { $0.apiKey }
+            // The fake listens on the loopback over http: both exceptions are needed.
             let provider = try await store.createProvider(name: name, url: url, apiKey: apiKey, honorsRequestID: honorsRequestID,
-                                                          statusCodes: statusCodes)
+                                                          statusCodes: statusCodes, allowHTTP: true, allowPrivateAddress: true)
             var engineSettings = EngineSettings()
             settings(&engineSettings)
             let engine = Upstream.makeEngine(store: store, timeout: timeout, metrics: metrics, settings: engineSettings)
