@@ -18,8 +18,8 @@ import Testing
     func generatedPageRequestsBreakNothing(engine: TestEngine) async throws {
         let (seed, total) = FuzzRun.settings("SMMPANEL_WEB_FUZZ", defaultCount: 3_000, label: "WebFuzzTests[\(engine)]")
         try await TestPanel.with(engine) { panel in
-            // The provider pages call a provider that refuses every connection: each call ends fast.
-            try await panel.web(configure: { $0.providerTimeout = .seconds(1) }) { web in
+            // The provider pages call a provider that refuses every connection: each call ends at once.
+            try await panel.web { web in
                 let targets = try await WebFuzzTargets.make(web)
                 var generator = PageRequestGenerator(seed: seed, targets: targets)
                 var actors: [WebFuzzActor: WebClient] = [:]
@@ -121,7 +121,7 @@ struct WebFuzzRoute: Sendable {
         .init(.get, "/order"), .init(.post, "/order"), .init(.get, "/order/mass"), .init(.post, "/order/mass"),
         .init(.get, "/orders"), .init(.get, "/orders/:id", .order), .init(.post, "/orders/:id/cancel", .order),
         .init(.post, "/orders/:id/refill", .order), .init(.get, "/refills"),
-        .init(.get, "/admin"), .init(.get, "/admin/users"), .init(.get, "/admin/users/:id", .user),
+        .init(.get, "/admin"), .init(.post, "/admin/signup"), .init(.get, "/admin/users"), .init(.get, "/admin/users/:id", .user),
         .init(.post, "/admin/users/:id/balance", .user), .init(.post, "/admin/users/:id/disable", .user),
         .init(.post, "/admin/users/:id/rate", .user),
         .init(.get, "/admin/catalog"), .init(.post, "/admin/categories"), .init(.post, "/admin/categories/:id", .category),
@@ -178,7 +178,7 @@ struct WebFuzzTargets: Sendable {
                                                                           amount: Money(parsing: "10")!, reference: "fuzz").id)
         // Nothing listens on port 1: every call to this provider is refused at once.
         let provider = try await web.store.createProvider(name: "deadend", url: "http://127.0.0.1:1/api/v2", apiKey: "k",
-                                                          honorsRequestID: false)
+                                                          honorsRequestID: false, allowHTTP: true, allowPrivateAddress: true)
         targets.providers.append(provider.id)
         targets.categories = Array(Set(targets.categories))
         return targets
@@ -242,7 +242,7 @@ struct PageRequestGenerator {
         "description", "enabled", "start_count", "remains", "upstream_id", "link", "quantity", "runs", "interval", "comments",
         "usernames", "username", "password", "confirm", "current", "language", "method", "reference", "url", "key", "markup",
         "services", "category_prefix", "honors_request_id", "status_codes", "orders", "action", "decision", "label", "posts",
-        "delay", "expiry", "old_posts",
+        "delay", "expiry", "old_posts", "signup", "allow_http", "allow_private_address", "concurrency", "codes",
     ]
 
     mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &random) < percent }
@@ -275,7 +275,11 @@ struct PageRequestGenerator {
         case "url": return pick(["http://127.0.0.1:1/api/v2", "https://127.0.0.1:1/api/v2", "ftp://x", "http://[::1]:1/"])
         case "password", "confirm", "current": return pick([targets.password, "short", "wrong-password-9"])
         case "username": return pick(["newbie\(Int.random(in: 0...99, using: &random))", "fuzzcustomer", "x"])
-        case "refill", "cancel", "dripfeed", "enabled", "honors_request_id", "attention": return pick(["1", "0", "on"])
+        case "refill", "cancel", "dripfeed", "enabled", "honors_request_id", "attention", "allow_http", "allow_private_address":
+            return pick(["1", "0", "on"])
+        case "signup": return pick(["open", "closed", "maybe"])
+        case "concurrency": return String(Int.random(in: 0...10, using: &random))
+        case "codes": return pick(["0=Pending,1=In progress,2=Completed", "x=y", "0=Nope"])
         default: return "v\(Int.random(in: 0...1000, using: &random))"
         }
     }
