@@ -89,13 +89,21 @@ public enum UpstreamDialect {
         if text.contains("not enough funds") || text.contains("insufficient") || text.contains("low balance") {
             return .providerFunds
         }
-        if text.contains("api key") || text.contains("invalid key") || text.contains("unauthori") {
+        // A widely deployed PHP panel refuses a key with "API is Disable for this user or User Not
+        // Found! Contact the Support"; "user not found" alone may be about an order's username.
+        if text.contains("api key") || text.contains("invalid key") || text.contains("unauthori") || text.contains("api is disable")
+            || (text.contains("user not found") && text.contains("api")) {
             return .providerAuth
+        }
+        // Our own contract's `Incorrect service ID` also means "unknown or disabled service".
+        for marker in ["service id does not exist", "service does not exist", "service not found", "service is disabled",
+                       "service disabled", "service is not active", "incorrect service", "invalid service"] where text.contains(marker) {
+            return .serviceGone
         }
         for marker in ["active order", "in progress", "wait", "try again", "too many requests"] where text.contains(marker) {
             return .retryLater
         }
-        for marker in ["quantity less than", "quantity more than", "incorrect link", "incorrect service", "invalid link",
+        for marker in ["quantity less than", "quantity more than", "incorrect link", "invalid link", "invalid interval",
                        "missing required field"] where text.contains(marker) {
             return .permanent
         }
@@ -122,6 +130,9 @@ public enum UpstreamErrorKind: String, Sendable, Hashable {
     case retryLater
     /// The order itself is unacceptable upstream: cancel it with a full refund.
     case permanent
+    /// The upstream service is withdrawn or disabled: cancel with a full refund, and stop
+    /// selling the local service at once.
+    case serviceGone
     /// The reseller's balance at the provider is too low: hold orders, alert the operator.
     case providerFunds
     /// The provider refuses our key: hold orders, alert the operator.
@@ -149,6 +160,7 @@ extension UpstreamDialect {
     /// - Partial with nothing delivered is a Canceled; Partial with everything delivered is a
     ///   Completed; Partial without a number cannot be refunded correctly and goes to review.
     /// - Refunded is Canceled.
+    /// - Pending and Processing: the upstream's remains are not read, nor a start count of 0.
     public static func outcome(of status: UpstreamStatus, startCount: Int64?, remains: Int64?,
                                for order: OrderState) -> UpstreamOutcome {
         let target: OrderStatus
@@ -160,7 +172,11 @@ extension UpstreamDialect {
         case .known(let known):
             target = known
         }
-        var change = OrderChange(status: target, startCount: startCount.flatMap { $0 >= 0 ? $0 : nil }, remains: nil)
+        // Before delivery starts a panel's columns hold defaults ("0"): remains are not news
+        // then, nor a start count of 0 (ours is 0 already, and a known one is not erased).
+        let started = target != .pending && target != .processing
+        var change = OrderChange(status: target, startCount: startCount.flatMap { $0 > 0 || ($0 == 0 && started) ? $0 : nil },
+                                 remains: nil)
         switch target {
         case .completed:
             change.remains = min(remains ?? 0, 0)
@@ -177,7 +193,7 @@ extension UpstreamDialect {
         case .canceled:
             break
         default:
-            if let remains, remains <= order.quantity { change.remains = remains }
+            if started, let remains, remains <= order.quantity { change.remains = remains }
         }
         if order.status.isFinal { return .unchanged }
         // Steps backwards (In progress → Pending) are the upstream's noise, not news.

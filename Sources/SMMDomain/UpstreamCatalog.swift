@@ -14,9 +14,15 @@ public struct UpstreamCatalogEntry: Sendable, Hashable {
     public var cancel: Bool
     public var dripFeed: Bool
     public var description: String
+    /// Whether the catalog says anything about refill and cancel: many panels' catalogs omit
+    /// them, and an omission is no reason to undo what the operator turned on.
+    public var statesRefill: Bool
+    public var statesCancel: Bool
 
     public init(id: String, name: String, typeLabel: String, category: String, rate: Money, min: Int64, max: Int64,
-                refill: Bool, cancel: Bool, dripFeed: Bool, description: String) {
+                refill: Bool, cancel: Bool, dripFeed: Bool, description: String, statesRefill: Bool = true, statesCancel: Bool = true) {
+        self.statesRefill = statesRefill
+        self.statesCancel = statesCancel
         self.id = id
         self.name = name
         self.typeLabel = typeLabel
@@ -86,7 +92,8 @@ public enum CatalogSync {
     }
 
     /// For every mapped service, what changes: cost; price when it follows a markup; limits;
-    /// refill, cancel and drip-feed flags; disabled when the upstream service vanished (or
+    /// refill, cancel and drip-feed flags (refill and cancel only where the catalog states them:
+    /// the operator's choice stands otherwise); disabled when the upstream service vanished (or
     /// changed to a type this panel cannot sell), enabled again when it comes back.
     public static func plan(upstream: [UpstreamCatalogEntry], mapped: [MappedService]) -> [CatalogUpdate] {
         let byID = Dictionary(upstream.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -125,8 +132,14 @@ public enum CatalogSync {
             let (min, max) = clampLimits(min: entry.min, max: entry.max)
             if min != local.min { after.min = min; changes.append("min \(local.min) → \(min)") }
             if max != local.max { after.max = max; changes.append("max \(local.max) → \(max)") }
-            if entry.refill != local.refill { after.refill = entry.refill; changes.append("refill \(local.refill) → \(entry.refill)") }
-            if entry.cancel != local.cancel { after.cancel = entry.cancel; changes.append("cancel \(local.cancel) → \(entry.cancel)") }
+            if entry.statesRefill, entry.refill != local.refill {
+                after.refill = entry.refill
+                changes.append("refill \(local.refill) → \(entry.refill)")
+            }
+            if entry.statesCancel, entry.cancel != local.cancel {
+                after.cancel = entry.cancel
+                changes.append("cancel \(local.cancel) → \(entry.cancel)")
+            }
             if entry.dripFeed != local.dripFeed {
                 after.dripFeed = entry.dripFeed
                 changes.append("dripfeed \(local.dripFeed) → \(entry.dripFeed)")

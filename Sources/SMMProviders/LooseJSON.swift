@@ -75,16 +75,34 @@ enum LooseJSON: Sendable, Hashable {
         }
     }
 
-    /// The `error` message of an answer that is an error, if it is one.
+    /// The message of an answer that is an error, if it is one: `{"error": …}`, or
+    /// `{"status":"error","message":"…"}` as many panels write it.
     var errorMessage: String? {
-        // `"error": null`, `false` or `""` beside a result mean no error.
-        guard let error = self["error"] else { return nil }
-        switch error {
-        case .null, .bool(false): return nil
-        case .string(let text) where text.isEmpty: return nil
-        default: break
+        if let error = self["error"] {
+            // `"error": null`, `false` or `""` beside a result mean no error.
+            switch error {
+            case .null, .bool(false): break
+            case .string(let text) where text.isEmpty: break
+            case .object(let inner): return inner["message"]?.text ?? "error"
+            default: return error.text ?? "error"
+            }
         }
-        if case .object(let inner) = error { return inner["message"]?.text ?? "error" }
-        return error.text ?? "error"
+        guard case .string(let status) = self["status"] ?? .null, status.trimmingCharacters(in: .whitespaces).lowercased() == "error" else {
+            return nil
+        }
+        return self["message"]?.text ?? "error"
+    }
+
+    /// The value written back as JSON, to keep what a provider said about one order; object
+    /// keys come sorted (the order they were sent in is not kept).
+    var jsonText: String {
+        switch self {
+        case .null: "null"
+        case .bool(let value): value ? "true" : "false"
+        case .number(let text): text
+        case .string(let text): JSONString.quoted(text)
+        case .array(let items): "[" + items.map(\.jsonText).joined(separator: ",") + "]"
+        case .object(let fields): "{" + fields.keys.sorted().map { JSONString.quoted($0) + ":" + fields[$0]!.jsonText }.joined(separator: ",") + "}"
+        }
     }
 }

@@ -232,7 +232,8 @@ public struct ProviderClient: Sendable {
                 min: item["min"]?.text.flatMap(UpstreamDialect.integer) ?? 1,
                 max: item["max"]?.text.flatMap(UpstreamDialect.integer) ?? 1,
                 refill: item["refill"]?.flag ?? false, cancel: item["cancel"]?.flag ?? false,
-                dripFeed: item["dripfeed"]?.flag ?? false, description: item["desc"]?.text ?? item["description"]?.text ?? "")
+                dripFeed: item["dripfeed"]?.flag ?? false, description: item["desc"]?.text ?? item["description"]?.text ?? "",
+                statesRefill: item["refill"] != nil, statesCancel: item["cancel"] != nil)
         }
     }
 
@@ -256,7 +257,7 @@ public struct ProviderClient: Sendable {
             // Some panels answer a one-id multi-status with the single shape.
             return ([ids[0]: report(from: json, codes: provider.statusCodes)], raw)
         }
-        if let message = json.errorMessage, case .object(let object) = json, object.count == 1 {
+        if let message = json.errorMessage, case .object(let object) = json, !ids.contains(where: { object[$0] != nil }) {
             throw UpstreamCallError.refused(message)
         }
         var entries: [String: LooseJSON] = [:]
@@ -270,12 +271,21 @@ public struct ProviderClient: Sendable {
         }
         var reports: [String: UpstreamReport] = [:]
         for id in ids {
-            reports[id] = entries[id].map { report(from: $0, codes: provider.statusCodes) } ?? UpstreamReport(.error("no report for this id"))
+            guard let entry = entries[id] else {
+                reports[id] = UpstreamReport(.error("no report for this id"))
+                continue
+            }
+            var read = report(from: entry, codes: provider.statusCodes)
+            // What the provider said about this order alone, for the operator.
+            read.raw = "{\(JSONString.quoted(id)):\(entry.jsonText)}"
+            reports[id] = read
         }
         return (reports, raw)
     }
 
     func report(from item: LooseJSON, codes: [Int: OrderStatus]) -> UpstreamReport {
+        // An entry that is not an object (`{"9999":"Incorrect order ID"}`) is that order's error.
+        guard case .object = item else { return UpstreamReport(.error(item.text ?? "an answer for this order that is not an object")) }
         if let message = item.errorMessage { return UpstreamReport(.error(message)) }
         let label = item["status"]?.text ?? ""
         var children: [String] = []
@@ -290,10 +300,10 @@ public struct ProviderClient: Sendable {
     /// Multi-cancel: `[{"order":9,"cancel":1},{"order":2,"cancel":{"error":"…"}}]`.
     public func cancel(_ provider: Provider, ids: [String]) async throws -> [String: CancelOutcome] {
         let (json, raw) = try await call(provider, [("action", "cancel"), ("orders", ids.joined(separator: ","))])
-        return try perItem(json, raw: raw, ids: ids, idKey: "order", valueKey: "cancel").mapValues { answer in
+        return try perItem(json, raw: raw, ids: ids, idKey: "order", valueKey: "cancel", isValue: Self.isAcceptance).mapValues { answer in
             switch answer {
             case .value: .accepted
-            case .error(let message): UpstreamDialect.classify(error: message) == .retryLater ? .retry : .refused(message)
+            case .error(let message): UpstreamDialect.classify(error: message) == .retryLater ? .retry(message) : .refused(message)
             }
         }
     }
@@ -301,30 +311,45 @@ public struct ProviderClient: Sendable {
     /// Multi-refill: `[{"order":1,"refill":1},{"order":3,"refill":{"error":"…"}}]`.
     public func refill(_ provider: Provider, ids: [String]) async throws -> [String: ItemAnswer] {
         let (json, raw) = try await call(provider, [("action", "refill"), ("orders", ids.joined(separator: ","))])
-        return try perItem(json, raw: raw, ids: ids, idKey: "order", valueKey: "refill")
+        return try perItem(json, raw: raw, ids: ids, idKey: "order", valueKey: "refill", isValue: Self.isID)
     }
 
     /// Multi refill status: `[{"refill":1,"status":"Completed"},{"refill":3,"status":{"error":"…"}}]`.
     public func refillStatus(_ provider: Provider, ids: [String]) async throws -> [String: ItemAnswer] {
         let (json, raw) = try await call(provider, [("action", "refill_status"), ("refills", ids.joined(separator: ","))])
-        return try perItem(json, raw: raw, ids: ids, idKey: "refill", valueKey: "status")
+        return try perItem(json, raw: raw, ids: ids, idKey: "refill", valueKey: "status", isValue: { !$0.isEmpty })
     }
 
-    /// Reads the array shape of the multi actions (and the object-keyed shape some panels use).
-    private func perItem(_ json: LooseJSON, raw: String, ids: [String], idKey: String, valueKey: String) throws -> [String: ItemAnswer] {
+    /// A cancel's answer: `1`, `"1"`, `true`, `"ok"`…
+    private static func isAcceptance(_ text: String) -> Bool {
+        UpstreamDialect.integer(text) != nil || ["true", "yes", "ok", "success"].contains(text.trimmingSpaces().lowercased())
+    }
+
+    /// A refill id: one token, never a sentence.
+    private static func isID(_ text: String) -> Bool {
+        let token = text.trimmingSpaces()
+        return (1...100).contains(token.count) && !token.contains(where: \.isWhitespace)
+    }
+
+    /// Reads the array shape of the multi actions (and the object-keyed shape some panels use,
+    /// where an id's entry may be its bare value). A text `isValue` refuses
+    /// (`{"9999":"Incorrect order ID"}`) is that id's error.
+    private func perItem(_ json: LooseJSON, raw: String, ids: [String], idKey: String, valueKey: String,
+                         isValue: (String) -> Bool) throws -> [String: ItemAnswer] {
         var answers: [String: ItemAnswer] = [:]
         func read(_ value: LooseJSON?) -> ItemAnswer {
             guard let value else { return .error("no answer for this id") }
             if let message = value.errorMessage { return .error(message) }
+            if case .string(let text) = value, !isValue(text) { return .error(text) }
             return value.text.map(ItemAnswer.value) ?? .error("unreadable answer")
         }
         switch json {
         case .array(let items):
             for item in items { if let id = item[idKey]?.text { answers[id] = read(item[valueKey]) } }
         case .object(let object):
-            if let message = json.errorMessage, object.count == 1 { throw UpstreamCallError.refused(message) }
+            if let message = json.errorMessage, !ids.contains(where: { object[$0] != nil }) { throw UpstreamCallError.refused(message) }
             if ids.count == 1, let value = object[valueKey] { answers[ids[0]] = read(value) } else {
-                for (id, item) in object { answers[id] = item[valueKey] != nil ? read(item[valueKey]) : read(item) }
+                for (id, item) in object { answers[id] = read(item[valueKey] ?? item) }
             }
         default:
             throw UpstreamCallError.unexpected(String(raw.prefix(300)))

@@ -111,6 +111,9 @@ public struct ProviderEngine: Sendable {
             fields += [("quantity", String(order.quantity / runs)), ("runs", String(runs)), ("interval", String(interval))]
         } else if order.type.takesQuantity {
             fields.append(("quantity", String(order.quantity)))
+        } else if order.type == .package || order.type == .customCommentsPackage {
+            // Some panels refuse a package without it (`Quantity is required`); others ignore it.
+            fields.append(("quantity", "1"))
         }
         for key in order.fields.keys.sorted() { fields.append((key, order.fields[key]!)) }
         fields.append(("request_id", job.requestID))
@@ -173,10 +176,17 @@ public struct ProviderEngine: Sendable {
         let kind = UpstreamDialect.classify(error: message)
         metrics.sendFailure(provider: provider.name, kind: kind.rawValue)
         switch kind {
-        case .permanent:
+        case .permanent, .serviceGone:
             try await store.recordFailed(orderID: job.order.id, attempt: job.attempt, reason: "the provider refused the order: \(message)",
                                          response: raw)
             log.notice("provider refused order; canceled and refunded", metadata: ["message": .string(message)])
+            if kind == .serviceGone {
+                // Every further order would be refused the same way: stop selling it now.
+                for id in try await store.disableServicesGoneUpstream(providerID: provider.id, upstreamService: job.upstreamService) {
+                    log.error("the provider's service is gone; local service disabled",
+                              metadata: ["service": "\(id)", "upstream_service": .string(job.upstreamService), "message": .string(message)])
+                }
+            }
         case .retryLater:
             try await retryOrHold(job, reason: "the provider asked to wait: \(message)", response: raw, log: log)
         case .providerFunds, .providerAuth:
@@ -206,10 +216,15 @@ public struct ProviderEngine: Sendable {
             log.warning("send failed repeatedly; held", metadata: ["reason": .string(reason)])
             return
         }
-        let delay = min(settings.retryDelay << min(job.attempt - 1, 20), settings.maxRetryDelay)
+        let delay = backoff(after: job.attempt)
         try await store.recordRetry(orderID: job.order.id, attempt: job.attempt, reason: reason, response: response,
                                     retryAt: store.clock.now() + delay, mayExistUpstream: mayExistUpstream)
         log.info("send failed; will retry", metadata: ["reason": .string(reason), "in_seconds": "\(delay)"])
+    }
+
+    /// The wait after `attempt` failed tries: `retryDelay`, doubling, at most `maxRetryDelay`.
+    func backoff(after attempt: Int64) -> Int64 {
+        min(settings.retryDelay << min(max(attempt - 1, 0), 20), settings.maxRetryDelay)
     }
 
     // MARK: Status sync
@@ -251,11 +266,18 @@ public struct ProviderEngine: Sendable {
     func syncBatch(_ items: [SyncItem], provider: Provider) async throws {
         let (reports, raw) = try await client.status(provider, ids: items.map(\.upstreamOrderID))
         // The whole call's reports in one transaction: one COMMIT for up to 100 orders.
-        try await store.applyUpstreamReports(items.compactMap { item in
+        let changes = try await store.applyUpstreamReports(items.compactMap { item in
             reports[item.upstreamOrderID].map { report in
-                PanelStore.ReportedOrder(orderID: item.order.id, report: report, raw: items.count == 1 ? raw : "\(report)")
+                PanelStore.ReportedOrder(orderID: item.order.id, report: report,
+                                         raw: items.count == 1 ? raw : report.raw.isEmpty ? "\(report)" : report.raw)
             }
         })
+        for change in changes {
+            logger.notice("order status changed by the provider", metadata: [
+                "provider": .string(provider.name), "order": "\(change.orderID)", "from": .string(change.from.rawValue),
+                "to": .string(change.to.rawValue), "refund": .string(change.refund.apiString),
+            ])
+        }
     }
 
     // MARK: Cancels and refills
@@ -272,17 +294,45 @@ public struct ProviderEngine: Sendable {
         guard !Self.stopping else { return 0 }
         let jobs = try await store.claimCancels(providerID: provider.id, lease: settings.sendLease)
         guard !jobs.isEmpty else { return 0 }
+        var outcomes: [String: CancelOutcome] = [:]
+        var answered = true
         do {
-            let outcomes = try await client.cancel(provider, ids: jobs.map(\.upstreamOrderID))
-            for job in jobs {
-                try await store.recordCancel(orderID: job.orderID, outcome: outcomes[job.upstreamOrderID] ?? .retry)
-            }
-            return jobs.count
+            outcomes = try await client.cancel(provider, ids: jobs.map(\.upstreamOrderID))
         } catch let failure as UpstreamCallError {
-            // A cancel asked twice is harmless: ask again next round.
-            for job in jobs { try await store.recordCancel(orderID: job.orderID, outcome: .retry) }
+            answered = false
+            metrics.actionFailure(provider: provider.name, action: "cancel", kind: failure.kind)
             logger.warning("cancel forwarding failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
-            return 0
+            let outcome = Self.cancelOutcome(of: failure)
+            for job in jobs { outcomes[job.upstreamOrderID] = outcome }
+        }
+        for job in jobs {
+            var outcome = outcomes[job.upstreamOrderID] ?? .retry("no answer for this order")
+            switch outcome {
+            case .refused(let message), .retry(let message):
+                if answered { metrics.actionFailure(provider: provider.name, action: "cancel", kind: UpstreamDialect.classify(error: message).rawValue) }
+            case .accepted: break
+            }
+            // A cancel asked twice is harmless, so it is asked again, with backoff, until it ends.
+            if case .retry(let reason) = outcome, job.attempt >= settings.maxAttempts {
+                outcome = .refused("no answer after \(job.attempt) attempts; last: \(reason)")
+            }
+            if case .refused(let message) = outcome {
+                logger.notice("provider refused a cancel", metadata: ["provider": .string(provider.name), "order": "\(job.orderID)",
+                                                                     "message": .string(message)])
+            }
+            try await store.recordCancel(orderID: job.orderID, outcome: outcome, retryAt: store.clock.now() + backoff(after: job.attempt))
+        }
+        return answered ? jobs.count : 0
+    }
+
+    /// What a cancel call that failed as a whole means for its cancels: a refusal of the call
+    /// (`This action is Invalid`: the provider has no cancel) ends them, as does one about the
+    /// orders; "wait", a problem of ours there (key, balance) and no answer are asked again.
+    static func cancelOutcome(of failure: UpstreamCallError) -> CancelOutcome {
+        guard case .refused(let message) = failure else { return .retry(failure.description) }
+        switch UpstreamDialect.classify(error: message) {
+        case .retryLater, .providerFunds, .providerAuth: return .retry(message)
+        case .permanent, .serviceGone, .unrecognized: return .refused(message)
         }
     }
 
@@ -318,7 +368,8 @@ public struct ProviderEngine: Sendable {
                             // the customer's refill is not refused for it; asked again later.
                             try await store.recordRefillRetry(refillID: job.refillID, reason: message, retryAt: store.clock.now() + settings.recheckAfter)
                             if kind != .retryLater, problem == nil { problem = (kind, message) }
-                        case .permanent, .unrecognized:
+                        case .permanent, .serviceGone, .unrecognized:
+                            metrics.actionFailure(provider: provider.name, action: "refill", kind: kind.rawValue)
                             try await store.recordRefillRefused(refillID: job.refillID, reason: message)
                         }
                     }
@@ -331,9 +382,20 @@ public struct ProviderEngine: Sendable {
                 }
                 work += batch.count
             } catch let failure as UpstreamCallError {
+                // As for cancels: a refused call (no refill action there) ends the refills;
+                // otherwise they are asked again with backoff, and rejected after `maxAttempts`.
+                metrics.actionFailure(provider: provider.name, action: "refill", kind: failure.kind)
+                logger.warning("refill forwarding failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
                 for job in batch {
-                    try await store.recordRefillRetry(refillID: job.refillID, reason: failure.description,
-                                                      retryAt: store.clock.now() + settings.retryDelay)
+                    switch Self.cancelOutcome(of: failure) {
+                    case .refused(let message):
+                        try await store.recordRefillRefused(refillID: job.refillID, reason: message)
+                    case .retry(let reason) where job.attempt >= settings.maxAttempts:
+                        try await store.recordRefillRefused(refillID: job.refillID, reason: "no answer after \(job.attempt) attempts; last: \(reason)")
+                    default:
+                        try await store.recordRefillRetry(refillID: job.refillID, reason: failure.description,
+                                                          retryAt: store.clock.now() + backoff(after: job.attempt))
+                    }
                 }
             }
         }
@@ -350,6 +412,7 @@ public struct ProviderEngine: Sendable {
             }
             work += sync.count
         } catch let failure as UpstreamCallError {
+            metrics.actionFailure(provider: provider.name, action: "refill_status", kind: failure.kind)
             logger.warning("refill status sync failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
         }
         return work
@@ -367,6 +430,11 @@ public struct ProviderEngine: Sendable {
                 let (balance, currency) = try await client.balance(provider)
                 try await store.recordProviderBalance(id: provider.id, balance: balance, currency: currency)
                 if let value = UpstreamDialect.money(balance) { metrics.providerBalance(provider: provider.name, value: value) }
+            } catch UpstreamCallError.refused(let message) where UpstreamDialect.classify(error: message) == .providerAuth {
+                // Our key refused: say so where the operator looks, instead of an old balance.
+                logger.error("provider refuses our key", metadata: ["provider": .string(provider.name), "message": .string(message)])
+                try? await store.forgetProviderBalance(id: provider.id)
+                try? await store.setProviderAlert(id: provider.id, Self.alert(.providerAuth, message, provider: provider, meanwhile: "orders are held"))
             } catch {
                 logger.warning("provider balance check failed", metadata: ["provider": .string(provider.name), "error": .string("\(error)")])
             }

@@ -27,6 +27,13 @@ public struct ProviderMetrics: Sendable {
             .increment()
     }
 
+    /// A forwarded cancel or refill (or a refill status check) that failed: `kind` is the
+    /// call's failure, or the provider's refusal of one order as classified.
+    func actionFailure(provider: String, action: String, kind: String) {
+        Counter(label: "smmpanel_upstream_action_failures_total", dimensions: [("provider", provider), ("action", action), ("kind", kind)],
+                factory: factory).increment()
+    }
+
     /// Seconds since the least recently checked sent order was last checked.
     func syncLag(seconds: Int64) {
         Gauge(label: "smmpanel_status_sync_lag_seconds", factory: factory).record(seconds)

@@ -138,6 +138,7 @@ public enum Migrations {
         syncOrder,
         accounts,
         providerSafety,
+        cancelBackoff,
     ]
 
     /// The highest version this build knows (not the last in the list: branches append theirs).

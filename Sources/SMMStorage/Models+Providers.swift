@@ -40,6 +40,15 @@ public struct Provider: Sendable, Hashable {
     public static let concurrencyRange = 1...32
 }
 
+extension Provider {
+    /// A provider not stored yet, to try its key before `createProvider` (`provider add`).
+    public init(candidateNamed name: String, url: String, apiKey: String, honorsRequestID: Bool, allowHTTP: Bool, allowPrivateAddress: Bool) {
+        self.init(id: 0, name: name, url: url, apiKey: apiKey, enabled: true, honorsRequestID: honorsRequestID, statusCodes: [:],
+                  balance: nil, currency: nil, balanceCheckedAt: nil, alert: "", createdAt: 0, allowHTTP: allowHTTP,
+                  allowPrivateAddress: allowPrivateAddress, concurrency: nil)
+    }
+}
+
 /// The state of an order's journey to its provider.
 public enum UpstreamState: String, Sendable, CaseIterable {
     /// Waiting to be sent (first time or after a retryable failure).
@@ -85,6 +94,8 @@ public struct RefillJob: Sendable, Hashable {
 public struct CancelJob: Sendable, Hashable {
     public var orderID: Int64
     public var upstreamOrderID: String
+    /// How many times this cancel has been claimed, this one included (for backoff).
+    public var attempt: Int64
 }
 
 /// An order that needs the operator, with the reason.
@@ -107,6 +118,9 @@ public struct UpstreamReport: Sendable, Hashable {
         case error(String)
     }
     public var content: Content
+    /// The provider's own words about this order (its entry of a multi-id answer); empty when
+    /// unknown.
+    public var raw = ""
 
     public init(_ content: Content) { self.content = content }
 }

@@ -220,7 +220,7 @@ extension PanelStore {
                 // The provider has it: ask it to cancel too (the operator's decision stands here).
                 if upstream.state == .sent, status == .canceled {
                     try await db.raw("""
-                        UPDATE upstream_orders SET cancel_state = 'requested', updated_at = \(bind: now)
+                        UPDATE upstream_orders SET cancel_state = 'requested', cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
                         WHERE order_id = \(bind: id) AND (cancel_state IS NULL OR cancel_state = 'refused')
                         """).run()
                 }
@@ -257,10 +257,17 @@ extension PanelStore {
                     // Mid-call: whether the provider has it is unknown for a moment.
                     throw PanelError.cancelNotAvailable
                 case .sent:
-                    try await db.raw("""
-                        UPDATE upstream_orders SET cancel_state = 'requested', updated_at = \(bind: now)
-                        WHERE order_id = \(bind: id) AND (cancel_state IS NULL OR cancel_state = 'refused')
-                        """).run()
+                    // The provider refused this cancel (or cannot cancel at all): asking again
+                    // would end the same way.
+                    let requested = try await db.raw("""
+                        UPDATE upstream_orders SET cancel_state = 'requested', cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
+                        WHERE order_id = \(bind: id) AND cancel_state IS NULL
+                        RETURNING cancel_state
+                        """).first() != nil
+                    if !requested, try await db.raw("SELECT cancel_state FROM upstream_orders WHERE order_id = \(bind: id)").first()?
+                        .decode(column: "cancel_state", as: String?.self) == "refused" {
+                        throw PanelError.cancelNotAvailable
+                    }
                     return current
                 case .held, .queued:
                     // An earlier send got no answer: the provider may be delivering it.

@@ -99,6 +99,17 @@ extension PanelStore {
         }
     }
 
+    /// The provider refused to tell our balance (our key is refused): the last one seen is no
+    /// longer shown as if it were live.
+    public func forgetProviderBalance(id: Int64) async throws {
+        let now = clock.now()
+        try await backend.transaction { db in
+            try await db.raw("""
+                UPDATE providers SET balance = NULL, currency = NULL, balance_checked_at = \(bind: now) WHERE id = \(bind: id)
+                """).run()
+        }
+    }
+
     /// Sets (or, with "", clears) the alert shown for a provider.
     public func setProviderAlert(id: Int64, _ alert: String) async throws {
         let now = clock.now()

@@ -74,6 +74,13 @@ extension PanelStore {
                 throw PanelError.rejected(.refillCannotMove(id: id, from: refill.status, to: status))
             }
             try await db.raw("UPDATE refills SET status = \(bind: status.rawValue), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+            if status.isFinal {
+                // Settled here: nothing more to ask the provider about it.
+                try await db.raw("""
+                    UPDATE upstream_refills SET state = 'closed', reason = \(bind: "\(status.rawValue) here"), updated_at = \(bind: now)
+                    WHERE refill_id = \(bind: id) AND state IN ('queued', 'sent')
+                    """).run()
+            }
             refill.status = status
             refill.updatedAt = now
             return refill

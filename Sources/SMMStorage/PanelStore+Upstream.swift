@@ -27,10 +27,11 @@ extension PanelStore {
 
     private static let mappingStatement = SQLStatement("SELECT provider_id, upstream_service FROM service_upstreams WHERE service_id = ?")
 
-    /// An order that became final needs nothing more from its provider.
+    /// An order that became final needs nothing more from its provider, nor from the operator:
+    /// settling it (`order update`) resolves a review too.
     static func closeUpstream(_ db: any SQLDatabase, orderID: Int64, now: Int64) async throws {
         try await db.raw("""
-            UPDATE upstream_orders SET state = 'closed', updated_at = \(bind: now)
+            UPDATE upstream_orders SET state = 'closed', review = FALSE, updated_at = \(bind: now)
             WHERE order_id = \(bind: orderID) AND state IN ('queued', 'held', 'sent')
             """).run()
     }
@@ -194,13 +195,33 @@ extension PanelStore {
         }
     }
 
+    /// The provider says its service is gone (`Service ID does not exists`): the local services
+    /// sold from it stop selling now, not at the next catalog sync, which enables them again if
+    /// the service comes back. Returns the ids disabled.
+    public func disableServicesGoneUpstream(providerID: Int64, upstreamService: String) async throws -> [Int64] {
+        let now = clock.now()
+        return try await transaction(noting: LocalChanges.catalog) { db in
+            let ids = try await db.raw("""
+                UPDATE services SET enabled = FALSE, updated_at = \(bind: now)
+                WHERE enabled = TRUE AND id IN (SELECT service_id FROM service_upstreams
+                                                WHERE provider_id = \(bind: providerID) AND upstream_service = \(bind: upstreamService))
+                RETURNING id
+                """).all().map { try $0.decode(column: "id", as: Int64.self) }
+            guard !ids.isEmpty else { return [] }
+            try await db.raw("""
+                UPDATE service_upstreams SET vanished_at = \(bind: now) WHERE service_id IN (\(binds: ids))
+                """).run()
+            return ids
+        }
+    }
+
     /// Operator: send a held order again (after checking the provider does not have it).
     public func resendHeld(orderID: Int64) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             guard try await db.raw("""
                 UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), reason = 'resent by the operator',
-                    updated_at = \(bind: now)
+                    review = FALSE, updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID) AND state = 'held' RETURNING order_id
                 """).first() != nil else {
                 throw PanelError.rejected(.orderNotHeld(id: orderID))
@@ -216,7 +237,7 @@ extension PanelStore {
         try await backend.transaction { db in
             guard try await db.raw("""
                 UPDATE upstream_orders SET state = 'sent', upstream_order_id = \(bind: upstreamOrderID), sent_at = \(bind: now),
-                    checked_at = 0, reason = 'linked by the operator', updated_at = \(bind: now)
+                    checked_at = 0, reason = 'linked by the operator', review = FALSE, updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID) AND state = 'held' RETURNING order_id
                 """).first() != nil else {
                 throw PanelError.rejected(.orderNotHeld(id: orderID))
@@ -230,7 +251,7 @@ extension PanelStore {
         let now = clock.now()
         return try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), updated_at = \(bind: now)
+                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), review = FALSE, updated_at = \(bind: now)
                 WHERE provider_id = \(bind: providerID) AND state = 'held' AND reason LIKE \(bind: "\(marker)%")
                   AND may_exist_upstream = FALSE
                 RETURNING order_id
@@ -288,10 +309,23 @@ extension PanelStore {
     /// review flag when the report cannot be read, and the mirrored child orders of a drip-feed.
     @discardableResult
     public func applyUpstreamReport(orderID: Int64, _ report: UpstreamReport, raw: String) async throws -> Order? {
+        try await applyOneReport(orderID: orderID, report, raw: raw)?.order
+    }
+
+    private func applyOneReport(orderID: Int64, _ report: UpstreamReport, raw: String) async throws -> (order: Order, change: ReportedChange?)? {
         let now = clock.now()
         return try await backend.transaction { db in
             try await applyReport(db, orderID: orderID, report, raw: raw, now: now)
         }
+    }
+
+    /// A change of status (and the refund it made) that a provider's report caused, for the log.
+    public struct ReportedChange: Sendable, Hashable {
+        public var orderID: Int64
+        public var from: OrderStatus
+        public var to: OrderStatus
+        /// What went back to the customer's balance (zero for a drip-feed run: its parent pays).
+        public var refund: Money
     }
 
     /// One report of a status call.
@@ -312,33 +346,45 @@ extension PanelStore {
     /// transaction fails (one report's statement failed, a deadlock on PostgreSQL), nothing of
     /// it stays, and each report is applied again on its own, so one bad order cannot hold the
     /// others back; the first failure of those is thrown.
-    public func applyUpstreamReports(_ reports: [ReportedOrder]) async throws {
-        guard !reports.isEmpty else { return }
+    /// Returns the status changes made, for the log (even when some report failed, those applied
+    /// are not returned then: the failure is thrown).
+    @discardableResult
+    public func applyUpstreamReports(_ reports: [ReportedOrder]) async throws -> [ReportedChange] {
+        guard !reports.isEmpty else { return [] }
         let now = clock.now()
         // In order id order: concurrent syncers on PostgreSQL then lock rows in one order.
         let sorted = reports.sorted { $0.orderID < $1.orderID }
         do {
-            try await backend.transaction { db in
-                for item in sorted { _ = try await applyReport(db, orderID: item.orderID, item.report, raw: item.raw, now: now) }
+            return try await backend.transaction { db in
+                var changes: [ReportedChange] = []
+                for item in sorted {
+                    if let change = try await applyReport(db, orderID: item.orderID, item.report, raw: item.raw, now: now)?.change {
+                        changes.append(change)
+                    }
+                }
+                return changes
             }
-            return
         } catch {}
         var firstFailure: (any Error)?
+        var changes: [ReportedChange] = []
         for item in sorted {
             do {
-                try await applyUpstreamReport(orderID: item.orderID, item.report, raw: item.raw)
+                if let change = try await applyOneReport(orderID: item.orderID, item.report, raw: item.raw)?.change { changes.append(change) }
             } catch {
                 firstFailure = firstFailure ?? error
             }
         }
         if let firstFailure { throw firstFailure }
+        return changes
     }
 
-    private func applyReport(_ db: any SQLDatabase, orderID: Int64, _ report: UpstreamReport, raw: String, now: Int64) async throws -> Order? {
+    private func applyReport(_ db: any SQLDatabase, orderID: Int64, _ report: UpstreamReport, raw: String, now: Int64) async throws
+        -> (order: Order, change: ReportedChange?)? {
         guard var order = try await lockedOrder(db, id: orderID) else { return nil }
         guard let upstream = try await Self.upstreamState(db, orderID: orderID, lock: backend.forUpdate), upstream.state == .sent else {
-            return order
+            return (order, nil)
         }
+        let before = order
         let raw = String(raw.prefix(2000))
         switch report.content {
         case .error(let message):
@@ -347,7 +393,7 @@ extension PanelStore {
                     last_response = \(bind: raw), updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID)
                 """).run()
-            return order
+            return (order, nil)
         case let .status(status, label, startCount, remains, charge, children):
             var review: String?
             if !children.isEmpty, order.isDripFeedParent || order.isSubscription {
@@ -368,13 +414,17 @@ extension PanelStore {
                     review = "the provider's report cannot apply: \(error.message)"
                 }
             }
+            // Final at the provider: a customer's cancel still waiting to be forwarded is moot.
+            let cancelState = order.status.isFinal ? "CASE WHEN cancel_state = 'requested' THEN NULL ELSE cancel_state END" : "cancel_state"
             try await db.raw("""
                 UPDATE upstream_orders SET upstream_status = \(bind: String(label.prefix(100))), cost = COALESCE(\(bind: charge?.minorUnits), cost),
                     review = \(bind: review != nil), reason = \(bind: review ?? ""), last_response = \(bind: raw),
-                    state = \(bind: order.status.isFinal ? "closed" : "sent"), updated_at = \(bind: now)
+                    state = \(bind: order.status.isFinal ? "closed" : "sent"), cancel_state = \(unsafeRaw: cancelState), updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID)
                 """).run()
-            return order
+            guard order.status != before.status else { return (order, nil) }
+            let refund = order.parentID == nil ? before.charge - order.charge : .zero
+            return (order, ReportedChange(orderID: orderID, from: before.status, to: order.status, refund: refund))
         }
     }
 
@@ -437,14 +487,17 @@ extension PanelStore {
         let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET cancel_state = 'sending', lease_until = \(bind: now + lease), updated_at = \(bind: now)
+                UPDATE upstream_orders SET cancel_state = 'sending', lease_until = \(bind: now + lease), cancel_attempts = cancel_attempts + 1,
+                    updated_at = \(bind: now)
                 WHERE order_id IN (SELECT order_id FROM upstream_orders WHERE provider_id = \(bind: providerID)
-                                   AND (cancel_state = 'requested' OR (cancel_state = 'sending' AND lease_until < \(bind: now)))
+                                   AND ((cancel_state = 'requested' AND cancel_after <= \(bind: now))
+                                        OR (cancel_state = 'sending' AND lease_until < \(bind: now)))
                                    ORDER BY order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
-                RETURNING order_id, upstream_order_id
+                RETURNING order_id, upstream_order_id, cancel_attempts
                 """).all().compactMap { row in
                 guard let remote = try row.decode(column: "upstream_order_id", as: String?.self) else { return nil }
-                return CancelJob(orderID: try row.decode(column: "order_id", as: Int64.self), upstreamOrderID: remote)
+                return CancelJob(orderID: try row.decode(column: "order_id", as: Int64.self), upstreamOrderID: remote,
+                                 attempt: try row.decode(column: "cancel_attempts", as: Int64.self))
             }
         }
     }
@@ -454,15 +507,16 @@ extension PanelStore {
         return try await backend.read { db in
             try await db.raw("""
                 SELECT DISTINCT provider_id FROM upstream_orders
-                WHERE cancel_state = 'requested' OR (cancel_state = 'sending' AND lease_until < \(bind: now))
+                WHERE (cancel_state = 'requested' AND cancel_after <= \(bind: now)) OR (cancel_state = 'sending' AND lease_until < \(bind: now))
                 """).all()
                 .map { try $0.decode(column: "provider_id", as: Int64.self) }
         }
     }
 
     /// The provider's answer to a forwarded cancel: accepted (the refund follows with its
-    /// Canceled status), refused (with its message), or to be asked again.
-    public func recordCancel(orderID: Int64, outcome: CancelOutcome) async throws {
+    /// Canceled status), refused (with its message: the cancel ends, and the customer cannot
+    /// ask again), or to be asked again at `retryAt` (default: at once).
+    public func recordCancel(orderID: Int64, outcome: CancelOutcome, retryAt: Int64? = nil) async throws {
         let now = clock.now()
         let (state, reason): (String, String?) = switch outcome {
         case .accepted: ("accepted", nil)
@@ -472,7 +526,7 @@ extension PanelStore {
         try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_orders SET cancel_state = \(bind: state), reason = COALESCE(\(bind: reason), reason), lease_until = NULL,
-                    updated_at = \(bind: now)
+                    cancel_after = \(bind: retryAt ?? now), updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID) AND cancel_state = 'sending'
                 """).run()
         }
@@ -492,6 +546,8 @@ extension PanelStore {
                 WHERE refill_id IN (SELECT f.refill_id FROM upstream_refills f JOIN providers p ON p.id = f.provider_id
                                     WHERE f.state = 'queued' AND f.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
                                       AND (CAST(\(bind: only) AS BIGINT) IS NULL OR f.provider_id = \(bind: only))
+                                      AND EXISTS (SELECT 1 FROM refills r WHERE r.id = f.refill_id
+                                                  AND r.status IN (\(binds: RefillStatus.openStatuses.map(\.rawValue))))
                                     ORDER BY f.next_attempt_at, f.refill_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING refill_id, provider_id, upstream_order_id, upstream_refill_id, attempts
                 """).all().map { try $0.refillJob() }
@@ -697,7 +753,8 @@ extension PanelStore {
 public enum CancelOutcome: Sendable, Hashable {
     case accepted
     case refused(String)
-    case retry
+    /// Not now (`wait`, or no answer), with why.
+    case retry(String)
 }
 
 extension SQLRow {

@@ -77,7 +77,16 @@ struct UpstreamDialectTests {
         ("Quantity more than maximum 10000", .permanent),
         ("Incorrect link", .permanent),
         ("Invalid link", .permanent),
-        ("Incorrect service ID", .permanent),
+        ("Incorrect service ID", .serviceGone),
+        // A widely deployed PHP panel's wordings (issue 20).
+        ("API is Disable for this user or User Not Found! Contact the Support", .providerAuth),
+        ("Service ID does not exists", .serviceGone),
+        ("service not found", .serviceGone),
+        ("This service is disabled", .serviceGone),
+        ("Invalid Interval in minutes", .permanent),
+        ("This action is Invalid", .unrecognized),
+        // A username of the order, not our account.
+        ("Instagram user not found", .unrecognized),
         ("Missing required field: comments", .permanent),
         ("Min quantity is 100", .permanent),
         ("Max 5000 per order", .permanent),
@@ -125,6 +134,14 @@ struct UpstreamDialectTests {
         // Backwards steps are ignored, news besides them is kept.
         #expect(D.outcome(of: .known(.pending), startCount: nil, remains: nil, for: order(.inProgress)) == .unchanged)
         #expect(D.outcome(of: .known(.pending), startCount: 7, remains: nil, for: order(.inProgress)) == .apply(OrderChange(startCount: 7)))
+        // Before delivery starts, a panel's column defaults ("0") are not news (issue 20).
+        #expect(D.outcome(of: .known(.pending), startCount: 0, remains: 0, for: order()) == .unchanged)
+        #expect(D.outcome(of: .known(.processing), startCount: 0, remains: 0, for: order())
+                == .apply(OrderChange(status: .processing)))
+        #expect(D.outcome(of: .known(.processing), startCount: 3572, remains: 999, for: order())
+                == .apply(OrderChange(status: .processing, startCount: 3572)))
+        #expect(D.outcome(of: .known(.inProgress), startCount: 0, remains: 0, for: order(.processing))
+                == .apply(OrderChange(status: .inProgress, startCount: 0, remains: 0)))
         // A final order never changes again.
         #expect(D.outcome(of: .known(.canceled), startCount: nil, remains: nil, for: order(.partial, remains: 250)) == .unchanged)
         #expect(D.outcome(of: .refunded, startCount: nil, remains: nil, for: order(.completed, remains: 0)) == .unchanged)
@@ -142,6 +159,16 @@ struct UpstreamDialectTests {
                 vanished: Bool = false) -> MappedService {
         MappedService(serviceID: 5, upstreamID: id, type: .default, rate: money(rate), cost: money(cost), markup: markup.map(money),
                       min: 10, max: 1000, refill: true, cancel: true, dripFeed: false, enabled: enabled, vanished: vanished)
+    }
+
+    @Test("catalog sync: refill and cancel the catalog does not state stay as the operator set them")
+    func syncOmittedFlags() {
+        var silent = entry(refill: false, cancel: false)
+        silent.statesRefill = false
+        silent.statesCancel = false
+        #expect(CatalogSync.plan(upstream: [silent], mapped: [mapped()]).isEmpty)
+        #expect(CatalogSync.plan(upstream: [entry(refill: false, cancel: false)], mapped: [mapped()]).first?.changes
+                == ["refill true → false", "cancel true → false"])
     }
 
     @Test("catalog sync: nothing to do when nothing changed")

@@ -144,7 +144,7 @@ import Testing
                                                    "request_id": rid(listed)])
                 #expect(try await sent(mention) == ["service": "13", "link": "https://x.test/4", "quantity": "100",
                                                     "usernames": "ann\nbob", "hashtags": "#a\n#b", "request_id": rid(mention)])
-                #expect(try await sent(flat) == ["service": "14", "link": "https://x.test/5", "request_id": rid(flat)])
+                #expect(try await sent(flat) == ["service": "14", "link": "https://x.test/5", "quantity": "1", "request_id": rid(flat)])
 
                 // `{"order":"7006"}` and `{"status":"success","order":7007}` read like `{"order":7005}`.
                 up.fake.configure { $0.orderIDStyle = .string }

@@ -47,11 +47,16 @@ struct ProviderCommand: AsyncParsableCommand {
                 // Refused here as every call would refuse it: http, a private or metadata address.
                 try await checkProviderAddress(store, db, url: url, allowHTTP: exceptions.allowHttp,
                                                allowPrivateAddress: exceptions.allowPrivateAddress)
-                return try await store.audited("provider.create", target: nil, created: { AuditTarget(.providers, $0.id) }) {
+                let balance = try await checkProviderKey(store, db, Provider(
+                    candidateNamed: name, url: url.trimmingSpaces(), apiKey: key.trimmingSpaces(), honorsRequestID: honorsRequestId,
+                    allowHTTP: exceptions.allowHttp, allowPrivateAddress: exceptions.allowPrivateAddress))
+                let provider = try await store.audited("provider.create", target: nil, created: { AuditTarget(.providers, $0.id) }) {
                     try await store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: honorsRequestId, statusCodes: codes,
                                                    allowHTTP: exceptions.allowHttp, allowPrivateAddress: exceptions.allowPrivateAddress,
                                                    concurrency: concurrency)
                 }
+                if let balance { try await store.recordProviderBalance(id: provider.id, balance: balance.balance, currency: balance.currency) }
+                return provider
             }
             print("provider \(provider.name) added")
             print(provider.id)
@@ -224,6 +229,19 @@ func checkProviderAddress(_ store: PanelStore, _ db: DatabaseOptions, url: Strin
             return
         }
         throw OperatorError(description: error.description)
+    }
+}
+
+/// Asks the provider for our balance with the key given: a key it refuses stops `provider add`
+/// (nothing is created); any other failure is told, and the provider added all the same.
+func checkProviderKey(_ store: PanelStore, _ db: DatabaseOptions, _ candidate: Provider) async throws -> (balance: String, currency: String)? {
+    do {
+        return try await operatorEngine(store, db).client.balance(candidate)
+    } catch UpstreamCallError.refused(let message) where UpstreamDialect.classify(error: message) == .providerAuth {
+        throw OperatorError(description: "the provider refuses this key (\(message)); check the key, nothing was added")
+    } catch let error as UpstreamCallError {
+        FileHandle.standardError.write(Data("warning: balance unknown: \(error)\n".utf8))
+        return nil
     }
 }
 

@@ -53,6 +53,8 @@ final class FakeUpstream: Sendable {
         case slow
         /// An `{"error": …}` answer.
         case error(String)
+        /// A `{"status":"error","message":…}` answer, another common shape.
+        case statusError(String)
         /// A redirect to `location`, with a body the client must never show.
         case redirect(status: Int, location: String)
         /// The head at once, then the answer one byte every `every`, padded with spaces so it
@@ -128,6 +130,14 @@ final class FakeUpstream: Sendable {
         /// `add` calls being answered now, and the most there ever were at once.
         var addsInFlight = 0
         var maxAddsInFlight = 0
+        /// How a wrong key is refused (a widely deployed PHP panel words it its own way).
+        var keyRefusal = "Invalid API key"
+        /// `add` without `quantity` is refused (`Quantity is required`), packages included.
+        var requiresQuantity = false
+        /// Actions answered as a whole with `{"error":"This action is Invalid"}`.
+        var unsupported: Set<Action> = []
+        /// Multi-status errors as bare strings (`{"9999":"Incorrect order ID"}`).
+        var bareStatusErrors = false
     }
 
     struct ReceivedRequest: Sendable {
@@ -283,7 +293,11 @@ final class FakeUpstream: Sendable {
         }
         let normal: FakeJSON
         if fields["key"] != state.withLock({ $0.apiKey }) {
-            normal = .object([("error", .string("Invalid API key"))])
+            normal = .object([("error", .string(state.withLock { $0.keyRefusal }))])
+        } else if let action, state.withLock({ $0.unsupported.contains(action) }) {
+            normal = .object([("error", .string("This action is Invalid"))])
+        } else if action == .add, fields["quantity"] == nil, state.withLock({ $0.requiresQuantity }) {
+            normal = .object([("error", .string("Quantity is required"))])
         } else if let action {
             normal = state.withLock { act(action, fields, &$0) }
         } else {
@@ -312,6 +326,8 @@ final class FakeUpstream: Sendable {
             return Self.json(normal)
         case .error(let message):
             return Self.json(.object([("error", .string(message))]))
+        case .statusError(let message):
+            return Self.json(.object([("status", .string("error")), ("message", .string(message))]))
         case .redirect(let code, let location):
             return Response(status: .init(code: code), headers: [.location: location, .contentType: "text/plain"],
                             body: .init(byteBuffer: ByteBuffer(string: "redirect-body db_password=hunter2")))
@@ -410,8 +426,9 @@ final class FakeUpstream: Sendable {
     }
 
     private func statusEntry(_ text: String, _ state: State) -> FakeJSON {
-        guard let id = Int(text), let order = state.orders[id] else { return .object([("error", .string("Incorrect order ID"))]) }
-        if let error = order.error { return .object([("error", .string(error))]) }
+        func error(_ message: String) -> FakeJSON { state.bareStatusErrors ? .string(message) : .object([("error", .string(message))]) }
+        guard let id = Int(text), let order = state.orders[id] else { return error("Incorrect order ID") }
+        if let message = order.error { return error(message) }
         return .object([("charge", order.charge), ("start_count", order.startCount), ("status", order.status),
                         ("remains", order.remains), ("currency", .string("USD"))] + order.extra)
     }
