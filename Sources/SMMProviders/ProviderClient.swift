@@ -276,8 +276,8 @@ public struct ProviderClient: Sendable {
                 continue
             }
             var read = report(from: entry, codes: provider.statusCodes)
-            // What the provider said about this order alone, for the operator.
-            read.raw = "{\(JSONString.quoted(id)):\(entry.jsonText)}"
+            // What the provider said about this order alone (its status answer), for the operator.
+            read.raw = entry.jsonText
             reports[id] = read
         }
         return (reports, raw)
