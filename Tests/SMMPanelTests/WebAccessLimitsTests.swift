@@ -197,7 +197,7 @@ struct WebAccessLimitsTests {
                 // Generous: the queue holds 4, so about 5 hashes of waiting; a flood of 100 queued would be 100.
                 #expect(waited < solo * 12 + .seconds(2), "real login took \(waited) (one login alone: \(solo))")
                 let refused = pages.filter { $0.status == 429 }
-                #expect(refused.count >= 50, "flood refused: \(refused.count)")
+                #expect(refused.count >= 20, "flood refused: \(refused.count)")
                 #expect(refused.allSatisfy { $0.errors == [Self.tooMany] })
                 // Every refused attempt cost no hash: each computation is an answered attempt.
                 let checked = pages.filter { $0.status == 200 }.count + realAnswers.filter { $0 != 429 }.count
