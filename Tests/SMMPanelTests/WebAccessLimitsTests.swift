@@ -137,6 +137,11 @@ struct WebAccessLimitsTests {
                 #expect(try await owner().login("Alice", password).status == 429)
                 panel.clock.advance(seconds: 15 * 60 + 1)
                 #expect(try await owner().login("Alice", password).status == 303)
+                // Each attempt sweeps up to 100 expired rows: of the guesses' 150 (three limits
+                // each), 50 are left, then none; alice's sign-up row lives for its hour.
+                #expect(try await Self.attemptRows(web.store) == 51)
+                #expect(try await owner().login("alice", password).status == 303)
+                #expect(try await Self.attemptRows(web.store) == 1)
             }
         }
     }
