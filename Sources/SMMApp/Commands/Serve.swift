@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds to wait for a provider's answer.") var providerTimeout: Int = 30
     @Option(help: "Seconds between catalog syncs of every provider.") var catalogInterval: Int = 3600
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
-    @Flag(help: "Send web cookies only over HTTPS (set it when the panel is served behind TLS; env SMMPANEL_SECURE_COOKIES=1).")
+    @Flag(help: "The panel is served behind TLS: web cookies are Secure even on loopback, and pages send Strict-Transport-Security (env SMMPANEL_SECURE_COOKIES=1). Off loopback cookies are Secure anyway.")
     var secureCookies = Environment.value("SMMPANEL_SECURE_COOKIES") == "1"
     @Option(help: "Whether visitors may sign up on the web: open or closed. When given, it replaces at start the setting the admin console changes; otherwise the stored setting stays (open on a new panel).")
     var signup: SignupSetting?
