@@ -74,6 +74,13 @@ import Testing
 extension ScaleOutTests.PrivatePostgres {
     /// Stops the server, keeping its data.
     func down() throws { _ = try Self.script("down", port: port) }
-    /// Starts it again.
-    func up() throws { _ = try Self.script("up", port: port) }
+    /// Starts it again. Retried: while the port is free, a client's connection to it can be
+    /// given that same port as its own ephemeral one (it is in Linux's range) for a moment.
+    func up() throws {
+        for _ in 0..<9 {
+            if (try? Self.script("up", port: port)) != nil { return }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        _ = try Self.script("up", port: port)
+    }
 }
