@@ -257,6 +257,34 @@ import Testing
         }
     }
 
+    /// Stopping while a provider dribbles its answer: the call under way ends at its deadline
+    /// and is recorded, so shutdown waits no longer than that.
+    @Test(arguments: TestEngine.available)
+    func shutdownWaitsForASlowProviderNoLongerThanTheDeadline(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.withUpstream(name: "slow", timeout: .seconds(3)) { slow in
+                let service = try await slow.importService(1, rate: "1.00")
+                let (user, _) = try await panel.customer(balance: "100")
+                let order = try await slow.place(user, service, ["link": "https://x.test/slow", "quantity": "100"])
+                slow.fake.fail(.add, .dribble(every: .milliseconds(200), lasting: .seconds(60)), afterActing: true)
+                let worker = ProviderWorker(engine: slow.engine, schedule: .init(interval: .milliseconds(100)), logger: quietLogger)
+                try await testGracefulShutdown { trigger in
+                    async let running: Void = worker.run()
+                    while slow.fake.calls(.add) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                    let stopping = ContinuousClock.now
+                    trigger.triggerGracefulShutdown()
+                    try await running
+                    let waited = ContinuousClock.now - stopping
+                    #expect(waited < .seconds(10), "shutdown waited \(waited)")
+                }
+                // Recorded: the provider honours request_id, so it is sent again later.
+                let info = try await slow.info(order.id)
+                #expect(info.state == .queued && info.reason.contains("did not answer in time"), "\(info)")
+            }
+            try await panel.expectLedgerClean()
+        }
+    }
+
     /// Nothing listens at one provider's port: the refused connection fails at once (as
     /// `curl` reports it), is classified unreachable, and the healthy provider's orders go out
     /// promptly.
