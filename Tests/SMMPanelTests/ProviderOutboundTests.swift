@@ -124,9 +124,11 @@ import Testing
                 #expect(list[1].contains("\trequest_id\tconcurrency 4\t"), "\(list[1])")
                 _ = try await cli("provider", "update", "up", "--allow-private-address", "false")
                 let after = try await cli("provider", "list").output
-                #expect(after.contains("ALERT") == false && !after.split(separator: "\n")[0].contains("allow-private-address"))
-                // The balance check of `list` is refused at the call now: no new balance, and the
-                // fake saw nothing more.
+                // The balance check of `list` is refused at the call now: the fake saw nothing
+                // more, and the provider says why.
+                let up = try #require(after.split(separator: "\n").first { $0.hasPrefix("1\tup\t") }.map(String.init))
+                #expect(!up.contains("\tallow-private-address"))
+                #expect(up.contains("ALERT: calls refused by the outbound rules (127.0.0.1 is loopback"), "\(up)")
                 #expect(fake.calls(.balance) == 3)
             }
         }
@@ -163,6 +165,8 @@ import Testing
                 let info = try await up.info(order.id)
                 #expect(info.state == .queued && info.reason.contains("address refused"), "\(info)")
                 #expect(up.fake.received.isEmpty)
+                let alert = try #require(try await up.store.provider(id: strict.id)).alert
+                #expect(alert.hasPrefix("calls refused by the outbound rules (upstream.test resolves to 127.0.0.1, loopback"), "\(alert)")
 
                 // Allowed for this provider: the call goes to the checked loopback address.
                 try await up.store.updateProviderOptions(id: strict.id, allowPrivateAddress: true)
