@@ -171,6 +171,8 @@ final class PostgresBackend: DatabaseBackend {
         } catch is PoolStuck {
             replacePool(stuck: pool.id)
         } catch let refused as LeaseRefused {
+            // A caller that gave up says nothing about the pool.
+            if Task.isCancelled { throw CancellationError() }
             guard await prober.reachable() else {
                 markDown()
                 throw StorageError.unavailable("cannot reach PostgreSQL: \(refused.underlying)")
