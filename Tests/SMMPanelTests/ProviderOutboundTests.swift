@@ -224,7 +224,9 @@ import Testing
     @Test(arguments: TestEngine.available)
     func aDribblingProviderEndsAtTheDeadlineAndDelaysNoOther(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
-            try await panel.withUpstream(name: "slow", timeout: .seconds(8)) { slow in
+            // A deadline long enough that a healthy order waiting behind the slow call would be
+            // plainly late, even on a loaded machine.
+            try await panel.withUpstream(name: "slow", timeout: .seconds(20)) { slow in
                 try await panel.withUpstream(name: "fast") { fast in
                     let slowService = try await slow.importService(1, rate: "1.00")
                     let fastService = try await fast.importService(2, rate: "1.00")
@@ -242,14 +244,14 @@ import Testing
                             try await Task.sleep(for: .milliseconds(20))
                         }
                         let healthy = ContinuousClock.now - started
-                        #expect(healthy < .seconds(6), "the healthy provider waited \(healthy) behind the slow one")
-                        // The slow call ends at its 8 s deadline, not when the dribble ends (60 s).
+                        #expect(healthy < .seconds(12), "the healthy provider waited \(healthy) behind the slow one")
+                        // The slow call ends at its 20 s deadline, not when the dribble ends (60 s).
                         while try await slow.info(stuck.id).state == .sending {
-                            if ContinuousClock.now - started > .seconds(30) { break }
+                            if ContinuousClock.now - started > .seconds(55) { break }
                             try await Task.sleep(for: .milliseconds(50))
                         }
                         let ended = ContinuousClock.now - started
-                        #expect(ended < .seconds(20), "the slow call took \(ended)")
+                        #expect(ended < .seconds(45), "the slow call took \(ended)")
                         let info = try await slow.info(stuck.id)
                         #expect(info.reason.contains("did not answer in time"), "\(info)")
                         trigger.triggerGracefulShutdown()
@@ -325,7 +327,8 @@ import Testing
                         if (quickSent && lostTried) || ContinuousClock.now - placed > .seconds(25) { break }
                         try await Task.sleep(for: .milliseconds(20))
                     }
-                    #expect(ContinuousClock.now - placed < .seconds(5), "took \(ContinuousClock.now - placed)")
+                    // A refused connection held for the 20 s timeout would make this 20 s or more.
+                    #expect(ContinuousClock.now - placed < .seconds(12), "took \(ContinuousClock.now - placed)")
                     let info = try await fast.info(lost.id)
                     #expect(info.state == .queued && info.reason.contains("unreachable"), "\(info)")
                     trigger.triggerGracefulShutdown()
@@ -413,9 +416,12 @@ import Testing
                 let first = (0..<(cap + 200)).map { FakeJSON.number(String(100_000 + $0)) }
                 up.fake.update(remote) { $0.status = .string("Active"); $0.extra = [("orders", .array(first))] }
                 try await up.engine.statusRound()
+                // Mirrored a report at a time, up to the cap.
+                for _ in 0..<(cap / 100 + 2) { try await up.syncAgain() }
                 #expect(try await panel.store.childOrderIDs(parentIDs: [order.id])[order.id, default: []].count == cap)
                 let info = try await up.info(order.id)
-                #expect(try await up.store.attentionItems().contains { $0.orderID == order.id && $0.review }, "\(info)")
+                // (The mirrors, unknown to this fake's status answer, are in review too: look past them.)
+                #expect(try await up.store.attentionItems(limit: 10_000).contains { $0.orderID == order.id && $0.review }, "\(info)")
                 #expect(info.reason.contains("child orders"), "\(info.reason)")
 
                 let others = (0..<300).map { FakeJSON.number(String(900_000 + $0)) }
