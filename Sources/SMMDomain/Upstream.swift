@@ -5,15 +5,21 @@
 /// pinned by a unit test.
 public enum UpstreamDialect {
     /// An integer from `"157"`, `157`, `"-20"`, `" 3 "` or `"157.0"`; nil for `""`, `"Unknown"`,
-    /// `"157.5"` or anything else, which callers treat as "not reported".
+    /// `"157.5"`, anything outside `integerRange`, or anything else, which callers treat as
+    /// "not reported".
     public static func integer(_ text: String) -> Int64? {
         let trimmed = text.trimmingSpaces()
-        if let value = Int64(trimmed) { return value }
+        var value = Int64(trimmed)
         // Some panels send counts through a float type: "157.0" (and 157.0 as a JSON number).
-        if let dot = trimmed.firstIndex(of: "."), trimmed[trimmed.index(after: dot)...].allSatisfy({ $0 == "0" }),
-           let value = Int64(trimmed[..<dot]) { return value }
-        return nil
+        if value == nil, let dot = trimmed.firstIndex(of: "."), trimmed[trimmed.index(after: dot)...].allSatisfy({ $0 == "0" }) {
+            value = Int64(trimmed[..<dot])
+        }
+        return value.flatMap { integerRange.contains($0) ? $0 : nil }
     }
+
+    /// The counts a provider may report (remains, start counts, min/max): far from where any
+    /// sum or difference of them could overflow.
+    public static let integerRange: ClosedRange<Int64> = -1_000_000_000_000...1_000_000_000_000
 
     /// An amount such as a rate or a charge, in panel minor units. Digits past the fifth
     /// decimal are rounded **up**: an upstream cost is never understated, so a price derived

@@ -181,7 +181,8 @@ public enum ProviderAddressPolicy {
         if !allowPrivateAddress {
             for address in addresses {
                 if let reason = address.nonPublicReason {
-                    throw UpstreamCallError.addressRefused("\(host) resolves to \(address), \(reason); allow private addresses for this provider to call it")
+                    let what = IPAddress(host) == nil ? "\(host) resolves to \(address)," : "\(host) is"
+                    throw UpstreamCallError.addressRefused("\(what) \(reason); allow private addresses for this provider to call it")
                 }
             }
         }

@@ -150,6 +150,7 @@ public struct ProviderEngine: Sendable {
             }
         } catch let failure as UpstreamCallError {
             metrics.sendFailure(provider: provider.name, kind: failure.kind)
+            await alertIfRefusedAddress(failure, provider: provider)
             do {
                 if failure.mayHaveReachedProvider && !provider.honorsRequestID {
                     // The provider may have created the order; repeating could buy it twice.
@@ -198,6 +199,16 @@ public struct ProviderEngine: Sendable {
                                        reason: "the provider answered an error this panel cannot classify: \(message)", response: raw)
             log.warning("unclassified provider error; order held", metadata: ["message": .string(message)])
         }
+    }
+
+    /// A provider whose URL or address the outbound rules refuse needs the operator (its
+    /// orders wait meanwhile): said on the provider, as a funds or key problem is.
+    func alertIfRefusedAddress(_ failure: any Error, provider: Provider) async {
+        guard let failure = failure as? UpstreamCallError, case .addressRefused(let detail) = failure, provider.alert.isEmpty else { return }
+        let alert = "calls refused by the outbound rules (\(detail)); orders wait: fix the URL or allow it "
+            + "(`smmpanel provider update \(provider.name) --allow-http true` or `--allow-private-address true`), "
+            + "then `smmpanel provider resend \(provider.name)`"
+        try? await store.setProviderAlert(id: provider.id, alert)
     }
 
     /// The operator's alert for a problem of ours at the provider (our balance there, our key).
@@ -436,6 +447,7 @@ public struct ProviderEngine: Sendable {
                 try? await store.forgetProviderBalance(id: provider.id)
                 try? await store.setProviderAlert(id: provider.id, Self.alert(.providerAuth, message, provider: provider, meanwhile: "orders are held"))
             } catch {
+                await alertIfRefusedAddress(error, provider: provider)
                 logger.warning("provider balance check failed", metadata: ["provider": .string(provider.name), "error": .string("\(error)")])
             }
             return 0

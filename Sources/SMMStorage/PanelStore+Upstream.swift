@@ -428,6 +428,9 @@ extension PanelStore {
         }
     }
 
+    /// New child mirrors made per report of one order; the rest follow on the next reports.
+    static let mirrorsPerReport = 100
+
     /// Creates local mirrors of a provider-backed drip-feed's runs (or a subscription's posts)
     /// as the provider reports them. They carry display-only charge shares like local runs; the
     /// money stays on the parent, which follows the provider's own status for it. A post's
@@ -448,14 +451,12 @@ extension PanelStore {
         let perRun = parent.isDripFeedParent ? parent.quantity / runs : 0
         let share = parent.isDripFeedParent ? parent.charge.minorUnits / runs : 0
         // Mirrors made earlier count: a provider naming new ids every time cannot go past the cap.
-        var room = cap - known.count
-        var excess: String?
-        for upstreamID in distinct where !known.contains(upstreamID) {
-            guard room > 0 else {
-                excess = "the provider reports more child orders than the \(cap) this order can have; the rest are not mirrored"
-                break
-            }
-            room -= 1
+        let room = max(cap - known.count, 0)
+        let fresh = distinct.filter { !known.contains($0) }
+        let excess = fresh.count > room
+            ? "the provider reports more child orders than the \(cap) this order can have; the rest are not mirrored" : nil
+        // A long list is mirrored over several reports, so no sync transaction grows with it.
+        for upstreamID in fresh.prefix(min(room, Self.mirrorsPerReport)) {
             let row = try await db.raw("""
                 INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
                                     parent_id, created_at, updated_at)

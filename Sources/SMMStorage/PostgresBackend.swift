@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import NIOSSL
 import PostgresKit
 import PostgresNIO
@@ -13,10 +15,11 @@ import Synchronization
 ///
 /// Outages: the pool itself retries a lost server with a backoff growing to a minute and then
 /// refuses every lease for as long, so it is watched from outside. A lease not granted within
-/// `probeAfter` makes the backend connect to the server directly (`Prober`): unreachable, the
-/// call fails at once (`StorageError.unavailable`, the API's 503) and later calls probe before
-/// leasing; reachable while the pool still hands out nothing (and not because every connection
-/// is busy), the pool is replaced by a fresh one and the lease, never granted, asked again.
+/// `probeAfter` makes the backend connect to the server's port directly (`Prober`):
+/// unreachable, the call fails at once (`StorageError.unavailable`, the API's 503) and later
+/// calls probe before leasing, and the first that finds the server back replaces the pool by a
+/// fresh one. Reachable while the pool grants nothing for `stuckAfter` (and not because every
+/// connection is busy), the pool is replaced too and the lease, never granted, asked again.
 final class PostgresBackend: DatabaseBackend {
     let engine = SQLEngine.postgres
     private let settings: PostgresSettings
@@ -43,6 +46,10 @@ final class PostgresBackend: DatabaseBackend {
         var lastGrant: [Int: ContinuousClock.Instant] = [:]
         /// The server was found unreachable: calls probe it before leasing.
         var suspect = false
+        /// Pools whose server was found unreachable while they were current: calls holding
+        /// their connections are answered at once (a query in flight on a connection the
+        /// server dropped was seen never to complete), not after `callTimeout`.
+        var down: Set<Int> = []
         var isShutDown = false
     }
 
@@ -127,6 +134,9 @@ final class PostgresBackend: DatabaseBackend {
 
     /// How long a lease may wait before the server is probed.
     static let probeAfter: Duration = .milliseconds(500)
+    /// How long a pool may grant nothing, with a free connection and the server answering,
+    /// before it is taken for stuck: more than a new connection's handshake on a loaded machine.
+    static let stuckAfter: Duration = .seconds(3)
     /// How long a request may wait for a connection while the server is reachable (every
     /// connection busy). The pool waits for the server without limit; a request must instead
     /// fail soon and clearly, so clients retry and nothing piles up.
@@ -149,7 +159,10 @@ final class PostgresBackend: DatabaseBackend {
                                      _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         // A pool that granted a connection within the last second is working, whatever a probe said.
         if state.withLock({ $0.suspect && ($0.lastGrant[$0.current.id].map { .now - $0 > .seconds(1) } ?? true) }) {
-            guard await prober.reachable() else { throw StorageError.unavailable("cannot reach PostgreSQL") }
+            guard await prober.reachable() else {
+                markDown()
+                throw StorageError.unavailable("cannot reach PostgreSQL")
+            }
             replacePool(ifSuspect: true)
         }
         let pool = state.withLock { $0.current }
@@ -158,8 +171,10 @@ final class PostgresBackend: DatabaseBackend {
         } catch is PoolStuck {
             replacePool(stuck: pool.id)
         } catch let refused as LeaseRefused {
+            // A caller that gave up says nothing about the pool.
+            if Task.isCancelled { throw CancellationError() }
             guard await prober.reachable() else {
-                state.withLock { $0.suspect = true }
+                markDown()
                 throw StorageError.unavailable("cannot reach PostgreSQL: \(refused.underlying)")
             }
             replacePool(stuck: pool.id)
@@ -198,9 +213,10 @@ final class PostgresBackend: DatabaseBackend {
             while !outcome.hasConnection, !outcome.isFinished {
                 let failure: (any Error)?
                 if !(await prober.reachable()) {
-                    state.withLock { $0.suspect = true }
+                    markDown()
                     failure = StorageError.unavailable("cannot reach PostgreSQL")
-                } else if state.withLock({ $0.held[pool.id, default: 0] < maxConnections && ($0.lastGrant[pool.id] ?? started) <= started }) {
+                } else if ContinuousClock.now - started >= Self.stuckAfter,
+                          state.withLock({ $0.held[pool.id, default: 0] < maxConnections && ($0.lastGrant[pool.id] ?? started) <= started }) {
                     failure = PoolStuck()
                 } else if ContinuousClock.now - started >= Self.leaseTimeout {
                     failure = StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)")
@@ -213,16 +229,39 @@ final class PostgresBackend: DatabaseBackend {
                 }
                 try await Task.sleep(for: Self.probeAfter)
             }
-            guard let callTimeout else { return }
-            try await Task.sleep(for: callTimeout)
-            outcome.finish(.failure(StorageError.unavailable("no answer from PostgreSQL within \(callTimeout)")))
-            work.cancel()
+            // Holding a connection: answered when the call ends, when the server is found gone,
+            // or after `callTimeout`, whichever comes first.
+            let acquired = ContinuousClock.now
+            while !outcome.isFinished {
+                let failure: StorageError? = if state.withLock({ $0.down.contains(pool.id) }) {
+                    .unavailable("PostgreSQL went away during the call")
+                } else if let callTimeout, ContinuousClock.now - acquired >= callTimeout {
+                    .unavailable("no answer from PostgreSQL within \(callTimeout)")
+                } else {
+                    nil
+                }
+                if let failure {
+                    outcome.finish(.failure(failure))
+                    work.cancel()
+                    return
+                }
+                try await Task.sleep(for: Self.probeAfter)
+            }
         }
         defer { watchdog.cancel() }
         return try await withTaskCancellationHandler {
             try await outcome.value()
         } onCancel: {
             work.cancel()
+        }
+    }
+
+    /// The server did not answer: later calls probe first, and calls on the current pool's
+    /// connections give up.
+    private func markDown() {
+        state.withLock { state in
+            state.suspect = true
+            state.down.insert(state.current.id)
         }
     }
 
@@ -290,18 +329,19 @@ final class PostgresBackend: DatabaseBackend {
             return await task.value
         }
 
+        /// A TCP connection to the server's port, closed at once: refused or not answered
+        /// within `timeout` is down. Only TCP, so a server slow to authenticate on a loaded
+        /// machine is not taken for a dead one (a server that listens but refuses sessions
+        /// shows as a pool that grants nothing).
         private static func connect(_ settings: PostgresSettings, logger: Logger) async -> Bool {
             do {
-                let configuration = try settings.connectionConfiguration(connectTimeout: timeout)
-                return try await withDeadline(timeout * 2) {
-                    let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-                    try? await connection.close()
-                    return true
-                }
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "53300" {
-                // Too many connections: the server is up (and full).
+                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connectTimeout(.milliseconds(Int64(timeout / .milliseconds(1))))
+                    .connect(host: settings.host, port: settings.port).get()
+                try? await channel.close()
                 return true
             } catch {
+                logger.debug("PostgreSQL probe failed", metadata: ["error": "\(error)"])
                 return false
             }
         }

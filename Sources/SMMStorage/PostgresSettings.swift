@@ -76,18 +76,4 @@ public struct PostgresSettings: Sendable {
         }
         return PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: mode)
     }
-
-    /// One connection's configuration, for the backend's own reachability probe.
-    func connectionConfiguration(connectTimeout: Duration) throws -> PostgresConnection.Configuration {
-        let mode: PostgresConnection.Configuration.TLS
-        switch (tlsMode, tls) {
-        case (_, nil): mode = .disable
-        case (.allow, let tls?), (.prefer, let tls?): mode = .prefer(try NIOSSLContext(configuration: tls))
-        case (_, let tls?): mode = .require(try NIOSSLContext(configuration: tls))
-        }
-        var configuration = PostgresConnection.Configuration(host: host, port: port, username: username, password: password,
-                                                             database: database, tls: mode)
-        configuration.options.connectTimeout = .milliseconds(Int64(connectTimeout / .milliseconds(1)))
-        return configuration
-    }
 }

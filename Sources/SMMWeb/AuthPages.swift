@@ -50,6 +50,15 @@ struct AuthPages: Sendable {
                                                                    "min_password": String(Self.minPasswordLength)], status: status)
     }
 
+    /// Seconds a visitor refused for a full hashing queue is asked to wait.
+    static let busyRetry: Int64 = 5
+
+    static func retrying(_ page: Response, after seconds: Int64) -> Response {
+        var response = page
+        response.headers[.retryAfter] = String(seconds)
+        return response
+    }
+
     func signupClosedPage(_ call: WebCall) -> Response {
         call.page("message", title: call.strings["signup_title"], ["message": call.strings["signup_closed"]], status: .forbidden)
     }
@@ -80,10 +89,13 @@ struct AuthPages: Sendable {
         let password = call.form["password"] ?? ""
         // No such name can exist (names have at most 64 characters): nothing to count or check.
         guard username.count <= 64 else { return loginPage(call, username: "", error: call.strings["login_failed"]) }
-        let tooMany = loginPage(call, username: username, error: call.strings["login_too_many"], status: .tooManyRequests)
-        guard web.configuration.passwordHasher.hasRoom else { return tooMany }
+        // A full queue drains in seconds; a limit, within its window.
+        func tooMany(retryAfter seconds: Int64) -> Response {
+            Self.retrying(loginPage(call, username: username, error: call.strings["login_too_many"], status: .tooManyRequests), after: seconds)
+        }
+        guard web.configuration.passwordHasher.hasRoom else { return tooMany(retryAfter: Self.busyRetry) }
         let limits = loginLimits(address: clientAddress(call), username: username)
-        guard let attempt = try await call.store.recordAttempt(limits) else { return tooMany }
+        guard let attempt = try await call.store.recordAttempt(limits) else { return tooMany(retryAfter: web.configuration.loginWindow) }
         let user = username.isEmpty ? nil : try await call.store.user(named: username)
         let valid: Bool
         do {
@@ -91,7 +103,7 @@ struct AuthPages: Sendable {
         } catch is PasswordHasher.Busy {
             // Not judged: it must not count against the person who will simply retry.
             try await call.store.forgetAttempts(ids: attempt)
-            return tooMany
+            return tooMany(retryAfter: Self.busyRetry)
         }
         guard let user, valid else { return loginPage(call, username: username, error: call.strings["login_failed"]) }
         guard !user.disabled else { return loginPage(call, username: username, error: call.strings["login_disabled"]) }
@@ -114,7 +126,8 @@ struct AuthPages: Sendable {
         let limit = PanelStore.AttemptLimit(key: "signup:\(clientAddress(call))", maximum: configuration.signupsPerAddress,
                                             window: configuration.signupWindow)
         guard web.configuration.passwordHasher.hasRoom, try await call.store.recordAttempt([limit]) != nil else {
-            return signupPage(call, username: username, error: call.strings["signup_too_many"], status: .tooManyRequests)
+            return Self.retrying(signupPage(call, username: username, error: call.strings["signup_too_many"], status: .tooManyRequests),
+                                 after: configuration.signupWindow)
         }
         let hash = try await call.hashPassword(password)
         let user: User

@@ -130,8 +130,8 @@ public struct WebApp: Sendable {
             } catch let error as HTTPError {
                 throw error
             } catch is PasswordHasher.Busy {
-                return call.page("message", title: call.strings["busy_title"], ["message": call.strings["busy_text"]],
-                                 status: .tooManyRequests)
+                return AuthPages.retrying(call.page("message", title: call.strings["busy_title"], ["message": call.strings["busy_text"]],
+                                                    status: .tooManyRequests), after: AuthPages.busyRetry)
             } catch {
                 // The visitor gets a bare 500; the operator gets the cause (never form values:
                 // they can hold passwords).

@@ -11,7 +11,9 @@ struct UpstreamDialectTests {
         #expect(UpstreamDialect.integer(text) == value)
     }
 
-    @Test("unusable counts read as not reported", arguments: ["", "Unknown", "157.5", "n/a", "1e3", "-", " "])
+    @Test("unusable counts read as not reported", arguments: ["", "Unknown", "157.5", "n/a", "1e3", "-", " ",
+                                                              "9223372036854775807", "-9223372036854775808", "1000000000001",
+                                                              "-1000000000001.0", "99999999999999999999"])
     func notIntegers(text: String) {
         #expect(UpstreamDialect.integer(text) == nil)
     }

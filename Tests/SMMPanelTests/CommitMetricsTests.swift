@@ -22,7 +22,8 @@ import Testing
                 for index in 0..<30 { group.addTask { try await place(index) } }
                 try await group.waitForAll()
             }
-            let app = Application(router: buildRouter(store: panel.store, configuration: panel.configuration, logger: quietLogger))
+            // What `serve --metrics-port` serves.
+            let app = Application(router: buildMetricsRouter(store: panel.store))
             func scrape() async throws -> [String: Double] {
                 let text = try await app.test(.router) { client in
                     try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }

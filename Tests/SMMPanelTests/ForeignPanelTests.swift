@@ -66,16 +66,24 @@ import Testing
             let fake = FakeUpstream()
             fake.configure { $0.keyRefusal = Self.keyRefusal }
             try await fake.with { url in
-                let refused = try CLITests.smmpanel(["provider", "add", "up", "--url", url, "--key", "wrong-key", "--allow-http",
-                                                     "--allow-private-address"], database: database)
+                // The fake answers on this process's cooperative threads: each command waits on
+                // a thread of its own, or a busy test run would starve the fake.
+                func smmpanel(_ arguments: String...) async throws -> CLITests.Run {
+                    try await withCheckedThrowingContinuation { continuation in
+                        Thread.detachNewThread { continuation.resume(with: Result { try CLITests.smmpanel(arguments, database: database) }) }
+                    }
+                }
+                let refused = try await smmpanel("provider", "add", "up", "--url", url, "--key", "wrong-key", "--allow-http",
+                                                 "--allow-private-address")
                 #expect(refused.status != 0, "\(refused.output)")
                 #expect(refused.output.contains(Self.keyRefusal), "\(refused.output)")
-                #expect(!(try ResellerEndToEndTests.cli(database, "provider", "list").output.contains(url)))
+                #expect(!(try await smmpanel("provider", "list").output.contains(url)))
 
-                _ = try ResellerEndToEndTests.cli(database, "provider", "add", "up", "--url", url, "--key", "upstream-key",
-                                                  "--allow-http", "--allow-private-address")
+                let added = try await smmpanel("provider", "add", "up", "--url", url, "--key", "upstream-key", "--allow-http",
+                                               "--allow-private-address")
+                #expect(added.status == 0, "\(added.output)")
                 fake.configure { $0.apiKey = "rotated" }
-                let list = try ResellerEndToEndTests.cli(database, "provider", "list").output
+                let list = try await smmpanel("provider", "list").output
                 #expect(list.contains("ALERT: the provider refuses our API key (\(Self.keyRefusal))"), "\(list)")
                 #expect(list.contains("balance unknown"), "\(list)")
             }
@@ -101,8 +109,8 @@ import Testing
                 #expect(try await panel.balance(of: user) == money("10"))
 
                 // The same shape for a whole multi-status call is a refused call, not 'no report'.
-                let other = try await up.place(user, service, ["link": "https://x.test/2", "quantity": "100"])
-                let third = try await up.place(user, service, ["link": "https://x.test/3", "quantity": "100"])
+                _ = try await up.place(user, service, ["link": "https://x.test/2", "quantity": "100"])
+                _ = try await up.place(user, service, ["link": "https://x.test/3", "quantity": "100"])
                 #expect(try await up.engine.dispatchRound() == 2)
                 up.fake.fail(.status, .statusError("Too many requests"))
                 try await up.syncAgain()
@@ -438,9 +446,8 @@ final class CapturedLog: LogHandler, Sendable {
         set {}
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
-             line: UInt) {
-        let fields = (metadata ?? [:]).mapValues { "\($0)" }
-        store.withLock { $0.append(Line(message: message.description, metadata: fields)) }
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).mapValues { "\($0)" }
+        store.withLock { $0.append(Line(message: event.message.description, metadata: fields)) }
     }
 }

@@ -18,8 +18,13 @@ import Testing
         let (_, key, service) = try await seedServerPanel(database, username: "alice")
         let server = try await ServerProcess.start(database: database, ["--no-workers", "--ip-rate", "0", "--key-rate", "0", "--pool-size", "4"])
         defer { server.kill() }
-        let worker = try await WorkerProcess.start(database: database, interval: 1, extra: ["--pool-size", "3"])
-        defer { worker.kill() }
+        let workerOutput = ServerProcess.Output()
+        let worker = try ChildProcess(CLITests.executable, ["worker", "--database", ScaleOutTests.location(database), "--worker-interval", "1",
+                                                            "--status-recheck", "1", "--provider-timeout", "1", "--pool-size", "3"]) { chunk in
+            if let chunk { workerOutput.append(chunk) }
+        }
+        defer { if worker.isRunning { worker.signal(SIGKILL); worker.waitUntilExit() } }
+        for _ in 0..<400 where !workerOutput.value.contains("worker running") { try await Task.sleep(for: .milliseconds(25)) }
 
         @Sendable func call(_ fields: [(String, String)]) async throws -> (status: UInt, body: String, seconds: Double) {
             let started = ContinuousClock.now
@@ -61,11 +66,11 @@ import Testing
         #expect(try await call(balance).body == #"{"balance":"999.90000","currency":"USD"}"#)
 
         // The worker lived through it and still stops on SIGTERM within 10 s.
-        #expect(worker.process.isRunning)
+        #expect(worker.isRunning)
         let stopping = ContinuousClock.now
-        worker.process.signal(SIGTERM)
-        while worker.process.isRunning, ContinuousClock.now - stopping < .seconds(15) { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!worker.process.isRunning, "the worker did not stop within 15 s of SIGTERM")
+        worker.signal(SIGTERM)
+        while worker.isRunning, ContinuousClock.now - stopping < .seconds(15) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!worker.isRunning, "the worker did not stop within 15 s of SIGTERM: \(workerOutput.lines.filter { !$0.contains("round failed") }.suffix(40).joined(separator: "\n"))")
         #expect(ContinuousClock.now - stopping < .seconds(10), "the worker took \(ContinuousClock.now - stopping) to stop")
         #expect(try await server.stopGracefully())
     }
@@ -74,6 +79,13 @@ import Testing
 extension ScaleOutTests.PrivatePostgres {
     /// Stops the server, keeping its data.
     func down() throws { _ = try Self.script("down", port: port) }
-    /// Starts it again.
-    func up() throws { _ = try Self.script("up", port: port) }
+    /// Starts it again. Retried: while the port is free, a client's connection to it can be
+    /// given that same port as its own ephemeral one (it is in Linux's range) for a moment.
+    func up() throws {
+        for _ in 0..<9 {
+            if (try? Self.script("up", port: port)) != nil { return }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        _ = try Self.script("up", port: port)
+    }
 }

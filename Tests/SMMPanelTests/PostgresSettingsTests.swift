@@ -36,4 +36,19 @@ import Testing
         #expect(throws: StorageError.self) { try PostgresSettings(url: base + "?sslmode=sometimes") }
         #expect(throws: StorageError.self) { try PostgresSettings(url: "postgres:///nohost") }
     }
+
+    /// Against the test server, which offers no TLS: `disable` and `prefer` connect (prefer
+    /// falling back to plain), `require` refuses to go on unencrypted.
+    @Test(.enabled(if: ScaleOutTests.enabled)) func requireRefusesAServerWithoutTLSAndPreferFallsBack() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["DATABASE_URL"])
+        for mode in ["disable", "prefer"] {
+            let backend = try await DatabaseLocation(url + "?sslmode=\(mode)").open(poolSize: 1, logger: quietLogger)
+            #expect(try await backend.read { try await $0.raw("SELECT 1 AS one").first()?.decode(column: "one", as: Int.self) } == 1)
+            try await backend.shutdown()
+        }
+        await #expect(throws: StorageError.self) {
+            let backend = try await DatabaseLocation(url + "?sslmode=require").open(poolSize: 1, logger: quietLogger)
+            try await backend.shutdown()
+        }
+    }
 }

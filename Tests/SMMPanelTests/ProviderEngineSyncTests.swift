@@ -471,8 +471,7 @@ import Testing
                 up.fake.fail(.status, .notJSON)
                 try await up.engine.statusRound()
 
-                let app = Application(router: buildRouter(store: panel.store, configuration: panel.configuration, logger: quietLogger,
-                                                          metrics: registry))
+                let app = Application(router: buildMetricsRouter(store: panel.store, metrics: registry))
                 let text = try await app.test(.router) { client in
                     try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
                 }

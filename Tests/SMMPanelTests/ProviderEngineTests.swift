@@ -178,8 +178,7 @@ import Testing
             try await panel.withUpstream { up in
                 let service = try await up.importService(21, type: "Subscriptions", rate: "2.00", min: 50, max: 5000)
                 let (user, _) = try await panel.customer(balance: "1")
-                let order = try await up.place(user, service, ["username": "acme", "min": "100", "max": "200", "posts": "5",
-                                                               "delay": "30", "expiry": "31/12/2030"])
+                let order = try await up.placeSubscription(user, service)
                 #expect(order.status == .active && order.charge == .zero)
                 #expect(try await up.engine.dispatchRound() == 1)
                 let remote = try await up.remote(order.id)

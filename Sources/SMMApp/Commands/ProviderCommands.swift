@@ -254,7 +254,7 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Seconds between work rounds.") var workerInterval: Int = 2
     @Option(help: "Seconds between catalog syncs of every provider.") var catalogInterval: Int = 3600
     @Option(help: "Seconds between status checks of an order at its provider.") var statusRecheck: Int = 60
-    @Option(help: "Seconds to wait for a provider's answer.") var providerTimeout: Int = 30
+    @Option(help: "Seconds one call to a provider may take in all (connect, answer head and body).") var providerTimeout: Int = 30
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
 
     func validate() throws {

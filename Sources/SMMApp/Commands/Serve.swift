@@ -17,10 +17,10 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve requests only: no background work (drip-feed runs, providers) in this process; run `smmpanel worker` (or another `serve`) for it.") var noWorkers = false
     @Option(help: "Seconds between background work rounds.") var workerInterval: Int = 5
     @Option(help: "Seconds between status checks of an order at its provider.") var statusRecheck: Int = 60
-    @Option(help: "Seconds to wait for a provider's answer.") var providerTimeout: Int = 30
+    @Option(help: "Seconds one call to a provider may take in all (connect, answer head and body).") var providerTimeout: Int = 30
     @Option(help: "Seconds between catalog syncs of every provider.") var catalogInterval: Int = 3600
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).") var logLevel: String = "info"
-    @Flag(help: "Send web cookies only over HTTPS (set it when the panel is served behind TLS; env SMMPANEL_SECURE_COOKIES=1).")
+    @Flag(help: "The panel is served behind TLS: web cookies are Secure even on loopback, and pages send Strict-Transport-Security (env SMMPANEL_SECURE_COOKIES=1). Off loopback cookies are Secure anyway.")
     var secureCookies = Environment.value("SMMPANEL_SECURE_COOKIES") == "1"
     @Option(help: "Whether visitors may sign up on the web: open or closed. When given, it replaces at start the setting the admin console changes; otherwise the stored setting stays (open on a new panel).")
     var signup: SignupSetting?

@@ -46,6 +46,12 @@ struct Upstream: Sendable {
         try await store.placeOrder(user: try await store.user(id: user.id)!, service: service, fields: fields)
     }
 
+    /// The subscription the tests place: `acme`, 100–200 per post, 5 posts.
+    func placeSubscription(_ user: User, _ service: Service) async throws -> Order {
+        try await place(user, service, ["username": "acme", "min": "100", "max": "200", "posts": "5", "delay": "30",
+                                        "expiry": "31/12/2030"])
+    }
+
     func order(_ id: Int64) async throws -> Order { try await store.order(id: id)! }
 
     func info(_ id: Int64) async throws -> UpstreamOrderInfo { try await store.upstreamInfo(orderIDs: [id])[id]! }
