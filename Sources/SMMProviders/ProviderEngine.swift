@@ -313,7 +313,7 @@ public struct ProviderEngine: Sendable {
             answered = false
             metrics.actionFailure(provider: provider.name, action: "cancel", kind: failure.kind)
             logger.warning("cancel forwarding failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
-            let outcome = Self.cancelOutcome(of: failure)
+            let outcome = Self.outcome(ofFailedCall: failure)
             for job in jobs { outcomes[job.upstreamOrderID] = outcome }
         }
         for job in jobs {
@@ -336,10 +336,11 @@ public struct ProviderEngine: Sendable {
         return answered ? jobs.count : 0
     }
 
-    /// What a cancel call that failed as a whole means for its cancels: a refusal of the call
-    /// (`This action is Invalid`: the provider has no cancel) ends them, as does one about the
-    /// orders; "wait", a problem of ours there (key, balance) and no answer are asked again.
-    static func cancelOutcome(of failure: UpstreamCallError) -> CancelOutcome {
+    /// What a cancel (or refill) call that failed as a whole means for its requests: a refusal
+    /// of the call (`This action is Invalid`: the provider lacks the action) ends them, as does
+    /// one about the orders; "wait", a problem of ours there (key, balance) and no answer are
+    /// asked again.
+    static func outcome(ofFailedCall failure: UpstreamCallError) -> CancelOutcome {
         guard case .refused(let message) = failure else { return .retry(failure.description) }
         switch UpstreamDialect.classify(error: message) {
         case .retryLater, .providerFunds, .providerAuth: return .retry(message)
@@ -398,7 +399,7 @@ public struct ProviderEngine: Sendable {
                 metrics.actionFailure(provider: provider.name, action: "refill", kind: failure.kind)
                 logger.warning("refill forwarding failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
                 for job in batch {
-                    switch Self.cancelOutcome(of: failure) {
+                    switch Self.outcome(ofFailedCall: failure) {
                     case .refused(let message):
                         try await store.recordRefillRefused(refillID: job.refillID, reason: message)
                     case .retry(let reason) where job.attempt >= settings.maxAttempts:

@@ -160,9 +160,7 @@ import Testing
     @Test(arguments: TestEngine.available)
     func anOrderInReviewLeavesTheAttentionListWhenTheOperatorSettlesItPartial(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
-            let registry = PrometheusCollectorRegistry()
-            let metrics = ProviderMetrics(factory: PrometheusMetricsFactory(registry: registry))
-            try await panel.withUpstream(metrics: metrics) { up in
+            try await Self.withMeteredUpstream(panel) { up, registry in
                 let (user, _, orders) = try await Self.sentOrders(up, 1)
                 let order = orders[0]
                 up.fake.report(try await up.remote(order.id), status: .string("Awaiting moderation"))
@@ -252,9 +250,7 @@ import Testing
     @Test(arguments: TestEngine.available)
     func anUnsupportedCancelEndsAndTheCustomerIsToldItIsNotPossible(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
-            let registry = PrometheusCollectorRegistry()
-            let metrics = ProviderMetrics(factory: PrometheusMetricsFactory(registry: registry))
-            try await panel.withUpstream(metrics: metrics) { up in
+            try await Self.withMeteredUpstream(panel) { up, registry in
                 let (user, _, orders) = try await Self.sentOrders(up, 1)
                 let order = orders[0]
                 up.fake.configure { $0.unsupported = [.cancel] }
@@ -315,9 +311,7 @@ import Testing
     @Test(arguments: TestEngine.available)
     func anUnsupportedRefillEndsAndTheOperatorsRejectionStopsOne(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
-            let registry = PrometheusCollectorRegistry()
-            let metrics = ProviderMetrics(factory: PrometheusMetricsFactory(registry: registry))
-            try await panel.withUpstream(metrics: metrics) { up in
+            try await Self.withMeteredUpstream(panel) { up, registry in
                 let (user, _, orders) = try await Self.sentOrders(up, 2)
                 let (first, second) = (orders[0], orders[1])
                 for order in orders {
@@ -412,6 +406,12 @@ import Testing
         for index in 1...count { orders.append(try await up.place(user, service, ["link": "https://x.test/\(index)", "quantity": "1000"])) }
         #expect(try await up.engine.dispatchRound() == count)
         return (user, service, orders)
+    }
+
+    /// `withUpstream`, its metrics kept in a registry the test reads.
+    static func withMeteredUpstream(_ panel: TestPanel, _ body: (Upstream, PrometheusCollectorRegistry) async throws -> Void) async throws {
+        let registry = PrometheusCollectorRegistry()
+        try await panel.withUpstream(metrics: ProviderMetrics(factory: PrometheusMetricsFactory(registry: registry))) { try await body($0, registry) }
     }
 
     static func metricLines(_ registry: PrometheusCollectorRegistry) -> Set<String> {
