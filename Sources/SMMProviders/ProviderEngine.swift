@@ -315,6 +315,7 @@ public struct ProviderEngine: Sendable {
             logger.warning("cancel forwarding failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
             let outcome = Self.outcome(ofFailedCall: failure)
             for job in jobs { outcomes[job.upstreamOrderID] = outcome }
+            if case .refused(let message) = outcome { await alertRefusedAction("cancel", message: message, provider: provider) }
         }
         for job in jobs {
             var outcome = outcomes[job.upstreamOrderID] ?? .retry("no answer for this order")
@@ -334,6 +335,16 @@ public struct ProviderEngine: Sendable {
             try await store.recordCancel(orderID: job.orderID, outcome: outcome, retryAt: store.clock.now() + backoff(after: job.attempt))
         }
         return answered ? jobs.count : 0
+    }
+
+    /// A provider that refuses a whole cancel or refill call (it lacks the action) while our
+    /// services still offer it: the operator is told, unless an alert is up already.
+    func alertRefusedAction(_ action: String, message: String, provider: Provider) async {
+        guard provider.alert.isEmpty else { return }
+        try? await store.setProviderAlert(id: provider.id, """
+            the provider refuses \(action) calls (\(message)); customers' \(action)s of its orders end refused: turn \(action) off on \
+            its services (`smmpanel service update ID --no-\(action)`); `smmpanel provider resend \(provider.name)` clears this alert
+            """)
     }
 
     /// What a cancel (or refill) call that failed as a whole means for its requests: a refusal
@@ -398,6 +409,9 @@ public struct ProviderEngine: Sendable {
                 // otherwise they are asked again with backoff, and rejected after `maxAttempts`.
                 metrics.actionFailure(provider: provider.name, action: "refill", kind: failure.kind)
                 logger.warning("refill forwarding failed", metadata: ["provider": .string(provider.name), "error": .string(failure.description)])
+                if case .refused(let message) = Self.outcome(ofFailedCall: failure) {
+                    await alertRefusedAction("refill", message: message, provider: provider)
+                }
                 for job in batch {
                     switch Self.outcome(ofFailedCall: failure) {
                     case .refused(let message):

@@ -258,6 +258,8 @@ import Testing
                 _ = try await up.engine.cancelRound()
                 #expect(up.fake.calls(.cancel) == 1)
                 #expect(try await up.info(order.id).reason == "the provider refused the cancel: This action is Invalid")
+                let alert = try #require(try await up.store.provider(id: up.provider.id)).alert
+                #expect(alert.hasPrefix("the provider refuses cancel calls (This action is Invalid)"), "\(alert)")
                 // Never asked again, however long we wait; the customer's next try is refused.
                 for _ in 0..<3 {
                     panel.clock.advance(seconds: 3600)
@@ -324,6 +326,7 @@ import Testing
                 up.fake.configure { $0.unsupported = [.refill] }
                 _ = try await up.engine.refillRound()
                 #expect(try await local(unsupported.id) == .rejected)
+                #expect(try #require(try await up.store.provider(id: up.provider.id)).alert.hasPrefix("the provider refuses refill calls"))
                 for _ in 0..<3 {
                     panel.clock.advance(seconds: 3600)
                     _ = try await up.engine.refillRound()
