@@ -514,6 +514,17 @@ extension PanelStore {
         }
     }
 
+    /// Orders among `orderIDs` whose cancel the provider refused: the customer cannot cancel
+    /// them any more, so their pages offer no cancel.
+    public func ordersWithRefusedCancel(_ orderIDs: [Int64]) async throws -> Set<Int64> {
+        guard !orderIDs.isEmpty else { return [] }
+        return try await backend.read { db in
+            Set(try await db.raw("""
+                SELECT order_id FROM upstream_orders WHERE order_id IN (\(binds: orderIDs)) AND cancel_state = 'refused'
+                """).all().map { try $0.decode(column: "order_id", as: Int64.self) })
+        }
+    }
+
     /// The provider's answer to a forwarded cancel: accepted (the refund follows with its
     /// Canceled status), refused (with its message: the cancel ends, and the customer cannot
     /// ask again), or to be asked again at `retryAt` (default: at once).

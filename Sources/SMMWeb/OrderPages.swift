@@ -183,7 +183,8 @@ struct OrderPages: Sendable {
         let services = try await call.store.services(includeDisabled: true)
         let byID = Dictionary(services.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let open = try await call.store.ordersWithOpenRefill(orders.map(\.id))
-        let actions = Rows.actions(for: orders, services: byID, openRefills: open, now: call.store.clock.now())
+        let refused = try await call.store.ordersWithRefusedCancel(orders.map(\.id))
+        let actions = Rows.actions(for: orders, services: byID, openRefills: open, refusedCancels: refused, now: call.store.clock.now())
         return call.page("orders", title: call.strings["nav_orders"], [
             "orders": orders.map { Rows.order($0, serviceName: byID[$0.serviceID]?.name, strings: call.strings, actions: actions[$0.id] ?? .none) },
             "statuses": Rows.statusOptions((OrderStatus.orderStatuses + [.active, .paused, .expired]).map(\.rawValue),
@@ -214,7 +215,8 @@ struct OrderPages: Sendable {
         let services = try await call.store.services(includeDisabled: true)
         let byID = Dictionary(services.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let open = try await call.store.ordersWithOpenRefill([order.id])
-        let actions = Rows.actions(for: [order], services: byID, openRefills: open, now: call.store.clock.now())
+        let refused = try await call.store.ordersWithRefusedCancel([order.id])
+        let actions = Rows.actions(for: [order], services: byID, openRefills: open, refusedCancels: refused, now: call.store.clock.now())
         let children = try await call.store.childOrderIDs(parentIDs: [order.id])[order.id] ?? []
         let childOrders = try await call.store.orders(ids: children, userID: user.id)
         return call.page("order_detail", title: call.strings.format("order_title", ["id": String(order.id)]), [

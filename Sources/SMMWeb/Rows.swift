@@ -44,13 +44,16 @@ enum Rows {
         static let none = OrderActions()
     }
 
-    /// What the customer may do with each order now, by the domain's own rules.
-    static func actions(for orders: [Order], services: [Int64: Service], openRefills: Set<Int64>, now: Int64) -> [Int64: OrderActions] {
+    /// What the customer may do with each order now, by the domain's own rules; no cancel where
+    /// the provider already refused it (`refusedCancels`).
+    static func actions(for orders: [Order], services: [Int64: Service], openRefills: Set<Int64>, refusedCancels: Set<Int64>,
+                        now: Int64) -> [Int64: OrderActions] {
         var result: [Int64: OrderActions] = [:]
         for order in orders where order.parentID == nil {
             guard let service = services[order.serviceID] else { continue }
             result[order.id] = OrderActions(
-                cancel: OrderLifecycle.canCancel(status: order.status, serviceAllowsCancel: service.cancel, deliveryStarted: order.runsDone > 0),
+                cancel: !refusedCancels.contains(order.id)
+                    && OrderLifecycle.canCancel(status: order.status, serviceAllowsCancel: service.cancel, deliveryStarted: order.runsDone > 0),
                 refill: OrderLifecycle.canRefill(status: order.status, service: service.terms, completedAt: order.completedAt, now: now,
                                                  hasOpenRefill: openRefills.contains(order.id), isSubscription: order.isSubscription))
         }

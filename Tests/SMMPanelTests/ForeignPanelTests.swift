@@ -275,6 +275,28 @@ import Testing
         }
     }
 
+    /// The customer's pages offer no cancel once the provider refused it.
+    @Test(arguments: TestEngine.available)
+    func theWebOffersNoCancelTheProviderRefused(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.web { web in
+                let (user, browser, _) = try await web.customer("bob", balance: "10")
+                try await panel.withUpstream { up in
+                    let service = try await up.importService(1, rate: "1.00", cancel: true)
+                    let order = try await up.place(user, service, ["link": "https://x.test/1", "quantity": "1000"])
+                    #expect(try await up.engine.dispatchRound() == 1)
+                    let form = "action=\"/orders/\(order.id)/cancel\""
+                    #expect(try await browser.get("/orders").body.contains(form))
+                    up.fake.configure { $0.unsupported = [.cancel] }
+                    _ = try await up.store.cancelOrder(id: order.id, userID: user.id)
+                    _ = try await up.engine.cancelRound()
+                    #expect(!(try await browser.get("/orders").body.contains(form)))
+                    #expect(!(try await browser.get("/orders/\(order.id)").body.contains(form)))
+                }
+            }
+        }
+    }
+
     @Test(arguments: TestEngine.available)
     func aCancelThatFailedOnTheWayBacksOffAndNoneGoesOutForAFinalOrder(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
