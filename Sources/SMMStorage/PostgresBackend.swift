@@ -18,8 +18,9 @@ import Synchronization
 /// `probeAfter` makes the backend connect to the server's port directly (`Prober`):
 /// unreachable, the call fails at once (`StorageError.unavailable`, the API's 503) and later
 /// calls probe before leasing, and the first that finds the server back replaces the pool by a
-/// fresh one. Reachable while the pool grants nothing for `stuckAfter` (and not because every
-/// connection is busy), the pool is replaced too and the lease, never granted, asked again.
+/// fresh one; a lease still waiting on a pool that saw the server gone is asked again on the new
+/// pool (it was never granted). A pool that never saw an outage is never replaced: on a loaded
+/// machine new connections can be slow, and slowness is not an outage.
 final class PostgresBackend: DatabaseBackend {
     let engine = SQLEngine.postgres
     private let settings: PostgresSettings
@@ -134,9 +135,6 @@ final class PostgresBackend: DatabaseBackend {
 
     /// How long a lease may wait before the server is probed.
     static let probeAfter: Duration = .milliseconds(500)
-    /// How long a pool may grant nothing, with a free connection and the server answering,
-    /// before it is taken for stuck: more than a new connection's handshake on a loaded machine.
-    static let stuckAfter: Duration = .seconds(3)
     /// How long a request may wait for a connection while the server is reachable (every
     /// connection busy). The pool waits for the server without limit; a request must instead
     /// fail soon and clearly, so clients retry and nothing piles up.
@@ -215,8 +213,9 @@ final class PostgresBackend: DatabaseBackend {
                 if !(await prober.reachable()) {
                     markDown()
                     failure = StorageError.unavailable("cannot reach PostgreSQL")
-                } else if ContinuousClock.now - started >= Self.stuckAfter,
-                          state.withLock({ $0.held[pool.id, default: 0] < maxConnections && ($0.lastGrant[pool.id] ?? started) <= started }) {
+                } else if state.withLock({ $0.down.contains(pool.id) }) {
+                    // The server went away while this pool was current and is back: the pool may
+                    // sit in its reconnect backoff for up to a minute.
                     failure = PoolStuck()
                 } else if ContinuousClock.now - started >= Self.leaseTimeout {
                     failure = StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)")

@@ -16,6 +16,45 @@ import Testing
 @Suite struct ForeignPanelTests {
     static let keyRefusal = "API is Disable for this user or User Not Found! Contact the Support"
 
+    // MARK: Item 10: a lone "\n" from a racing add
+
+    /// That panel's `add` raced when sent 8 at once and answered some with a lone "\n" though
+    /// it created every order. A provider without `request_id` now gets one `add` at a time, and
+    /// an order answered so is held (it may exist there), never sent again nor refunded blindly;
+    /// the operator links it to the upstream order and it is followed from then on.
+    @Test(arguments: TestEngine.available)
+    func aLoneNewlineToAddHoldsTheOrderAndSendsGoOneAtATime(engine: TestEngine) async throws {
+        try await TestPanel.with(engine) { panel in
+            try await panel.withUpstream(honorsRequestID: false) { up in
+                let service = try await up.importService(1, rate: "1.00")
+                let (user, _) = try await panel.customer(balance: "10")
+                var orders: [Order] = []
+                for index in 0..<8 {
+                    orders.append(try await up.place(user, service, ["link": "https://x.test/n\(index)", "quantity": "1000"]))
+                }
+                up.fake.fail(.add, .body("\n"), afterActing: true)
+                for _ in 0..<8 { up.fake.fail(.add, .slow, afterActing: true) }
+                #expect(try await up.engine.dispatchRound() == 8)
+                #expect(up.fake.maxAddsInFlight == 1)
+                #expect(up.fake.orders.count == 8)
+                let held = try #require(orders.first)
+                let info = try await up.info(held.id)
+                #expect(info.state == .held && info.reason.contains("not JSON"), "\(info)")
+                #expect(try await up.store.attentionItems().map(\.orderID) == [held.id])
+                // Nothing sends it again on its own.
+                panel.clock.advance(seconds: 3600)
+                #expect(try await up.engine.dispatchRound() == 0)
+                #expect(up.fake.calls(.add) == 8)
+                let remote = try #require(up.fake.orders.min { $0.id < $1.id })
+                try await up.store.linkUpstreamOrder(orderID: held.id, upstreamOrderID: String(remote.id))
+                #expect(try await up.info(held.id).state == .sent)
+                #expect(try await up.store.attentionItems().isEmpty)
+                #expect(try await panel.balance(of: user) == money("2"))
+            }
+            try await panel.expectLedgerClean()
+        }
+    }
+
     // MARK: Item 7: the key refusal
 
     @Test(arguments: TestEngine.available)

@@ -55,6 +55,8 @@ final class FakeUpstream: Sendable {
         case error(String)
         /// A `{"status":"error","message":…}` answer, another common shape.
         case statusError(String)
+        /// A 200 with exactly this body (a real panel's racing `add` answered a lone "\n").
+        case body(String)
         /// A redirect to `location`, with a body the client must never show.
         case redirect(status: Int, location: String)
         /// The head at once, then the answer one byte every `every`, padded with spaces so it
@@ -328,6 +330,8 @@ final class FakeUpstream: Sendable {
             return Self.json(.object([("error", .string(message))]))
         case .statusError(let message):
             return Self.json(.object([("status", .string("error")), ("message", .string(message))]))
+        case .body(let text):
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
         case .redirect(let code, let location):
             return Response(status: .init(code: code), headers: [.location: location, .contentType: "text/plain"],
                             body: .init(byteBuffer: ByteBuffer(string: "redirect-body db_password=hunter2")))
