@@ -9,10 +9,12 @@ import Testing
         let base = "postgres://panel:p%40ss@db.internal:6432/smm"
         let plain = try PostgresSettings(url: base + "?sslmode=disable")
         #expect(plain.tlsMode == .disable && plain.tls == nil)
+        // No sslmode: plain, as before `sslmode` was read (TLS is asked for, never assumed).
+        let unsaid = try PostgresSettings(url: base)
+        #expect(unsaid.tlsMode == .disable && unsaid.tls == nil)
         #expect(plain.host == "db.internal" && plain.port == 6432 && plain.username == "panel" && plain.password == "p@ss" && plain.database == "smm")
 
-        // No sslmode: libpq's default, prefer.
-        for (query, mode) in [("", PostgresSettings.TLSMode.prefer), ("?sslmode=prefer", .prefer), ("?sslmode=allow", .allow),
+        for (query, mode) in [("?sslmode=prefer", PostgresSettings.TLSMode.prefer), ("?sslmode=allow", .allow),
                               ("?sslmode=require", .require)] {
             let settings = try PostgresSettings(url: base + query)
             #expect(settings.tlsMode == mode)
