@@ -90,10 +90,10 @@ public enum DatabaseLocation: Sendable, Equatable {
             return try await SQLiteBackend.open(path: path, readers: 4, logger: logger)
         case .postgres(let url):
             let backend = try PostgresBackend(url: url, maxConnections: poolSize, logger: logger)
-            // The pool waits for a server indefinitely; an operator must hear at once that
-            // there is none.
+            // The pool waits for a server indefinitely; an operator must hear soon that there is
+            // none (a refused port fails at once; 30 s is for a server slow to accept).
             do {
-                try await withDeadline(.seconds(15)) {
+                try await withDeadline(.seconds(30)) {
                     try await backend.read { try await $0.raw("SELECT 1").run() }
                 }
             } catch {
