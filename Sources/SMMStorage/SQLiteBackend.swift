@@ -33,8 +33,8 @@ import Synchronization
 /// its error goes to its caller alone; one that succeeds is acknowledged only after the COMMIT.
 /// If that COMMIT fails, the batch is rolled back and every transaction of it fails. The next
 /// queued caller then runs the next batch. A lone transaction commits at once: no added latency
-/// when idle. (Until the seventh session each transaction passed a gate to the next, a hop
-/// per transaction; one runner per batch makes fuller batches and no hops between bodies.)
+/// when idle. One runner per batch, rather than a gate passed from transaction to transaction,
+/// makes fuller batches and no hop between bodies (BENCHMARKS.md, c5e573c).
 final class SQLiteBackend: DatabaseBackend {
     /// Most transactions sharing one COMMIT.
     static let maxBatch = 64
