@@ -117,28 +117,19 @@ public struct ProviderClient: Sendable {
             let elapsed = ContinuousClock.now - started
             observe(provider.name, action, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
-        let (status, bytes) = try await withinDeadline { try await exchange(provider, body: body) }
+        // One deadline for the whole call: when it passes, the call is cancelled (its connection
+        // closed) and counts as a timeout, whatever stage it was in.
+        let (status, bytes): (Int, ByteBuffer)
+        do {
+            (status, bytes) = try await withDeadline(.nanoseconds(timeout.nanoseconds)) { try await exchange(provider, body: body) }
+        } catch is DeadlineExceeded {
+            throw UpstreamCallError.timeout
+        }
         let text = String(buffer: bytes)
         let snippet = String(text.prefix(300))
         guard (200..<300).contains(status) else { throw UpstreamCallError.httpStatus(status, snippet) }
         guard let json = LooseJSON.parse(bytes.readableBytesView) else { throw UpstreamCallError.notJSON(snippet) }
         return (json, text)
-    }
-
-    /// Runs `body` under the call's one deadline: when it passes, the call is cancelled (its
-    /// connection closed) and counts as a timeout, whatever stage it was in.
-    private func withinDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let limit = Duration.nanoseconds(timeout.nanoseconds)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw UpstreamCallError.timeout }
-            return value
-        }
     }
 
     /// Checks the address, then makes the request on a client of its own whose only route is

@@ -105,13 +105,13 @@ public enum DatabaseLocation: Sendable, Equatable {
     }
 }
 
-struct DeadlineExceeded: Error, CustomStringConvertible {
-    var description: String { "no answer in time" }
+public struct DeadlineExceeded: Error, CustomStringConvertible {
+    public var description: String { "no answer in time" }
 }
 
 /// Runs `operation`, or fails with `DeadlineExceeded` after `limit` even if the operation
 /// ignores cancellation (it is cancelled, and its result dropped).
-func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     let settled = Mutex(false)
     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
         let settle: @Sendable (Result<T, any Error>) -> Void = { result in
