@@ -41,11 +41,11 @@ struct AccountHardeningTests {
     @Test("the CLI refuses a name taken in another case", arguments: TestEngine.available)
     func cliRefusesCaseTwin(engine: TestEngine) async throws {
         try await TestDatabase.with(engine) { database in
-            #expect(try CLITests.smmpanel(["user", "create", "admin"], database: database).status == 0)
-            let twin = try CLITests.smmpanel(["user", "create", "Admin"], database: database)
+            #expect(try await CLITests.smmpanel(["user", "create", "admin"], database: database).status == 0)
+            let twin = try await CLITests.smmpanel(["user", "create", "Admin"], database: database)
             #expect(twin.status != 0 && twin.output.contains("a user named Admin exists already"), "\(twin.output)")
             // Names given to other commands are found whatever their case.
-            let funded = try CLITests.smmpanel(["funds", "add", "ADMIN", "1"], database: database)
+            let funded = try await CLITests.smmpanel(["funds", "add", "ADMIN", "1"], database: database)
             #expect(funded.status == 0 && funded.lastLine.hasSuffix(": balance 1.00000"), "\(funded.output)")
         }
     }

@@ -49,7 +49,7 @@ import Testing
             for _ in 0..<600 where acknowledged.all.count < 20 { try await Task.sleep(for: .milliseconds(50)) }
             let copy = path + ".backup"
             let atStart = acknowledged.all
-            let run = try CLITests.smmpanel(["backup", copy], database: location)
+            let run = try await CLITests.smmpanel(["backup", copy], database: location)
             try await Task.sleep(for: .milliseconds(200))
             stop.raise()
             await clients.value
@@ -77,13 +77,13 @@ import Testing
             #expect(try await again.stopGracefully())
 
             // A second backup never overwrites a file.
-            let refused = try CLITests.smmpanel(["backup", copy], database: location)
+            let refused = try await CLITests.smmpanel(["backup", copy], database: location)
             #expect(refused.status != 0 && refused.output.contains("exists already"))
         }
     }
 
-    @Test func backupPointsPostgreSQLAtPgDump() throws {
-        let run = try CLITests.smmpanel(["backup", "/tmp/never-written.sqlite"], database: .postgres(url: "postgres://nobody@127.0.0.1:1/none"))
+    @Test func backupPointsPostgreSQLAtPgDump() async throws {
+        let run = try await CLITests.smmpanel(["backup", "/tmp/never-written.sqlite"], database: .postgres(url: "postgres://nobody@127.0.0.1:1/none"))
         #expect(run.status != 0)
         #expect(run.output.contains("pg_dump"))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never-written.sqlite"))

@@ -27,7 +27,7 @@ struct BrowserJourneyTests {
             where !FileManager.default.isExecutableFile(atPath: path) {
                 missing.append("\(name) (\(path))")
             }
-            if !missing.contains(where: { $0.hasPrefix("python") }), (try? run(python, ["-c", "import selenium"]).status) != 0 {
+            if !missing.contains(where: { $0.hasPrefix("python") }), (try? ChildProcess.runBlocking(URL(fileURLWithPath: python), ["-c", "import selenium"]).0) != 0 {
                 missing.append("the selenium package for \(python)")
             }
             return Tools(python: python, chromium: chromium, chromedriver: chromedriver, missing: missing)
@@ -50,7 +50,7 @@ struct BrowserJourneyTests {
             defer { if server.process.isRunning { server.kill() } }
             let password = try #require(Self.demoLogin("admin login:", in: server.output.value), "output: \(server.output.value)")
             let result = try await Task.detached {
-                try Self.run(tools.python, [Self.script.path, "--base-url", "http://127.0.0.1:\(server.port)", "--admin-user", "admin",
+                try await Self.run(tools.python, [Self.script.path, "--base-url", "http://127.0.0.1:\(server.port)", "--admin-user", "admin",
                                             "--admin-password", password, "--chromium", tools.chromium, "--chromedriver", tools.chromedriver])
             }.value
             // CI greps this line to prove the journeys ran.
@@ -88,7 +88,7 @@ struct BrowserJourneyTests {
         output.split(separator: "\n").first { $0.contains(label) }?.split(separator: "/").last.map { String($0).trimmingCharacters(in: .whitespaces) }
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        try runToEnd(URL(fileURLWithPath: executable), arguments)
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await runToEnd(URL(fileURLWithPath: executable), arguments)
     }
 }

@@ -19,8 +19,8 @@ import Testing
         }
     }
 
-    @Test func runToEndGivesTheStatusAndAllOutput() throws {
-        let result = try runToEnd(URL(fileURLWithPath: "/bin/sh"), ["-c", "echo out; echo err >&2; exit 3"])
+    @Test func runToEndGivesTheStatusAndAllOutput() async throws {
+        let result = try await runToEnd(URL(fileURLWithPath: "/bin/sh"), ["-c", "echo out; echo err >&2; exit 3"])
         #expect(result.status == 3)
         #expect(result.output == "out\nerr\n")
     }

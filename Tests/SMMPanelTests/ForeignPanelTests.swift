@@ -105,12 +105,8 @@ import Testing
             let fake = FakeUpstream()
             fake.configure { $0.keyRefusal = Self.keyRefusal }
             try await fake.with { url in
-                // The fake answers on this process's cooperative threads: each command waits on
-                // a thread of its own, or a busy test run would starve the fake.
                 func smmpanel(_ arguments: String...) async throws -> CLITests.Run {
-                    try await withCheckedThrowingContinuation { continuation in
-                        Thread.detachNewThread { continuation.resume(with: Result { try CLITests.smmpanel(arguments, database: database) }) }
-                    }
+                    try await CLITests.smmpanel(arguments, database: database)
                 }
                 let refused = try await smmpanel("provider", "add", "up", "--url", url, "--key", "wrong-key", "--allow-http",
                                                  "--allow-private-address")

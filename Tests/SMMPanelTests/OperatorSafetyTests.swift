@@ -83,29 +83,29 @@ import Testing
     @Test(arguments: TestEngine.available)
     func passwordsComeFromStandardInputOrTheEnvironment(engine: TestEngine) async throws {
         try await TestDatabase.with(engine) { database in
-            func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> CLITests.Run {
-                try CLITests.smmpanel(arguments, database: database, environment: environment, input: input)
+            func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) async throws -> CLITests.Run {
+                try await CLITests.smmpanel(arguments, database: database, environment: environment, input: input)
             }
-            let created = try run(["user", "create", "alice", "--password-stdin"], input: "from stdin 1\n")
+            let created = try await run(["user", "create", "alice", "--password-stdin"], input: "from stdin 1\n")
             #expect(created.status == 0, "\(created.output)")
             #expect(try await Self.verify(database, "alice", "from stdin 1"))
-            let fromEnv = try run(["user", "create", "bob"], environment: ["SMMPANEL_PASSWORD": "from the env 2"])
+            let fromEnv = try await run(["user", "create", "bob"], environment: ["SMMPANEL_PASSWORD": "from the env 2"])
             #expect(fromEnv.status == 0, "\(fromEnv.output)")
             #expect(try await Self.verify(database, "bob", "from the env 2"))
 
-            let set = try run(["user", "set-password", "alice", "--password-stdin"], input: "changed on stdin 3\r\n")
+            let set = try await run(["user", "set-password", "alice", "--password-stdin"], input: "changed on stdin 3\r\n")
             #expect(set.status == 0 && set.lastLine == "password of alice set", "\(set.output)")
             #expect(try await Self.verify(database, "alice", "changed on stdin 3"))
-            let setEnv = try run(["user", "set-password", "bob", "--admin"], environment: ["SMMPANEL_PASSWORD": "changed in env 4"])
+            let setEnv = try await run(["user", "set-password", "bob", "--admin"], environment: ["SMMPANEL_PASSWORD": "changed in env 4"])
             #expect(setEnv.status == 0, "\(setEnv.output)")
             #expect(try await Self.verify(database, "bob", "changed in env 4"))
 
             // Refusals: nothing given, an empty line, both flags.
-            let none = try run(["user", "set-password", "alice"], environment: ["SMMPANEL_PASSWORD": ""])
+            let none = try await run(["user", "set-password", "alice"], environment: ["SMMPANEL_PASSWORD": ""])
             #expect(none.status != 0 && none.output.contains("no password"), "\(none.output)")
-            let empty = try run(["user", "set-password", "alice", "--password-stdin"], input: "\n")
+            let empty = try await run(["user", "set-password", "alice", "--password-stdin"], input: "\n")
             #expect(empty.status != 0 && empty.output.contains("no password on standard input"), "\(empty.output)")
-            let both = try run(["user", "set-password", "alice", "--password-stdin", "--password", "x12345678"], input: "y12345678\n")
+            let both = try await run(["user", "set-password", "alice", "--password-stdin", "--password", "x12345678"], input: "y12345678\n")
             #expect(both.status != 0 && both.output.contains("not both"), "\(both.output)")
             #expect(try await Self.verify(database, "alice", "changed on stdin 3"))
         }
@@ -149,14 +149,14 @@ import Testing
                 (["bench", "--connections", "0"], "--connections must be between 1 and 10000"),
             ]
             for (arguments, message) in cases {
-                let result = try CLITests.smmpanel(arguments, database: database)
+                let result = try await CLITests.smmpanel(arguments, database: database)
                 #expect(result.status != 0 && result.status < 128, "smmpanel \(arguments.joined(separator: " ")): status \(result.status)")
                 #expect(result.output.contains(message), "smmpanel \(arguments.joined(separator: " ")): \(result.output)")
             }
             // From the environment too.
-            let fromEnv = try CLITests.smmpanel(["serve"], database: database, environment: ["SMMPANEL_IP_BURST": "0"])
+            let fromEnv = try await CLITests.smmpanel(["serve"], database: database, environment: ["SMMPANEL_IP_BURST": "0"])
             #expect(fromEnv.status != 0 && fromEnv.output.contains("SMMPANEL_IP_BURST=0 must be a number between 1 and 1000000"), "\(fromEnv.output)")
-            let port = try CLITests.smmpanel(["serve"], database: database, environment: ["SMMPANEL_PORT": "123456"])
+            let port = try await CLITests.smmpanel(["serve"], database: database, environment: ["SMMPANEL_PORT": "123456"])
             #expect(port.status != 0 && port.output.contains("must be between 0 and 65535"), "\(port.output)")
         }
     }

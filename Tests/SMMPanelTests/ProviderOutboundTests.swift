@@ -88,14 +88,8 @@ import Testing
         try await TestDatabase.with(engine) { database in
             let fake = FakeUpstream()
             try await fake.with { url in
-                // The fake answers on this process's cooperative threads: the command waits
-                // on a thread of its own, or two such tests at once would starve the fake.
                 func smmpanel(_ arguments: [String]) async throws -> CLITests.Run {
-                    try await withCheckedThrowingContinuation { continuation in
-                        Thread.detachNewThread {
-                            continuation.resume(with: Result { try CLITests.smmpanel(arguments, database: database) })
-                        }
-                    }
+                    try await CLITests.smmpanel(arguments, database: database)
                 }
                 func cli(_ arguments: String...) async throws -> CLITests.Run {
                     let run = try await smmpanel(arguments)

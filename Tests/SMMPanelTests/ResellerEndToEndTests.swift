@@ -10,8 +10,8 @@ import Testing
 @Suite struct ResellerEndToEndTests {
     /// Runs `smmpanel ARGS` against `database` and insists that it succeeds.
     @discardableResult
-    static func cli(_ database: DatabaseLocation, _ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> CLITests.Run {
-        let result = try CLITests.smmpanel(arguments, database: database)
+    static func cli(_ database: DatabaseLocation, _ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) async throws -> CLITests.Run {
+        let result = try await CLITests.smmpanel(arguments, database: database)
         #expect(result.status == 0, "smmpanel \(arguments.joined(separator: " ")): \(result.output)", sourceLocation: sourceLocation)
         return result
     }
@@ -27,9 +27,9 @@ import Testing
     }
 
     /// B's orders as its operator lists them: link → (B's order id, line).
-    static func providerOrders(_ database: DatabaseLocation) throws -> [String: (id: Int64, line: String)] {
+    static func providerOrders(_ database: DatabaseLocation) async throws -> [String: (id: Int64, line: String)] {
         var orders: [String: (Int64, String)] = [:]
-        for line in try cli(database, "order", "list", "--limit", "100000").output.split(separator: "\n") {
+        for line in try await cli(database, "order", "list", "--limit", "100000").output.split(separator: "\n") {
             let columns = line.split(separator: "\t").map(String.init)
             guard columns.count > 8, let id = Int64(columns[0]) else { continue }
             let link = columns[8]
@@ -47,23 +47,23 @@ import Testing
     /// catalog imported at +25 %, a customer with 50.00). Returns A's customer key and B's server.
     static func twoPanels(_ panelA: DatabaseLocation, _ panelB: DatabaseLocation) async throws
         -> (customerKey: String, resellerKey: String, providerServer: ServerProcess) {
-        try cli(panelB, "service", "create", "--name", "Followers", "--category", "Instagram", "--type", "Default",
+        try await cli(panelB, "service", "create", "--name", "Followers", "--category", "Instagram", "--type", "Default",
                 "--rate", "1.00", "--min", "10", "--max", "100000", "--refill", "--cancel")
-        let resellerKey = try cli(panelB, "user", "create", "reseller").lastLine
-        try cli(panelB, "funds", "add", "reseller", "100")
+        let resellerKey = try await cli(panelB, "user", "create", "reseller").lastLine
+        try await cli(panelB, "funds", "add", "reseller", "100")
         let serverB = try await ServerProcess.start(database: panelB, ["--no-workers"])
-        try cli(panelA, "provider", "add", "upstream", "--url", "http://127.0.0.1:\(serverB.port)/api/v2", "--key", resellerKey,
+        try await cli(panelA, "provider", "add", "upstream", "--url", "http://127.0.0.1:\(serverB.port)/api/v2", "--key", resellerKey,
                 "--honors-request-id", "--allow-http", "--allow-private-address")
-        let imported = try cli(panelA, "provider", "import", "upstream", "--markup", "25", "--category-prefix", "Resold ")
+        let imported = try await cli(panelA, "provider", "import", "upstream", "--markup", "25", "--category-prefix", "Resold ")
         #expect(imported.lastLine == "1 services imported")
         // The operator's provider actions are audited, and the provider's key never appears.
-        let audit = try cli(panelA, "audit").output
+        let audit = try await cli(panelA, "audit").output
         #expect(audit.contains("provider.create") && audit.contains("provider.import"), "\(audit)")
         #expect(!audit.contains(resellerKey))
         // 1.00 per 1000 upstream, +25 %: 1.25 here; flags follow the provider's.
-        #expect(try cli(panelA, "service", "list").output.contains("1.25"))
-        let customerKey = try cli(panelA, "user", "create", "carol").lastLine
-        try cli(panelA, "funds", "add", "carol", "50")
+        #expect(try await cli(panelA, "service", "list").output.contains("1.25"))
+        let customerKey = try await cli(panelA, "user", "create", "carol").lastLine
+        try await cli(panelA, "funds", "add", "carol", "50")
         return (customerKey, resellerKey, serverB)
     }
 
@@ -88,15 +88,15 @@ import Testing
                 }
 
                 // A's worker sends them to B, each once.
-                #expect(try await Self.eventually { try Self.providerOrders(panelB).count == 3 })
-                let atB = try Self.providerOrders(panelB)
+                #expect(try await Self.eventually { try await Self.providerOrders(panelB).count == 3 })
+                let atB = try await Self.providerOrders(panelB)
                 #expect(Set(atB.keys) == Set(quantities.keys))
                 for (link, quantity) in quantities { #expect(atB[link]!.line.contains("quantity \(quantity)")) }
 
                 // B's operator fulfils them by hand.
-                try Self.cli(panelB, "order", "update", "\(atB["https://ig.test/one"]!.id)", "--status", "In progress", "--start-count", "5000")
-                try Self.cli(panelB, "order", "update", "\(atB["https://ig.test/two"]!.id)", "--status", "Partial", "--remains", "50")
-                try Self.cli(panelB, "order", "update", "\(atB["https://ig.test/three"]!.id)", "--status", "Completed")
+                try await Self.cli(panelB, "order", "update", "\(atB["https://ig.test/one"]!.id)", "--status", "In progress", "--start-count", "5000")
+                try await Self.cli(panelB, "order", "update", "\(atB["https://ig.test/two"]!.id)", "--status", "Partial", "--remains", "50")
+                try await Self.cli(panelB, "order", "update", "\(atB["https://ig.test/three"]!.id)", "--status", "Completed")
 
                 // A's status sync brings every status back, and refunds the partial remains.
                 func statusOnA() async throws -> [String: [String: Any]] {
@@ -125,13 +125,13 @@ import Testing
                 #expect(Self.json(balance)["balance"] as? String == "49.31250")
 
                 // Both panels' books balance; A knows its cost and profit per order.
-                #expect(try Self.cli(panelA, "ledger", "check").status == 0)
-                #expect(try Self.cli(panelB, "ledger", "check").status == 0)
-                let listing = try Self.cli(panelA, "order", "list").output
+                #expect(try await Self.cli(panelA, "ledger", "check").status == 0)
+                #expect(try await Self.cli(panelB, "ledger", "check").status == 0)
+                let listing = try await Self.cli(panelA, "order", "list").output
                 #expect(listing.contains("provider upstream"))
                 // Order three cost 0.3 at B and sold for 0.375.
                 #expect(listing.contains("cost 0.30000\tprofit 0.07500"), "\(listing)")
-                #expect(try Self.cli(panelA, "order", "list", "--attention").lastLine == "0 orders need attention")
+                #expect(try await Self.cli(panelA, "order", "list", "--attention").lastLine == "0 orders need attention")
                 // A's reseller account at B paid 0.1 + 0.2 + 0.3 and got 0.05 back.
                 let atProvider = try await withExtraClient(port: serverB.port) { client in
                     try await client.postForm([("key", resellerKey), ("action", "balance")])
@@ -172,13 +172,13 @@ import Testing
                 let worker = try await WorkerProcess.start(database: panelA)
                 defer { worker.kill() }
                 let allSent = try await Self.eventually(60) {
-                    try Self.providerOrders(panelB).count == count
-                        && !(try Self.cli(panelA, "order", "list", "--limit", "1000").output.contains("provider upstream sending"))
-                        && !(try Self.cli(panelA, "order", "list", "--limit", "1000").output.contains("provider upstream queued"))
+                    guard try await Self.providerOrders(panelB).count == count else { return false }
+                    let listing = try await Self.cli(panelA, "order", "list", "--limit", "1000").output
+                    return !listing.contains("provider upstream sending") && !listing.contains("provider upstream queued")
                 }
-                let listingA = try Self.cli(panelA, "order", "list", "--limit", "1000").output
+                let listingA = try await Self.cli(panelA, "order", "list", "--limit", "1000").output
                 // Exactly once each: providerOrders also flags a link received twice.
-                let atB = try Self.providerOrders(panelB)
+                let atB = try await Self.providerOrders(panelB)
                 #expect(allSent, "sent: \(atB.count); A: \(listingA)")
                 #expect(atB.count == count)
                 #expect(Set(atB.keys) == Set((0..<count).map { "https://ig.test/crash/\($0)" }))
@@ -189,8 +189,8 @@ import Testing
                     try await client.postForm([("key", key), ("action", "balance")])
                 }
                 #expect(Self.json(balance)["balance"] as? String == "35.00000")
-                #expect(try Self.cli(panelA, "ledger", "check").status == 0)
-                #expect(try Self.cli(panelA, "order", "list", "--attention").lastLine == "0 orders need attention")
+                #expect(try await Self.cli(panelA, "ledger", "check").status == 0)
+                #expect(try await Self.cli(panelA, "order", "list", "--attention").lastLine == "0 orders need attention")
                 // How many sends the kills interrupted (claimed more than once): shown, since
                 // where a random kill lands cannot be asserted.
                 let store = PanelStore(backend: try await panelA.open(logger: quietLogger))

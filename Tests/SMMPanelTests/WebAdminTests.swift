@@ -161,7 +161,7 @@ struct WebAdminTests {
                 try await web.store.setLanguage(userID: boss.id, "en")
                 let english = try await admin.submit(from: "/admin/catalog", to: "/admin/categories", [("name", "TikTok")])
                 #expect(english.errors == ["a category named TikTok exists already"])
-                let cli = try CLITests.smmpanel(["category", "create", "TikTok"], database: panel.configuration.database)
+                let cli = try await CLITests.smmpanel(["category", "create", "TikTok"], database: panel.configuration.database)
                 #expect(cli.status != 0 && cli.output.contains("a category named TikTok exists already"), "\(cli.output)")
                 try await panel.expectLedgerClean()
             }

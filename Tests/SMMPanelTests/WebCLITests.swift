@@ -10,16 +10,16 @@ struct WebCLITests {
     @Test(arguments: TestEngine.available)
     func passwordsSetOnTheCommandLineOpenTheWebPanel(engine: TestEngine) async throws {
         try await TestDatabase.with(engine) { database in
-            #expect(try CLITests.smmpanel(["user", "create", "root", "--admin", "--password", "root-password-1"], database: database).status == 0)
+            #expect(try await CLITests.smmpanel(["user", "create", "root", "--admin", "--password", "root-password-1"], database: database).status == 0)
             // (Few launches: each child process started risks Foundation's Process.run() crash on Linux.)
             let setup = try await database.open(logger: quietLogger)
             let store = PanelStore(backend: setup)
             try await store.migrate()
             _ = try await store.createUser(username: "carol")
             try await setup.shutdown()
-            let short = try CLITests.smmpanel(["user", "set-password", "carol", "--password", "short"], database: database)
+            let short = try await CLITests.smmpanel(["user", "set-password", "carol", "--password", "short"], database: database)
             #expect(short.status != 0 && short.output.contains("8 to 72 characters"))
-            let set = try CLITests.smmpanel(["user", "set-password", "carol", "--password", "carol-password-1"], database: database)
+            let set = try await CLITests.smmpanel(["user", "set-password", "carol", "--password", "carol-password-1"], database: database)
             #expect(set.status == 0 && set.lastLine == "password of carol set")
 
             let server = try await ServerProcess.start(database: database, ["--no-workers"])
@@ -33,7 +33,7 @@ struct WebCLITests {
                 #expect(try await carol.get("/admin").status == 404)
             }
             // set-password --admin: only the new password works, and it opens the console.
-            #expect(try CLITests.smmpanel(["user", "set-password", "carol", "--password", "carol-password-2", "--admin"], database: database).status == 0)
+            #expect(try await CLITests.smmpanel(["user", "set-password", "carol", "--password", "carol-password-2", "--admin"], database: database).status == 0)
             try await withExtraClient(port: server.port) { (connection: TestClient) async throws -> Void in
                 let carol = WebClient(connection: connection)
                 #expect(try await carol.login("carol", "carol-password-1").status == 200)

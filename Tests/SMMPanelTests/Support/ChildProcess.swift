@@ -92,9 +92,15 @@ final class ChildProcess: Sendable {
         reader.start()
     }
 
-    /// Runs to the end and returns the exit status and all output.
+    /// Runs to the end and returns the exit status and all output; waits on a thread of its own.
     static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
-                    input: Data? = nil) throws -> (Int32, String) {
+                    input: Data? = nil) async throws -> (Int32, String) {
+        try await onOwnThread { try runBlocking(executable, arguments, environment: environment, input: input) }
+    }
+
+    /// The same, blocking the calling thread (for a static initializer, never a task).
+    static func runBlocking(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
+                            input: Data? = nil) throws -> (Int32, String) {
         let collected = Mutex(Data())
         let finished = DispatchSemaphore(value: 0)
         let child = try ChildProcess(executable, arguments, environment: environment, input: input) { chunk in
@@ -122,7 +128,14 @@ final class ChildProcess: Sendable {
     /// The exit code once the child has exited (waits for it otherwise).
     var terminationStatus: Int32 { waitUntilExit() }
 
-    /// Blocks until the child exits; its exit code (or 128 + the signal that ended it).
+    /// The exit code once the child exits, waited for on a thread of its own.
+    @discardableResult
+    func exited() async -> Int32 {
+        await onOwnThread { self.waitUntilExit() }
+    }
+
+    /// Blocks until the child exits; its exit code (or 128 + the signal that ended it). Only
+    /// where the wait is known to be short (after SIGKILL); else `exited()`.
     @discardableResult
     func waitUntilExit() -> Int32 {
         let raw: Int32 = status.withLock { status in
@@ -134,5 +147,21 @@ final class ChildProcess: Sendable {
         }
         let signal = raw & 0x7F
         return signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
+    }
+}
+
+/// Runs blocking work (waiting for a child process, a sleep between tries) on a thread of its
+/// own. Swift's cooperative pool has one thread per core: two of them blocked at once on a
+/// two-core machine stall every other test's tasks in this process, and their HTTP clients
+/// time out together.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
     }
 }

@@ -60,7 +60,7 @@ struct ServerProcess {
 /// Runs a program to its end; its exit status and its output (stdout and stderr together).
 /// Through `ChildProcess` (posix_spawn), never Foundation's `Process`: its `run()` was seen to
 /// crash the whole test process now and then (see `ChildProcess`).
-func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-    let (status, output) = try ChildProcess.run(executable, arguments, environment: environment)
+func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
+    let (status, output) = try await ChildProcess.run(executable, arguments, environment: environment)
     return (status, output)
 }
