@@ -1,3 +1,4 @@
+import SMMDomain
 import SMMStorage
 import Synchronization
 

@@ -6,6 +6,7 @@ import Prometheus
 import SMMAPI
 import SMMProviders
 import SMMWeb
+import SMMDomain
 import SMMStorage
 import ServiceLifecycle
 import Synchronization

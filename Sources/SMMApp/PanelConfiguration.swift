@@ -1,5 +1,6 @@
 import Logging
 import SMMAPI
+import SMMDomain
 import SMMStorage
 import SMMWeb
 

@@ -472,9 +472,9 @@ public struct ProviderEngine: Sendable {
     /// Imports a provider's services as local ones priced at cost × (1 + markup). Returns the
     /// created services and one line per skipped entry.
     public func importCatalog(_ provider: Provider, markup: Money, only ids: Set<String>?, categoryPrefix: String) async throws
-        -> (created: [SMMStorage.Service], skipped: [String]) {
+        -> (created: [SMMDomain.Service], skipped: [String]) {
         let entries = try await client.services(provider)
-        var created: [SMMStorage.Service] = []
+        var created: [SMMDomain.Service] = []
         var skipped: [String] = []
         let known = Set(entries.map(\.id))
         for id in (ids ?? []).sorted() where !known.contains(id) { skipped.append("\(id): not in the provider's catalog") }

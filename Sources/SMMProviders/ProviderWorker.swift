@@ -1,4 +1,5 @@
 import Logging
+import SMMDomain
 import SMMStorage
 import ServiceLifecycle
 

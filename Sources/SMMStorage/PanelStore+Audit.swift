@@ -2,33 +2,6 @@ import Foundation
 import SMMDomain
 import SQLKit
 
-/// Who did something, as the audit log writes it: `cli`, `admin:<user id>`, `api:<user id>`
-/// or `system` (workers, migrations).
-public enum AuditActor: Sendable, Hashable, CustomStringConvertible {
-    case cli
-    case admin(Int64)
-    case api(Int64)
-    /// A customer acting on the web site.
-    case web(Int64)
-    case system
-
-    public var description: String {
-        switch self {
-        case .cli: return "cli"
-        case .admin(let id): return "admin:\(id)"
-        case .api(let id): return "api:\(id)"
-        case .web(let id): return "web:\(id)"
-        case .system: return "system"
-        }
-    }
-
-    /// The actor of the work this task does. Balance changes happen deep inside order, refund
-    /// and deposit transactions; rather than thread an actor through every store call, each
-    /// entry point (an API call, a CLI command, an admin request) sets it once around its work
-    /// with `AuditActor.$current.withValue(…)`, and `Ledger` reads it.
-    @TaskLocal public static var current: AuditActor = .system
-}
-
 /// What an audited change touched: a row of one of the panel's tables.
 public struct AuditTarget: Sendable, Hashable, CustomStringConvertible {
     public enum Table: String, Sendable {
@@ -57,21 +30,6 @@ public struct AuditTarget: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(table.noun):\(id)" }
-}
-
-/// One row of the audit log.
-public struct AuditEntry: Sendable, Hashable {
-    public var id: Int64
-    public var createdAt: Int64
-    public var actor: String
-    public var action: String
-    public var target: String
-    /// For balance changes: the balance in minor units; for other changes: the target row as
-    /// JSON (secrets left out). Nil before a creation, and after an action whose outcome was
-    /// never recorded (the process died between the change and its record).
-    public var before: String?
-    public var after: String?
-    public var ledgerID: Int64?
 }
 
 extension PanelStore {

@@ -1,27 +1,6 @@
 import SMMDomain
 import SQLKit
 
-/// One of a customer's API keys as lists show it: never the key, never its hash.
-public struct APIKeyInfo: Sendable, Hashable {
-    public var id: Int64
-    public var userID: Int64
-    public var name: String
-    /// The key's last four characters, enough to tell keys apart and useless for calling.
-    /// Empty for keys issued before the hint existed.
-    public var hint: String
-    public var createdAt: Int64
-    public var revokedAt: Int64?
-
-    public var isLive: Bool { revokedAt == nil }
-}
-
-/// Limits on named keys.
-public enum APIKeyLimits {
-    public static let maxNameLength = 64
-    /// Live keys per user: enough for one per bot or server, few enough to review.
-    public static let maxLiveKeys = 20
-}
-
 extension PanelStore {
     /// Issues a new named key for the user; returns it with its plaintext, which is shown once
     /// and stored only as a SHA-256 hash.

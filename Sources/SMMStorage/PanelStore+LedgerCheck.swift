@@ -20,7 +20,7 @@ extension PanelStore {
                 problems.append("user \(name): balance \(balance) but ledger rows add up to \(total)")
             }
             for row in try await db.raw("""
-                SELECT order_id, CAST(COUNT(*) AS BIGINT) AS refunds FROM ledger WHERE kind = 'refund'
+                SELECT order_id, CAST(COUNT(*) AS BIGINT) AS refunds FROM ledger WHERE kind = \(state: LedgerKind.refund)
                 GROUP BY order_id HAVING COUNT(*) > 1
                 """).all() {
                 let order = try row.decode(column: "order_id", as: Int64.self)

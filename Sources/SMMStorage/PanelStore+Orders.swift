@@ -220,8 +220,8 @@ extension PanelStore {
                 // The provider has it: ask it to cancel too (the operator's decision stands here).
                 if upstream.state == .sent, status == .canceled {
                     try await db.raw("""
-                        UPDATE upstream_orders SET cancel_state = 'requested', cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
-                        WHERE order_id = \(bind: id) AND (cancel_state IS NULL OR cancel_state = 'refused')
+                        UPDATE upstream_orders SET cancel_state = \(state: UpstreamCancelState.requested), cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
+                        WHERE order_id = \(bind: id) AND (cancel_state IS NULL OR cancel_state = \(state: UpstreamCancelState.refused))
                         """).run()
                 }
             }
@@ -260,12 +260,12 @@ extension PanelStore {
                     // The provider refused this cancel (or cannot cancel at all): asking again
                     // would end the same way.
                     let requested = try await db.raw("""
-                        UPDATE upstream_orders SET cancel_state = 'requested', cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
+                        UPDATE upstream_orders SET cancel_state = \(state: UpstreamCancelState.requested), cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
                         WHERE order_id = \(bind: id) AND cancel_state IS NULL
                         RETURNING cancel_state
                         """).first() != nil
                     if !requested, try await db.raw("SELECT cancel_state FROM upstream_orders WHERE order_id = \(bind: id)").first()?
-                        .decode(column: "cancel_state", as: String?.self) == "refused" {
+                        .decode(column: "cancel_state", as: String?.self) == UpstreamCancelState.refused.rawValue {
                         throw PanelError.cancelNotAvailable
                     }
                     return current
@@ -338,7 +338,7 @@ extension PanelStore {
                     INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
                                         parent_id, created_at, updated_at)
                     VALUES (\(bind: parent.userID), \(bind: parent.serviceID), \(bind: parent.type.rawValue), \(bind: parent.link),
-                            \(bind: perRun), \(bind: childCharge), 0, \(bind: perRun), 'Pending', \(bind: FieldsCoding.encode(parent.fields)),
+                            \(bind: perRun), \(bind: childCharge), 0, \(bind: perRun), \(state: OrderStatus.pending), \(bind: FieldsCoding.encode(parent.fields)),
                             \(bind: parent.id), \(bind: now), \(bind: now))
                     """).run()
                 // Runs stay at least `interval` apart even after a worker outage: no burst of
@@ -346,7 +346,7 @@ extension PanelStore {
                 let nextRun: Int64? = run == runs ? nil : now + interval * 60
                 try await db.raw("""
                     UPDATE orders SET runs_done = \(bind: run), next_run_at = \(bind: nextRun), updated_at = \(bind: now),
-                        status = CASE WHEN status = 'Pending' THEN 'In progress' ELSE status END
+                        status = CASE WHEN status = \(state: OrderStatus.pending) THEN \(state: OrderStatus.inProgress) ELSE status END
                     WHERE id = \(bind: parent.id)
                     """).run()
             }
@@ -362,7 +362,7 @@ extension PanelStore {
             throw PanelError.rejected(.dripFeedStarted(id: parent.id))
         }
         try await db.raw("""
-            UPDATE orders SET status = 'Canceled', remains = quantity, completed_at = \(bind: now), updated_at = \(bind: now)
+            UPDATE orders SET status = \(state: OrderStatus.canceled), remains = quantity, completed_at = \(bind: now), updated_at = \(bind: now)
             WHERE parent_id = \(bind: parent.id) AND status IN (\(binds: Self.activeStatusList))
             """).run()
         return try await settleDripFeed(db, parent, now: now)

@@ -1,26 +1,6 @@
 import SMMDomain
 import SQLKit
 
-public enum PaymentStatus: String, Sendable, CaseIterable {
-    case pending = "Pending"
-    case approved = "Approved"
-    case rejected = "Rejected"
-}
-
-/// A customer's request to have a manual payment (bank transfer, cash…) credited.
-public struct PaymentRequest: Sendable, Hashable {
-    public var id: Int64
-    public var userID: Int64
-    public var method: String
-    public var amount: Money
-    public var reference: String
-    public var status: PaymentStatus
-    public var adminNote: String
-    public var decidedBy: Int64?
-    public var createdAt: Int64
-    public var decidedAt: Int64?
-}
-
 extension PanelStore {
     static let paymentColumns = "id, user_id, method, amount, reference, status, admin_note, decided_by, created_at, decided_at"
     /// The payment methods a customer may name; the operator knows how to check each.
@@ -41,14 +21,14 @@ extension PanelStore {
             // runs them one after another).
             try await db.raw("SELECT id FROM users WHERE id = \(bind: userID)\(unsafeRaw: backend.forUpdate)").run()
             let open = try await db.raw("""
-                SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE user_id = \(bind: userID) AND status = 'Pending'
+                SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE user_id = \(bind: userID) AND status = \(state: PaymentStatus.pending)
                 """).first()?.decode(column: "n", as: Int64.self) ?? 0
             guard open < Self.maxPendingPaymentRequests else {
                 throw PanelError.paymentRequestsWaiting(open)
             }
             let row = try await db.raw("""
                 INSERT INTO payment_requests (user_id, method, amount, reference, status, created_at)
-                VALUES (\(bind: userID), \(bind: method), \(bind: amount.minorUnits), \(bind: reference), 'Pending', \(bind: now))
+                VALUES (\(bind: userID), \(bind: method), \(bind: amount.minorUnits), \(bind: reference), \(state: PaymentStatus.pending), \(bind: now))
                 RETURNING \(unsafeRaw: Self.paymentColumns)
                 """).first()
             return try row!.paymentRequest()
@@ -77,7 +57,7 @@ extension PanelStore {
             guard let row = try await db.raw("""
                 UPDATE payment_requests SET status = \(bind: target.rawValue), admin_note = \(bind: note),
                     decided_by = \(bind: adminID), decided_at = \(bind: now)
-                WHERE id = \(bind: id) AND status = 'Pending'
+                WHERE id = \(bind: id) AND status = \(state: PaymentStatus.pending)
                 RETURNING \(unsafeRaw: Self.paymentColumns)
                 """).first() else {
                 let exists = try await db.raw("SELECT id FROM payment_requests WHERE id = \(bind: id)").first() != nil

@@ -26,14 +26,14 @@ extension PanelStore {
                 }
                 let row = try await db.raw("""
                     INSERT INTO refills (order_id, user_id, status, created_at, updated_at)
-                    VALUES (\(bind: orderID), \(bind: userID), 'Pending', \(bind: now), \(bind: now))
+                    VALUES (\(bind: orderID), \(bind: userID), \(state: RefillStatus.pending), \(bind: now), \(bind: now))
                     RETURNING id
                     """).first()
                 let refillID = try row!.decode(column: "id", as: Int64.self)
                 // A provider-backed order is refilled by its provider: queue the request there.
                 try await db.raw("""
                     INSERT INTO upstream_refills (refill_id, provider_id, upstream_order_id, state, next_attempt_at, created_at, updated_at)
-                    SELECT \(bind: refillID), provider_id, upstream_order_id, 'queued', \(bind: now), \(bind: now), \(bind: now)
+                    SELECT \(bind: refillID), provider_id, upstream_order_id, \(state: UpstreamState.queued), \(bind: now), \(bind: now), \(bind: now)
                     FROM upstream_orders WHERE order_id = \(bind: orderID) AND upstream_order_id IS NOT NULL
                     """).run()
                 return Refill(id: refillID, orderID: orderID, userID: userID,
@@ -77,8 +77,8 @@ extension PanelStore {
             if status.isFinal {
                 // Settled here: nothing more to ask the provider about it.
                 try await db.raw("""
-                    UPDATE upstream_refills SET state = 'closed', reason = \(bind: "\(status.rawValue) here"), updated_at = \(bind: now)
-                    WHERE refill_id = \(bind: id) AND state IN ('queued', 'sent')
+                    UPDATE upstream_refills SET state = \(state: UpstreamState.closed), reason = \(bind: "\(status.rawValue) here"), updated_at = \(bind: now)
+                    WHERE refill_id = \(bind: id) AND state IN (\(states: [UpstreamState.queued, .sent]))
                     """).run()
             }
             refill.status = status

@@ -14,7 +14,7 @@ extension PanelStore {
                                 now: Int64) async throws {
         try await db.raw("""
             INSERT INTO upstream_orders (order_id, provider_id, upstream_service, state, request_id, next_attempt_at, created_at, updated_at)
-            VALUES (\(bind: order.id), \(bind: mapping.providerID), \(bind: mapping.upstreamService), 'queued',
+            VALUES (\(bind: order.id), \(bind: mapping.providerID), \(bind: mapping.upstreamService), \(state: UpstreamState.queued),
                     \(bind: "smm-\(order.id)-\(order.createdAt)"), \(bind: now), \(bind: now), \(bind: now))
             """).run()
     }
@@ -31,8 +31,8 @@ extension PanelStore {
     /// settling it (`order update`) resolves a review too.
     static func closeUpstream(_ db: any SQLDatabase, orderID: Int64, now: Int64) async throws {
         try await db.raw("""
-            UPDATE upstream_orders SET state = 'closed', review = FALSE, updated_at = \(bind: now)
-            WHERE order_id = \(bind: orderID) AND state IN ('queued', 'held', 'sent')
+            UPDATE upstream_orders SET state = \(state: UpstreamState.closed), review = FALSE, updated_at = \(bind: now)
+            WHERE order_id = \(bind: orderID) AND state IN (\(states: [UpstreamState.queued, .held, .sent]))
             """).run()
     }
 
@@ -62,26 +62,26 @@ extension PanelStore {
         let only = providerID
         return try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
+                UPDATE upstream_orders SET state = \(state: UpstreamState.queued), next_attempt_at = \(bind: now), lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
                     reason = 'an earlier send was interrupted; sending again with the same request_id'
-                WHERE state = 'sending' AND lease_until < \(bind: now)
+                WHERE state = \(state: UpstreamState.sending) AND lease_until < \(bind: now)
                   AND provider_id IN (SELECT id FROM providers WHERE honors_request_id = TRUE)
                   AND (CAST(\(bind: only) AS BIGINT) IS NULL OR provider_id = \(bind: only))
                 """).run()
             try await db.raw("""
-                UPDATE upstream_orders SET state = 'held', lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
+                UPDATE upstream_orders SET state = \(state: UpstreamState.held), lease_until = NULL, updated_at = \(bind: now), may_exist_upstream = TRUE,
                     reason = 'a send was interrupted (crash or timeout) and this provider does not honour request_id: it may or may not have the order; check at the provider, then resend it, link its upstream id, or cancel it'
-                WHERE state = 'sending' AND lease_until < \(bind: now) AND (CAST(\(bind: only) AS BIGINT) IS NULL OR provider_id = \(bind: only))
+                WHERE state = \(state: UpstreamState.sending) AND lease_until < \(bind: now) AND (CAST(\(bind: only) AS BIGINT) IS NULL OR provider_id = \(bind: only))
                 """).run()
             // The active-order check is an EXISTS, not a join: joined, SQLite's planner started
             // from every active order (status index) and each claim cost O(active orders) —
             // measured with 100,000 orders in flight. Now it walks the queue index.
             let claimed = try await db.raw("""
-                UPDATE upstream_orders SET state = 'sending', attempts = attempts + 1, lease_until = \(bind: now + lease),
+                UPDATE upstream_orders SET state = \(state: UpstreamState.sending), attempts = attempts + 1, lease_until = \(bind: now + lease),
                     updated_at = \(bind: now)
                 WHERE order_id IN (
                     SELECT u.order_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id
-                    WHERE u.state = 'queued' AND u.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
+                    WHERE u.state = \(state: UpstreamState.queued) AND u.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
                       AND (CAST(\(bind: only) AS BIGINT) IS NULL OR u.provider_id = \(bind: only))
                       AND EXISTS (SELECT 1 FROM orders o WHERE o.id = u.order_id AND o.status IN (\(binds: Self.activeStatusList)))
                     ORDER BY u.next_attempt_at, u.order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
@@ -111,7 +111,7 @@ extension PanelStore {
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_orders SET lease_until = \(bind: now + lease)
-                WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt) AND lease_until >= \(bind: now)
+                WHERE order_id = \(bind: orderID) AND state = \(state: UpstreamState.sending) AND attempts = \(bind: attempt) AND lease_until >= \(bind: now)
                 RETURNING order_id
                 """).first() != nil
         }
@@ -125,10 +125,10 @@ extension PanelStore {
         let now = clock.now()
         return try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET state = 'sent', upstream_order_id = \(bind: upstreamOrderID), lease_until = NULL,
+                UPDATE upstream_orders SET state = \(state: UpstreamState.sent), upstream_order_id = \(bind: upstreamOrderID), lease_until = NULL,
                     sent_at = \(bind: now), checked_at = 0, reason = '', last_response = \(bind: String(response.prefix(2000))),
                     updated_at = \(bind: now)
-                WHERE order_id = \(bind: orderID) AND state IN ('sending', 'queued', 'held') AND upstream_order_id IS NULL
+                WHERE order_id = \(bind: orderID) AND state IN (\(states: [UpstreamState.sending, .queued, .held])) AND upstream_order_id IS NULL
                 RETURNING order_id
                 """).first() != nil
         }
@@ -141,8 +141,8 @@ extension PanelStore {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET state = 'queued', attempts = attempts - 1, lease_until = NULL, updated_at = \(bind: now)
-                WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt)
+                UPDATE upstream_orders SET state = \(state: UpstreamState.queued), attempts = attempts - 1, lease_until = NULL, updated_at = \(bind: now)
+                WHERE order_id = \(bind: orderID) AND state = \(state: UpstreamState.sending) AND attempts = \(bind: attempt)
                 """).run()
         }
     }
@@ -170,7 +170,7 @@ extension PanelStore {
                     last_response = \(bind: String(response.prefix(2000))), lease_until = NULL,
                     next_attempt_at = \(bind: nextAttemptAt ?? now), updated_at = \(bind: now),
                     may_exist_upstream = (may_exist_upstream OR \(bind: mayExistUpstream))
-                WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt)
+                WHERE order_id = \(bind: orderID) AND state = \(state: UpstreamState.sending) AND attempts = \(bind: attempt)
                 """).run()
         }
     }
@@ -185,9 +185,9 @@ extension PanelStore {
             // Orders before their upstream rows, as every other path locks them: no deadlock.
             let locked = try await lockedOrder(db, id: orderID)
             guard try await db.raw("""
-                UPDATE upstream_orders SET state = 'failed', reason = \(bind: String(reason.prefix(1000))),
+                UPDATE upstream_orders SET state = \(state: UpstreamState.failed), reason = \(bind: String(reason.prefix(1000))),
                     last_response = \(bind: String(response.prefix(2000))), lease_until = NULL, updated_at = \(bind: now)
-                WHERE order_id = \(bind: orderID) AND state = 'sending' AND attempts = \(bind: attempt)
+                WHERE order_id = \(bind: orderID) AND state = \(state: UpstreamState.sending) AND attempts = \(bind: attempt)
                 RETURNING order_id
                 """).first() != nil else { return nil }
             guard let order = locked, !order.status.isFinal else { return nil }
@@ -220,9 +220,9 @@ extension PanelStore {
         let now = clock.now()
         try await backend.transaction { db in
             guard try await db.raw("""
-                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), reason = 'resent by the operator',
+                UPDATE upstream_orders SET state = \(state: UpstreamState.queued), next_attempt_at = \(bind: now), reason = 'resent by the operator',
                     review = FALSE, updated_at = \(bind: now)
-                WHERE order_id = \(bind: orderID) AND state = 'held' RETURNING order_id
+                WHERE order_id = \(bind: orderID) AND state = \(state: UpstreamState.held) RETURNING order_id
                 """).first() != nil else {
                 throw PanelError.rejected(.orderNotHeld(id: orderID))
             }
@@ -236,9 +236,9 @@ extension PanelStore {
         let now = clock.now()
         try await backend.transaction { db in
             guard try await db.raw("""
-                UPDATE upstream_orders SET state = 'sent', upstream_order_id = \(bind: upstreamOrderID), sent_at = \(bind: now),
+                UPDATE upstream_orders SET state = \(state: UpstreamState.sent), upstream_order_id = \(bind: upstreamOrderID), sent_at = \(bind: now),
                     checked_at = 0, reason = 'linked by the operator', review = FALSE, updated_at = \(bind: now)
-                WHERE order_id = \(bind: orderID) AND state = 'held' RETURNING order_id
+                WHERE order_id = \(bind: orderID) AND state = \(state: UpstreamState.held) RETURNING order_id
                 """).first() != nil else {
                 throw PanelError.rejected(.orderNotHeld(id: orderID))
             }
@@ -251,8 +251,8 @@ extension PanelStore {
         let now = clock.now()
         return try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET state = 'queued', next_attempt_at = \(bind: now), review = FALSE, updated_at = \(bind: now)
-                WHERE provider_id = \(bind: providerID) AND state = 'held' AND reason LIKE \(bind: "\(marker)%")
+                UPDATE upstream_orders SET state = \(state: UpstreamState.queued), next_attempt_at = \(bind: now), review = FALSE, updated_at = \(bind: now)
+                WHERE provider_id = \(bind: providerID) AND state = \(state: UpstreamState.held) AND reason LIKE \(bind: "\(marker)%")
                   AND may_exist_upstream = FALSE
                 RETURNING order_id
                 """).all().count
@@ -266,7 +266,7 @@ extension PanelStore {
         try await backend.read { db in
             try await db.raw("""
                 SELECT DISTINCT u.provider_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id
-                WHERE u.state = 'sent' AND u.checked_at < \(bind: checkedBefore) AND p.enabled = TRUE
+                WHERE u.state = \(state: UpstreamState.sent) AND u.checked_at < \(bind: checkedBefore) AND p.enabled = TRUE
                 """).all().map { try $0.decode(column: "provider_id", as: Int64.self) }
         }
     }
@@ -298,7 +298,7 @@ extension PanelStore {
         UPDATE upstream_orders SET checked_at = \(bind: now)
         WHERE order_id IN (
             SELECT order_id FROM upstream_orders
-            WHERE provider_id = \(bind: providerID) AND state = 'sent' AND checked_at < \(bind: checkedBefore)
+            WHERE provider_id = \(bind: providerID) AND state = \(state: UpstreamState.sent) AND checked_at < \(bind: checkedBefore)
             ORDER BY checked_at, order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
         RETURNING order_id, upstream_order_id
         """
@@ -415,11 +415,12 @@ extension PanelStore {
                 }
             }
             // Final at the provider: a customer's cancel still waiting to be forwarded is moot.
-            let cancelState = order.status.isFinal ? "CASE WHEN cancel_state = 'requested' THEN NULL ELSE cancel_state END" : "cancel_state"
+            let cancelState = order.status.isFinal
+                ? "CASE WHEN cancel_state = \(UpstreamCancelState.requested.literal) THEN NULL ELSE cancel_state END" : "cancel_state"
             try await db.raw("""
                 UPDATE upstream_orders SET upstream_status = \(bind: String(label.prefix(100))), cost = COALESCE(\(bind: charge?.minorUnits), cost),
                     review = \(bind: review != nil), reason = \(bind: review ?? ""), last_response = \(bind: raw),
-                    state = \(bind: order.status.isFinal ? "closed" : "sent"), cancel_state = \(unsafeRaw: cancelState), updated_at = \(bind: now)
+                    state = \(state: order.status.isFinal ? UpstreamState.closed : .sent), cancel_state = \(unsafeRaw: cancelState), updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID)
                 """).run()
             guard order.status != before.status else { return (order, nil) }
@@ -461,7 +462,7 @@ extension PanelStore {
                 INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
                                     parent_id, created_at, updated_at)
                 VALUES (\(bind: parent.userID), \(bind: parent.serviceID), \(bind: parent.type.rawValue), \(bind: parent.link),
-                        \(bind: perRun), \(bind: share), 0, \(bind: perRun), 'Pending', \(bind: FieldsCoding.encode(parent.fields)),
+                        \(bind: perRun), \(bind: share), 0, \(bind: perRun), \(state: OrderStatus.pending), \(bind: FieldsCoding.encode(parent.fields)),
                         \(bind: parent.id), \(bind: now), \(bind: now))
                 RETURNING id
                 """).first()
@@ -469,7 +470,7 @@ extension PanelStore {
             try await db.raw("""
                 INSERT INTO upstream_orders (order_id, provider_id, upstream_service, state, request_id, next_attempt_at,
                                              upstream_order_id, sent_at, created_at, updated_at)
-                SELECT \(bind: childID), provider_id, upstream_service, 'sent', \(bind: "mirror-\(childID)"), \(bind: now),
+                SELECT \(bind: childID), provider_id, upstream_service, \(state: UpstreamState.sent), \(bind: "mirror-\(childID)"), \(bind: now),
                        \(bind: upstreamID), \(bind: now), \(bind: now), \(bind: now)
                 FROM upstream_orders WHERE order_id = \(bind: parent.id)
                 """).run()
@@ -488,11 +489,11 @@ extension PanelStore {
         let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET cancel_state = 'sending', lease_until = \(bind: now + lease), cancel_attempts = cancel_attempts + 1,
+                UPDATE upstream_orders SET cancel_state = \(state: UpstreamCancelState.sending), lease_until = \(bind: now + lease), cancel_attempts = cancel_attempts + 1,
                     updated_at = \(bind: now)
                 WHERE order_id IN (SELECT order_id FROM upstream_orders WHERE provider_id = \(bind: providerID)
-                                   AND ((cancel_state = 'requested' AND cancel_after <= \(bind: now))
-                                        OR (cancel_state = 'sending' AND lease_until < \(bind: now)))
+                                   AND ((cancel_state = \(state: UpstreamCancelState.requested) AND cancel_after <= \(bind: now))
+                                        OR (cancel_state = \(state: UpstreamCancelState.sending) AND lease_until < \(bind: now)))
                                    ORDER BY order_id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING order_id, upstream_order_id, cancel_attempts
                 """).all().compactMap { row in
@@ -508,7 +509,7 @@ extension PanelStore {
         return try await backend.read { db in
             try await db.raw("""
                 SELECT DISTINCT provider_id FROM upstream_orders
-                WHERE (cancel_state = 'requested' AND cancel_after <= \(bind: now)) OR (cancel_state = 'sending' AND lease_until < \(bind: now))
+                WHERE (cancel_state = \(state: UpstreamCancelState.requested) AND cancel_after <= \(bind: now)) OR (cancel_state = \(state: UpstreamCancelState.sending) AND lease_until < \(bind: now))
                 """).all()
                 .map { try $0.decode(column: "provider_id", as: Int64.self) }
         }
@@ -520,7 +521,7 @@ extension PanelStore {
         guard !orderIDs.isEmpty else { return [] }
         return try await backend.read { db in
             Set(try await db.raw("""
-                SELECT order_id FROM upstream_orders WHERE order_id IN (\(binds: orderIDs)) AND cancel_state = 'refused'
+                SELECT order_id FROM upstream_orders WHERE order_id IN (\(binds: orderIDs)) AND cancel_state = \(state: UpstreamCancelState.refused)
                 """).all().map { try $0.decode(column: "order_id", as: Int64.self) })
         }
     }
@@ -530,16 +531,16 @@ extension PanelStore {
     /// ask again), or to be asked again at `retryAt` (default: at once).
     public func recordCancel(orderID: Int64, outcome: CancelOutcome, retryAt: Int64? = nil) async throws {
         let now = clock.now()
-        let (state, reason): (String, String?) = switch outcome {
-        case .accepted: ("accepted", nil)
-        case .refused(let message): ("refused", "the provider refused the cancel: \(message.prefix(500))")
-        case .retry: ("requested", nil)
+        let (state, reason): (UpstreamCancelState, String?) = switch outcome {
+        case .accepted: (.accepted, nil)
+        case .refused(let message): (.refused, "the provider refused the cancel: \(message.prefix(500))")
+        case .retry: (.requested, nil)
         }
         try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_orders SET cancel_state = \(bind: state), reason = COALESCE(\(bind: reason), reason), lease_until = NULL,
+                UPDATE upstream_orders SET cancel_state = \(state: state), reason = COALESCE(\(bind: reason), reason), lease_until = NULL,
                     cancel_after = \(bind: retryAt ?? now), updated_at = \(bind: now)
-                WHERE order_id = \(bind: orderID) AND cancel_state = 'sending'
+                WHERE order_id = \(bind: orderID) AND cancel_state = \(state: UpstreamCancelState.sending)
                 """).run()
         }
     }
@@ -556,7 +557,7 @@ extension PanelStore {
             try await db.raw("""
                 UPDATE upstream_refills SET attempts = attempts + 1, next_attempt_at = \(bind: now + 600), updated_at = \(bind: now)
                 WHERE refill_id IN (SELECT f.refill_id FROM upstream_refills f JOIN providers p ON p.id = f.provider_id
-                                    WHERE f.state = 'queued' AND f.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
+                                    WHERE f.state = \(state: UpstreamState.queued) AND f.next_attempt_at <= \(bind: now) AND p.enabled = TRUE
                                       AND (CAST(\(bind: only) AS BIGINT) IS NULL OR f.provider_id = \(bind: only))
                                       AND EXISTS (SELECT 1 FROM refills r WHERE r.id = f.refill_id
                                                   AND r.status IN (\(binds: RefillStatus.openStatuses.map(\.rawValue))))
@@ -576,7 +577,7 @@ extension PanelStore {
             for job in jobs {
                 try await db.raw("""
                     UPDATE upstream_refills SET attempts = attempts - 1, next_attempt_at = \(bind: now), updated_at = \(bind: now)
-                    WHERE refill_id = \(bind: job.refillID) AND state = 'queued' AND attempts = \(bind: job.attempt)
+                    WHERE refill_id = \(bind: job.refillID) AND state = \(state: UpstreamState.queued) AND attempts = \(bind: job.attempt)
                     """).run()
             }
         }
@@ -586,9 +587,9 @@ extension PanelStore {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_refills SET state = 'sent', upstream_refill_id = \(bind: upstreamRefillID), checked_at = 0, reason = '',
+                UPDATE upstream_refills SET state = \(state: UpstreamState.sent), upstream_refill_id = \(bind: upstreamRefillID), checked_at = 0, reason = '',
                     updated_at = \(bind: now)
-                WHERE refill_id = \(bind: refillID) AND state = 'queued'
+                WHERE refill_id = \(bind: refillID) AND state = \(state: UpstreamState.queued)
                 """).run()
         }
     }
@@ -599,7 +600,7 @@ extension PanelStore {
             try await db.raw("""
                 UPDATE upstream_refills SET next_attempt_at = \(bind: retryAt), reason = \(bind: String(reason.prefix(1000))),
                     updated_at = \(bind: now)
-                WHERE refill_id = \(bind: refillID) AND state = 'queued'
+                WHERE refill_id = \(bind: refillID) AND state = \(state: UpstreamState.queued)
                 """).run()
         }
     }
@@ -609,11 +610,11 @@ extension PanelStore {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
-                UPDATE upstream_refills SET state = 'failed', reason = \(bind: String(reason.prefix(1000))), updated_at = \(bind: now)
-                WHERE refill_id = \(bind: refillID) AND state = 'queued'
+                UPDATE upstream_refills SET state = \(state: UpstreamState.failed), reason = \(bind: String(reason.prefix(1000))), updated_at = \(bind: now)
+                WHERE refill_id = \(bind: refillID) AND state = \(state: UpstreamState.queued)
                 """).run()
             try await db.raw("""
-                UPDATE refills SET status = 'Rejected', updated_at = \(bind: now)
+                UPDATE refills SET status = \(state: RefillStatus.rejected), updated_at = \(bind: now)
                 WHERE id = \(bind: refillID) AND status IN (\(binds: RefillStatus.openStatuses.map(\.rawValue)))
                 """).run()
         }
@@ -622,7 +623,7 @@ extension PanelStore {
     public func providersDueForRefillSync(checkedBefore: Int64) async throws -> [Int64] {
         try await backend.read { db in
             try await db.raw("""
-                SELECT DISTINCT provider_id FROM upstream_refills WHERE state = 'sent' AND checked_at < \(bind: checkedBefore)
+                SELECT DISTINCT provider_id FROM upstream_refills WHERE state = \(state: UpstreamState.sent) AND checked_at < \(bind: checkedBefore)
                 """).all().map { try $0.decode(column: "provider_id", as: Int64.self) }
         }
     }
@@ -634,7 +635,7 @@ extension PanelStore {
         return try await backend.transaction { db in
             try await db.raw("""
                 UPDATE upstream_refills SET checked_at = \(bind: now)
-                WHERE refill_id IN (SELECT refill_id FROM upstream_refills WHERE provider_id = \(bind: providerID) AND state = 'sent'
+                WHERE refill_id IN (SELECT refill_id FROM upstream_refills WHERE provider_id = \(bind: providerID) AND state = \(state: UpstreamState.sent)
                                     AND checked_at < \(bind: checkedBefore) ORDER BY checked_at, refill_id
                                     LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked))
                 RETURNING refill_id, provider_id, upstream_order_id, upstream_refill_id, attempts
@@ -654,7 +655,7 @@ extension PanelStore {
             }
             try await db.raw("""
                 UPDATE upstream_refills SET upstream_status = \(bind: String(label.prefix(100))),
-                    state = \(bind: status?.isFinal == true ? "closed" : "sent"),
+                    state = \(state: status?.isFinal == true ? UpstreamState.closed : .sent),
                     reason = \(bind: status == nil ? "unknown upstream refill status \"\(label.prefix(100))\"" : ""), updated_at = \(bind: now)
                 WHERE refill_id = \(bind: refillID)
                 """).run()
@@ -670,7 +671,7 @@ extension PanelStore {
                 SELECT u.order_id, o.user_id, p.name AS provider_name, u.state, u.review, u.upstream_order_id, u.upstream_status,
                        u.reason, u.updated_at
                 FROM upstream_orders u JOIN orders o ON o.id = u.order_id JOIN providers p ON p.id = u.provider_id
-                WHERE u.state IN ('held', 'failed') OR u.review = TRUE
+                WHERE u.state IN (\(states: [UpstreamState.held, .failed])) OR u.review = TRUE
                 ORDER BY u.updated_at DESC, u.order_id DESC LIMIT \(bind: Int64(limit))
                 """).all().map { row in
                 let label = try row.decode(column: "state", as: String.self)
@@ -691,7 +692,7 @@ extension PanelStore {
     public func attentionCount() async throws -> Int {
         try await backend.read { db in
             let row = try await db.raw("""
-                SELECT COUNT(*) AS n FROM upstream_orders WHERE state IN ('held', 'failed') OR review = TRUE
+                SELECT COUNT(*) AS n FROM upstream_orders WHERE state IN (\(states: [UpstreamState.held, .failed])) OR review = TRUE
                 """).first()
             return Int(try row?.decode(column: "n", as: Int64.self) ?? 0)
         }
@@ -753,20 +754,12 @@ extension PanelStore {
         return try await backend.read { db in
             let row = try await db.raw("""
                 SELECT CAST(MIN(CASE WHEN checked_at = 0 THEN sent_at ELSE checked_at END) AS BIGINT) AS oldest
-                FROM upstream_orders WHERE state = 'sent'
+                FROM upstream_orders WHERE state = \(state: UpstreamState.sent)
                 """).first()
             guard let oldest = try row?.decode(column: "oldest", as: Int64?.self) else { return 0 }
             return max(0, now - oldest)
         }
     }
-}
-
-/// A provider's answer to a forwarded cancel.
-public enum CancelOutcome: Sendable, Hashable {
-    case accepted
-    case refused(String)
-    /// Not now (`wait`, or no answer), with why.
-    case retry(String)
 }
 
 extension SQLRow {

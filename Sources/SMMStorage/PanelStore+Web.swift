@@ -1,29 +1,6 @@
 import SMMDomain
 import SQLKit
 
-/// A browser session: who (nil for a guest) and the CSRF token every form must carry.
-public struct WebSession: Sendable, Hashable {
-    public var userID: Int64?
-    public var csrfToken: String
-    public var expiresAt: Int64
-    /// The signed-in user (enabled), with the language they chose.
-    public var user: User?
-    public var language: String?
-}
-
-/// One ledger row, for the customer's funds page and the admin ledger.
-public struct LedgerEntry: Sendable, Hashable {
-    public var id: Int64
-    public var userID: Int64
-    public var username: String
-    public var amount: Money
-    public var balanceAfter: Money
-    public var kind: String
-    public var orderID: Int64?
-    public var memo: String
-    public var createdAt: Int64
-}
-
 extension PanelStore {
     // MARK: Sessions
 
@@ -329,7 +306,7 @@ extension PanelStore {
             let active = try await db.raw("""
                 SELECT CAST(COUNT(*) AS BIGINT) AS n FROM orders WHERE parent_id IS NULL AND status IN (\(binds: Self.activeStatusList))
                 """).first()
-            let payments = try await db.raw("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE status = 'Pending'").first()
+            let payments = try await db.raw("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE status = \(state: PaymentStatus.pending)").first()
             return AdminStats(ordersToday: try today?.decode(column: "n", as: Int64.self) ?? 0,
                               revenueToday: Money(minorUnits: try today?.decode(column: "revenue", as: Int64.self) ?? 0),
                               activeOrders: try active?.decode(column: "n", as: Int64.self) ?? 0,
@@ -342,7 +319,7 @@ extension PanelStore {
         try await backend.scan { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.order) FROM orders o
-                WHERE o.status IN ('Pending', 'Processing', 'In progress') AND o.updated_at < \(bind: before)
+                WHERE o.status IN (\(states: [OrderStatus.pending, .processing, .inProgress])) AND o.updated_at < \(bind: before)
                 ORDER BY o.updated_at LIMIT \(bind: Int64(limit))
                 """).all().map { try $0.order() }
         }

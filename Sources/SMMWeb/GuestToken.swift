@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
+import SMMDomain
 import SMMStorage
 
 /// The CSRF token of the login and sign-up forms for a visitor without a session, carried in a

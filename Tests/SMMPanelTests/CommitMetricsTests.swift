@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import SMMApp
+import SMMDomain
 import SMMStorage
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import NIOCore
+import SMMDomain
 import SMMStorage
 import Synchronization
 import Testing

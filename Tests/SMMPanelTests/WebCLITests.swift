@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import SMMDomain
 import SMMStorage
 import Testing
 

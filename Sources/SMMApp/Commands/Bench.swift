@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SMMProviders
+import SMMDomain
 import SMMStorage
 import Synchronization
 

@@ -1,5 +1,3 @@
-import SMMDomain
-
 public struct User: Sendable, Hashable {
     public var id: Int64
     public var username: String
@@ -8,12 +6,28 @@ public struct User: Sendable, Hashable {
     public var balance: Money
     public var createdAt: Int64
     public var passwordHash: String?
+
+    public init(id: Int64, username: String, isAdmin: Bool, disabled: Bool, balance: Money, createdAt: Int64, passwordHash: String? = nil) {
+        self.id = id
+        self.username = username
+        self.isAdmin = isAdmin
+        self.disabled = disabled
+        self.balance = balance
+        self.createdAt = createdAt
+        self.passwordHash = passwordHash
+    }
 }
 
 public struct Category: Sendable, Hashable {
     public var id: Int64
     public var name: String
     public var sort: Int64
+
+    public init(id: Int64, name: String, sort: Int64) {
+        self.id = id
+        self.name = name
+        self.sort = sort
+    }
 }
 
 public struct Service: Sendable, Hashable {
@@ -36,6 +50,24 @@ public struct Service: Sendable, Hashable {
     public var terms: ServiceTerms {
         ServiceTerms(id: id, type: type, rate: rate, min: min, max: max, dripFeed: dripFeed,
                      refill: refill, refillDays: refillDays, cancel: cancel)
+    }
+
+    public init(id: Int64, name: String, categoryID: Int64, categoryName: String, type: ServiceType, rate: Money, min: Int64, max: Int64, refill: Bool, refillDays: Int, cancel: Bool, dripFeed: Bool, description: String, enabled: Bool, sort: Int64) {
+        self.id = id
+        self.name = name
+        self.categoryID = categoryID
+        self.categoryName = categoryName
+        self.type = type
+        self.rate = rate
+        self.min = min
+        self.max = max
+        self.refill = refill
+        self.refillDays = refillDays
+        self.cancel = cancel
+        self.dripFeed = dripFeed
+        self.description = description
+        self.enabled = enabled
+        self.sort = sort
     }
 }
 
@@ -101,6 +133,29 @@ public struct Order: Sendable, Hashable {
         OrderState(status: status, quantity: quantity, charge: charge, startCount: startCount,
                    remains: remains, isSubscription: isSubscription)
     }
+
+    public init(id: Int64, userID: Int64, serviceID: Int64, type: ServiceType, link: String, quantity: Int64, charge: Money, startCount: Int64, remains: Int64, status: OrderStatus, fields: [String: String], parentID: Int64? = nil, runs: Int64? = nil, intervalMinutes: Int64? = nil, runsDone: Int64, nextRunAt: Int64? = nil, requestID: String? = nil, createdAt: Int64, updatedAt: Int64, completedAt: Int64? = nil) {
+        self.id = id
+        self.userID = userID
+        self.serviceID = serviceID
+        self.type = type
+        self.link = link
+        self.quantity = quantity
+        self.charge = charge
+        self.startCount = startCount
+        self.remains = remains
+        self.status = status
+        self.fields = fields
+        self.parentID = parentID
+        self.runs = runs
+        self.intervalMinutes = intervalMinutes
+        self.runsDone = runsDone
+        self.nextRunAt = nextRunAt
+        self.requestID = requestID
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.completedAt = completedAt
+    }
 }
 
 public struct Refill: Sendable, Hashable {
@@ -110,11 +165,15 @@ public struct Refill: Sendable, Hashable {
     public var status: RefillStatus
     public var createdAt: Int64
     public var updatedAt: Int64
-}
 
-/// Why a ledger row moved money.
-public enum LedgerKind: String, Sendable {
-    case deposit, deduction, charge, refund
+    public init(id: Int64, orderID: Int64, userID: Int64, status: RefillStatus, createdAt: Int64, updatedAt: Int64) {
+        self.id = id
+        self.orderID = orderID
+        self.userID = userID
+        self.status = status
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// What the `status` action shows of an order.
@@ -132,4 +191,15 @@ public struct OrderStatusView: Sendable, Hashable {
 
     public var isDripFeedParent: Bool { runs != nil }
     public var isSubscription: Bool { type == .subscriptions }
+
+    public init(id: Int64, type: ServiceType, charge: Money, startCount: Int64, remains: Int64, status: OrderStatus, runs: Int64? = nil, expiry: String? = nil) {
+        self.id = id
+        self.type = type
+        self.charge = charge
+        self.startCount = startCount
+        self.remains = remains
+        self.status = status
+        self.runs = runs
+        self.expiry = expiry
+    }
 }

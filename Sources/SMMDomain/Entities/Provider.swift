@@ -1,6 +1,3 @@
-import Foundation
-import SMMDomain
-
 /// An upstream panel this panel resells.
 public struct Provider: Sendable, Hashable {
     public var id: Int64
@@ -38,6 +35,24 @@ public struct Provider: Sendable, Hashable {
 
     /// The range `--concurrency` accepts.
     public static let concurrencyRange = 1...32
+
+    public init(id: Int64, name: String, url: String, apiKey: String, enabled: Bool, honorsRequestID: Bool, statusCodes: [Int: OrderStatus], balance: String? = nil, currency: String? = nil, balanceCheckedAt: Int64? = nil, alert: String, createdAt: Int64, allowHTTP: Bool = false, allowPrivateAddress: Bool = false, concurrency: Int? = nil) {
+        self.id = id
+        self.name = name
+        self.url = url
+        self.apiKey = apiKey
+        self.enabled = enabled
+        self.honorsRequestID = honorsRequestID
+        self.statusCodes = statusCodes
+        self.balance = balance
+        self.currency = currency
+        self.balanceCheckedAt = balanceCheckedAt
+        self.alert = alert
+        self.createdAt = createdAt
+        self.allowHTTP = allowHTTP
+        self.allowPrivateAddress = allowPrivateAddress
+        self.concurrency = concurrency
+    }
 }
 
 extension Provider {
@@ -49,7 +64,8 @@ extension Provider {
     }
 }
 
-/// The state of an order's journey to its provider.
+/// The state of an order's (or a refill's) journey to its provider; refills take `queued`,
+/// `sent`, `failed` and `closed`.
 public enum UpstreamState: String, Sendable, CaseIterable {
     /// Waiting to be sent (first time or after a retryable failure).
     case queued
@@ -65,6 +81,18 @@ public enum UpstreamState: String, Sendable, CaseIterable {
     case closed
 }
 
+/// Where a customer's cancel of a provider's order stands (nil: none asked).
+public enum UpstreamCancelState: String, Sendable, CaseIterable {
+    /// Waiting to be forwarded (first time or after a `retry`).
+    case requested
+    /// Claimed by a sender that is calling the provider's `cancel` now.
+    case sending
+    /// The provider took it; its Canceled status brings the refund.
+    case accepted
+    /// The provider said no: the customer cannot ask again.
+    case refused
+}
+
 /// An order claimed for sending, with everything the `add` call needs.
 public struct DispatchJob: Sendable, Hashable {
     public var order: Order
@@ -73,12 +101,25 @@ public struct DispatchJob: Sendable, Hashable {
     public var requestID: String
     /// This claim's attempt number; results are recorded only for the matching attempt.
     public var attempt: Int64
+
+    public init(order: Order, providerID: Int64, upstreamService: String, requestID: String, attempt: Int64) {
+        self.order = order
+        self.providerID = providerID
+        self.upstreamService = upstreamService
+        self.requestID = requestID
+        self.attempt = attempt
+    }
 }
 
 /// A sent order due for a status check.
 public struct SyncItem: Sendable, Hashable {
     public var order: Order
     public var upstreamOrderID: String
+
+    public init(order: Order, upstreamOrderID: String) {
+        self.order = order
+        self.upstreamOrderID = upstreamOrderID
+    }
 }
 
 /// A refill to forward, or to check, at the provider.
@@ -88,6 +129,14 @@ public struct RefillJob: Sendable, Hashable {
     public var upstreamOrderID: String
     public var upstreamRefillID: String?
     public var attempt: Int64
+
+    public init(refillID: Int64, providerID: Int64, upstreamOrderID: String, upstreamRefillID: String? = nil, attempt: Int64) {
+        self.refillID = refillID
+        self.providerID = providerID
+        self.upstreamOrderID = upstreamOrderID
+        self.upstreamRefillID = upstreamRefillID
+        self.attempt = attempt
+    }
 }
 
 /// A customer's cancel request waiting to be forwarded.
@@ -96,6 +145,12 @@ public struct CancelJob: Sendable, Hashable {
     public var upstreamOrderID: String
     /// How many times this cancel has been claimed, this one included (for backoff).
     public var attempt: Int64
+
+    public init(orderID: Int64, upstreamOrderID: String, attempt: Int64) {
+        self.orderID = orderID
+        self.upstreamOrderID = upstreamOrderID
+        self.attempt = attempt
+    }
 }
 
 /// An order that needs the operator, with the reason.
@@ -109,6 +164,18 @@ public struct AttentionItem: Sendable, Hashable {
     public var upstreamStatus: String
     public var reason: String
     public var updatedAt: Int64
+
+    public init(orderID: Int64, userID: Int64, providerName: String, state: UpstreamState, review: Bool, upstreamOrderID: String? = nil, upstreamStatus: String, reason: String, updatedAt: Int64) {
+        self.orderID = orderID
+        self.userID = userID
+        self.providerName = providerName
+        self.state = state
+        self.review = review
+        self.upstreamOrderID = upstreamOrderID
+        self.upstreamStatus = upstreamStatus
+        self.reason = reason
+        self.updatedAt = updatedAt
+    }
 }
 
 /// What the upstream said about one order in a status answer.
@@ -155,4 +222,24 @@ public struct UpstreamOrderInfo: Sendable, Hashable {
     public var reason: String
     public var lastResponse: String
     public var attempts: Int64
+
+    public init(orderID: Int64, providerName: String, state: UpstreamState, upstreamOrderID: String? = nil, upstreamStatus: String, cost: Money? = nil, reason: String, lastResponse: String, attempts: Int64) {
+        self.orderID = orderID
+        self.providerName = providerName
+        self.state = state
+        self.upstreamOrderID = upstreamOrderID
+        self.upstreamStatus = upstreamStatus
+        self.cost = cost
+        self.reason = reason
+        self.lastResponse = lastResponse
+        self.attempts = attempts
+    }
+}
+
+/// A provider's answer to a forwarded cancel.
+public enum CancelOutcome: Sendable, Hashable {
+    case accepted
+    case refused(String)
+    /// Not now (`wait`, or no answer), with why.
+    case retry(String)
 }
