@@ -49,11 +49,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Use cases: validate with the domain, record through a repository protocol.
+        .target(name: "SMMServices", dependencies: ["SMMDomain", "SMMStorage"]),
         // API v2: decode → domain call → exact response shape.
         .target(
             name: "SMMAPI",
             dependencies: [
-                "SMMDomain", "SMMStorage",
+                "SMMDomain", "SMMStorage", "SMMServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -83,7 +85,7 @@ let package = Package(
             dependencies: [
                 // SMMAPI for its form reader: the web reads fields exactly as the API does.
                 // SMMProviders for the providers pages: the same engine operations as the CLI.
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMProviders",
+                "SMMDomain", "SMMStorage", "SMMServices", "SMMAPI", "SMMProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -100,7 +102,7 @@ let package = Package(
         .target(
             name: "SMMApp",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMStorage", "SMMServices", "SMMAPI", "SMMProviders", "SMMWeb",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -119,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "SMMPanelTests",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMStorage", "SMMServices", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
                 // The CLI tests run the real executable, so it must be built first.
                 "smmpanel",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import SMMDomain
+import SMMServices
 import SMMStorage
 
 /// The actions of API v2. The switch in `respond` covers them all, and the OpenAPI document
@@ -15,6 +16,8 @@ public enum APIAction: String, Sendable, CaseIterable {
 /// exact shape. Knows nothing of HTTP; `APIv2Controller` carries it over the wire.
 public struct APIv2: Sendable {
     public let store: PanelStore
+    /// `add` goes through the order service: the rules decide, the store records.
+    let orders: OrderService
     public let currency: String
     /// `currency` as a JSON string, written once: every order of a `status` answer carries it.
     private let quotedCurrency: [UInt8]
@@ -27,6 +30,7 @@ public struct APIv2: Sendable {
     public init(store: PanelStore, currency: String = "USD", catalogCache: CatalogCache = CatalogCache(),
                 keyCache: APIKeyCache = APIKeyCache(), logger: Logger = Logger(label: "smmpanel.api")) {
         self.store = store
+        self.orders = OrderService(repository: store)
         self.currency = currency
         var quoted: [UInt8] = []
         JSONString.write(currency, to: &quoted)
@@ -102,10 +106,10 @@ public struct APIv2: Sendable {
     }
 
     func add(user: User, fields: [String: String]) async throws -> JSONValue {
-        // A disabled service is refused by `placeOrder`, after it has answered a retried
-        // `request_id` with the first order.
+        // A disabled service is refused by `OrderService.place`, after it has answered a
+        // retried `request_id` with the first order.
         guard let serviceID = fields["service"].flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
-        let order = try await store.placeOrder(user: user, serviceID: serviceID, fields: fields, requestID: fields["request_id"])
+        let order = try await orders.place(user: user, serviceID: serviceID, fields: fields, requestID: fields["request_id"])
         return .object([("order", .int(order.id))])
     }
 

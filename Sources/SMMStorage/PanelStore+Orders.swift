@@ -13,25 +13,11 @@ extension PanelStore {
     static let activeLinkCondition = "parent_id IS NULL AND link <> '' AND status IN ("
         + activeStatusList.map { "'\($0)'" }.joined(separator: ", ") + ")"
 
-    /// Places an order: validates it against the service, then in one transaction enforces the
-    /// one-active-order-per-link rule, charges the balance (never below zero) and writes the
-    /// order and its ledger row. With a `requestID`, a repeat returns the first order instead of
-    /// creating a second one, before the service's state or the fields are checked: they may have
-    /// changed since.
-    ///
-    /// The service's terms are read afresh by its id, priced for this customer (their own rate,
-    /// if the operator set one) in the same read, which also refuses an unknown id.
-    public func placeOrder(user: User, serviceID: Int64, fields: [String: String], requestID: String? = nil) async throws -> Order {
-        guard let (terms, enabled) = try await orderTerms(serviceID: serviceID, pricedFor: user.id) else { throw PanelError.incorrectServiceID }
-        let requestID = requestID?.trimmingSpaces()
-        if let requestID {
-            guard !requestID.isEmpty, requestID.count <= OrderLimits.maxRequestIDLength, !requestID.containsControlCharacter else {
-                throw PanelError.incorrectField("request_id")
-            }
-            if let first = try await order(userID: user.id, requestID: requestID) { return first }
-        }
-        guard enabled else { throw PanelError.incorrectServiceID }
-        let new = try OrderValidator.validate(fields, for: terms)
+    /// Records a validated order in one transaction: enforces the one-active-order-per-link
+    /// rule, charges the balance (never below zero) and writes the order, its place in the
+    /// provider queue and its ledger row. Racing the same `requestID`, the loser gets the
+    /// winner's order.
+    public func recordNewOrder(_ new: NewOrder, userID: Int64, requestID: String?) async throws -> Order {
         let now = clock.now()
         let backend = self.backend
         do {
@@ -41,7 +27,7 @@ extension PanelStore {
                 }
                 // Money first: a refused charge then leaves no trace at all, not even a used-up
                 // order id (PostgreSQL sequences do not roll back).
-                let balanceAfter = new.charge > .zero ? try await Ledger.take(db, userID: user.id, amount: new.charge) : nil
+                let balanceAfter = new.charge > .zero ? try await Ledger.take(db, userID: userID, amount: new.charge) : nil
                 let status: OrderStatus = new.type == .subscriptions ? .active : .pending
                 // A provider-backed order goes to the dispatch queue; its provider runs a
                 // drip-feed itself, so no local runs are scheduled for it.
@@ -50,25 +36,25 @@ extension PanelStore {
                 // The new order is built from the values written (only its id comes back): decoding
                 // the whole row, its fields' JSON included, cost the writer's critical section.
                 let row = try await Self.insertOrderStatement.on(
-                    db, .int(user.id), .int(new.serviceID), .text(new.type.rawValue), .text(new.link), .int(new.quantity),
+                    db, .int(userID), .int(new.serviceID), .text(new.type.rawValue), .text(new.link), .int(new.quantity),
                     .int(new.charge.minorUnits), .int(new.quantity), .text(status.rawValue), .text(FieldsCoding.encode(new.fields)),
                     .int(new.dripFeed?.runs), .int(new.dripFeed?.intervalMinutes), .int(firstRunAt), .text(requestID), .int(now), .int(now)
                 ).first()
                 let order = Order(
-                    id: try row!.decode(column: "id", as: Int64.self), userID: user.id, serviceID: new.serviceID, type: new.type,
+                    id: try row!.decode(column: "id", as: Int64.self), userID: userID, serviceID: new.serviceID, type: new.type,
                     link: new.link, quantity: new.quantity, charge: new.charge, startCount: 0, remains: new.quantity, status: status,
                     fields: new.fields, parentID: nil, runs: new.dripFeed?.runs, intervalMinutes: new.dripFeed?.intervalMinutes,
                     runsDone: 0, nextRunAt: firstRunAt, requestID: requestID, createdAt: now, updatedAt: now, completedAt: nil)
                 if let upstream { try await Self.enqueueUpstream(db, order: order, mapping: upstream, now: now) }
                 if let balanceAfter {
-                    try await Ledger.recordCharge(db, userID: user.id, amount: new.charge, balanceAfter: balanceAfter,
+                    try await Ledger.recordCharge(db, userID: userID, amount: new.charge, balanceAfter: balanceAfter,
                                                   orderID: order.id, now: now)
                 }
                 return order
             }
         } catch {
             guard let index = backend.uniqueViolation(in: error) else { throw error }
-            if index.contains("request_id"), let requestID, let first = try await order(userID: user.id, requestID: requestID) {
+            if index.contains("request_id"), let requestID, let first = try await order(userID: userID, requestID: requestID) {
                 return first
             }
             if index.contains("link") { throw PanelError.activeOrderWithLink }
@@ -79,7 +65,7 @@ extension PanelStore {
     /// What an order needs of its service: its terms at the customer's rate (their own, if the
     /// operator set one), and whether it is on sale; nil for an unknown id. Not the whole
     /// `Service`: its name, category and description were decoded on every `add` for nothing.
-    func orderTerms(serviceID: Int64, pricedFor userID: Int64) async throws -> (ServiceTerms, enabled: Bool)? {
+    public func orderTerms(serviceID: Int64, pricedFor userID: Int64) async throws -> (ServiceTerms, enabled: Bool)? {
         try await backend.read { db in
             guard let row = try await Self.orderTermsStatement.on(db, .int(userID), .int(serviceID)).first() else { return nil }
             let label = try row.decode(column: "type", as: String.self)
@@ -112,14 +98,8 @@ extension PanelStore {
         RETURNING id
         """)
 
-    /// `placeOrder` for a service already at hand: placed as it is stored now, not as the value
-    /// passed (it may have changed since it was read).
-    public func placeOrder(user: User, service: Service, fields: [String: String], requestID: String? = nil) async throws -> Order {
-        try await placeOrder(user: user, serviceID: service.id, fields: fields, requestID: requestID)
-    }
-
     /// The user's order placed with this `request_id`, if any.
-    func order(userID: Int64, requestID: String) async throws -> Order? {
+    public func order(userID: Int64, requestID: String) async throws -> Order? {
         try await backend.read { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.user_id = \(bind: userID) AND o.request_id = \(bind: requestID)

@@ -1,5 +1,6 @@
 import Hummingbird
 import SMMDomain
+import SMMServices
 import SMMStorage
 
 /// New order, mass order, the order list and one order, cancel and refill, refills.
@@ -118,7 +119,7 @@ struct OrderPages: Sendable {
             return try await newOrder(call, service: service, preview: charge, error: nil)
         }
         do {
-            let order = try await call.store.placeOrder(user: user, serviceID: id, fields: call.form)
+            let order = try await OrderService(repository: call.store).place(user: user, serviceID: id, fields: call.form)
             return call.redirect("/orders/\(order.id)", notice: "notice_order_placed", id: order.id)
         } catch let error as PanelError {
             return try await newOrder(call, service: service, preview: charge, error: call.message(error))
@@ -154,7 +155,7 @@ struct OrderPages: Sendable {
             }
             do {
                 guard let id = IDList.parseID(parts[0]) else { throw PanelError.incorrectServiceID }
-                let order = try await call.store.placeOrder(user: user, serviceID: id, fields: ["link": parts[1], "quantity": parts[2]])
+                let order = try await OrderService(repository: call.store).place(user: user, serviceID: id, fields: ["link": parts[1], "quantity": parts[2]])
                 result["order_id"] = String(order.id)
                 result["charge"] = order.charge.apiString
                 placed += 1
