@@ -8,8 +8,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import SMMApp
-import SMMProviders
 import SMMDomain
+import SMMProviders
 import SMMStorage
 import Synchronization
 
