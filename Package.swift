@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "smmpanel", targets: ["smmpanel"]),
+        .executable(name: "smmpanel-bench", targets: ["SMMBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -117,13 +118,29 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "smmpanel", dependencies: ["SMMApp"]),
+        // The benchmark, a product of its own: seeds databases through storage's import, starts
+        // `smmpanel serve` and drives it (`smmpanel bench` runs it).
+        .executableTarget(
+            name: "SMMBench",
+            dependencies: [
+                "SMMDomain", "SMMStorage", "SMMAPI", "SMMProviders", "SMMApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "SMMDomainTests", dependencies: ["SMMDomain"]),
         .testTarget(
             name: "SMMPanelTests",
             dependencies: [
                 "SMMDomain", "SMMStorage", "SMMServices", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
-                // The CLI tests run the real executable, so it must be built first.
-                "smmpanel",
+                // The CLI tests run the real executables, so they must be built first.
+                "smmpanel", "SMMBench",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

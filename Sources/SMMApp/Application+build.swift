@@ -151,10 +151,10 @@ public func makeEngine(store: PanelStore, configuration: PanelConfiguration, log
 /// transactions they covered, so `rate(transactions) / rate(commits)` is the batch size — how
 /// well concurrent writes share their fsyncs. Brought up to date when scraped (the writer
 /// keeps the counts; nothing is added to its critical section). Absent on PostgreSQL.
-final class SQLiteCommitMetrics: Sendable {
-    /// Their names in the text format (the bench reads them back).
-    static let commitsName = "smmpanel_sqlite_commits_total"
-    static let transactionsName = "smmpanel_sqlite_transactions_total"
+public final class SQLiteCommitMetrics: Sendable {
+    /// Their names in the text format, for the tools that read them back.
+    public static let commitsName = "smmpanel_sqlite_commits_total"
+    public static let transactionsName = "smmpanel_sqlite_transactions_total"
     private let commits: Prometheus.Counter
     private let transactions: Prometheus.Counter
     private let reported = Mutex<(commits: Int, transactions: Int)>((0, 0))

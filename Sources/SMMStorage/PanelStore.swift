@@ -218,3 +218,11 @@ enum Ledger {
                                          ledgerID: try row!.decode(column: "id", as: Int64.self), now: now)
     }
 }
+
+extension PanelStore {
+    /// On SQLite: COMMITs (fsyncs) so far and the transactions they covered (group commit);
+    /// nil on PostgreSQL.
+    public var commitCounts: (commits: Int, transactions: Int)? {
+        (backend as? SQLiteBackend)?.commitCounts
+    }
+}

@@ -25,7 +25,7 @@ enum OptionRange {
 }
 
 /// Refuses `value` outside `range`, naming the option; nil (not given) passes.
-func check<T: Comparable>(_ value: T?, _ range: ClosedRange<T>, _ option: String) throws {
+public func check<T: Comparable>(_ value: T?, _ range: ClosedRange<T>, _ option: String) throws {
     guard let value else { return }
     guard range.contains(value) else {
         throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
