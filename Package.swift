@@ -31,22 +31,30 @@ let package = Package(
     targets: [
         // Pure domain: money, pricing, service types, validation, state machines. No I/O.
         .target(name: "SMMDomain"),
-        // Migrations, repositories and the two database back ends (SQLite, PostgreSQL).
+        // The two database back ends: the SQLite writer and its group commit, kept statements,
+        // the PostgreSQL pool. Knows SQL, nothing of what the tables hold.
         .target(
-            name: "SMMStorage",
+            name: "SMMDatabase",
             dependencies: [
-                "SMMDomain",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Migrations and repositories over `SMMDatabase`.
+        .target(
+            name: "SMMStorage",
+            dependencies: [
+                "SMMDomain", "SMMDatabase",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // API v2: decode → domain call → exact response shape.
@@ -67,7 +75,8 @@ let package = Package(
         .target(
             name: "SMMProviders",
             dependencies: [
-                "SMMDomain", "SMMStorage",
+                // SMMDatabase for `withDeadline`, the one deadline helper.
+                "SMMDomain", "SMMDatabase", "SMMStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,7 +109,7 @@ let package = Package(
         .target(
             name: "SMMApp",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMDatabase", "SMMStorage", "SMMAPI", "SMMProviders", "SMMWeb",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -119,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "SMMPanelTests",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMDatabase", "SMMStorage", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
                 // The CLI tests run the real executable, so it must be built first.
                 "smmpanel",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SMMDatabase
 import SMMStorage
 
 /// `smmpanel`: the server and the operator's tools.
