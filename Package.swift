@@ -32,22 +32,30 @@ let package = Package(
     targets: [
         // Pure domain: money, pricing, service types, validation, state machines. No I/O.
         .target(name: "SMMDomain"),
-        // Migrations, repositories and the two database back ends (SQLite, PostgreSQL).
+        // The two database back ends: the SQLite writer and its group commit, kept statements,
+        // the PostgreSQL pool. Knows SQL, nothing of what the tables hold.
         .target(
-            name: "SMMStorage",
+            name: "SMMDatabase",
             dependencies: [
-                "SMMDomain",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Migrations and repositories over `SMMDatabase`.
+        .target(
+            name: "SMMStorage",
+            dependencies: [
+                "SMMDomain", "SMMDatabase",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Use cases: validate with the domain, record through a repository protocol.
@@ -70,7 +78,8 @@ let package = Package(
         .target(
             name: "SMMProviders",
             dependencies: [
-                "SMMDomain", "SMMStorage",
+                // SMMDatabase for `withDeadline`, the one deadline helper.
+                "SMMDomain", "SMMDatabase", "SMMStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,7 +112,7 @@ let package = Package(
         .target(
             name: "SMMApp",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMServices", "SMMAPI", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMDatabase", "SMMStorage", "SMMServices", "SMMAPI", "SMMProviders", "SMMWeb",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -138,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "SMMPanelTests",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMServices", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMDatabase", "SMMStorage", "SMMServices", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
                 // The CLI tests run the real executables, so they must be built first.
                 "smmpanel", "SMMBench",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -5,11 +5,11 @@ import Synchronization
 /// Which customer an API key belongs to, kept for at most `maxAge`.
 ///
 /// Why: every call starts with the key lookup; resellers' bots poll `status` constantly, and
-/// the lookup was half of its database work. Correctness: a key revoked or a user disabled by
-/// this process is refused on the next call (`LocalChanges.access`); by another process (node,
-/// CLI), within `maxAge` — the one-second rule for caches in docs/deploy.md. Only keys that
-/// were found are kept (unknown keys, however many, take no memory here; the invalid-key rate
-/// limit deals with them), by their SHA-256, never as typed. The balance in a kept `User` is
+/// the lookup was half of its database work. Correctness: a key revoked or a user disabled
+/// through the store is refused on the next call (`generation`, from its `LocalChanges.access`);
+/// by another process (node, CLI), within `maxAge` — the one-second rule for caches in
+/// docs/deploy.md. Only keys that were found are kept (unknown keys, however many, take no
+/// memory here; the invalid-key rate limit deals with them), by their SHA-256, never as typed. The balance in a kept `User` is
 /// not current: `balance` reads it again.
 public final class APIKeyCache: Sendable {
     struct Entry {
@@ -26,10 +26,11 @@ public final class APIKeyCache: Sendable {
     private let generation: @Sendable () -> UInt64
     private let entries = Mutex<[String: Entry]>([:])
 
-    /// `maxAge` zero: every call reads. `now` and `generation` are injectable for tests.
+    /// `maxAge` zero: every call reads. `generation` moves with every revocation the cache must
+    /// show at once (the store's `changes.access`); `now` is injectable for tests.
     public init(maxAge: Duration = .seconds(1), maxEntries: Int = 100_000,
                 now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
-                generation: @escaping @Sendable () -> UInt64 = { LocalChanges.access.generation }) {
+                generation: @escaping @Sendable () -> UInt64) {
         self.maxAge = maxAge
         self.maxEntries = max(1, maxEntries)
         self.now = now

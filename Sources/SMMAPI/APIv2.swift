@@ -27,16 +27,18 @@ public struct APIv2: Sendable {
     public let keyCache: APIKeyCache
     let logger: Logger
 
-    public init(store: PanelStore, currency: String = "USD", catalogCache: CatalogCache = CatalogCache(),
-                keyCache: APIKeyCache = APIKeyCache(), logger: Logger = Logger(label: "smmpanel.api")) {
+    /// Without caches given, each follows the changes `store` records.
+    public init(store: PanelStore, currency: String = "USD", catalogCache: CatalogCache? = nil,
+                keyCache: APIKeyCache? = nil, logger: Logger = Logger(label: "smmpanel.api")) {
         self.store = store
         self.orders = OrderService(repository: store)
         self.currency = currency
         var quoted: [UInt8] = []
         JSONString.write(currency, to: &quoted)
         self.quotedCurrency = quoted
-        self.catalogCache = catalogCache
-        self.keyCache = keyCache
+        let changes = store.changes
+        self.catalogCache = catalogCache ?? CatalogCache(generation: { changes.catalog.generation })
+        self.keyCache = keyCache ?? APIKeyCache(generation: { changes.access.generation })
         self.logger = logger
     }
 

@@ -7,8 +7,9 @@ import Synchronization
 ///
 /// Why: building the 1,000-service answer (reading the rows, encoding ~250 KB of JSON) was the
 /// whole cost of `services` (profiled; BENCHMARKS.md), and resellers' bots ask for it constantly.
-/// Correctness: a change made by this process shows at once (`LocalChanges.catalog`); one made by
-/// another process shows within `maxAge` — the one-second rule for caches in docs/deploy.md.
+/// Correctness: a change made through the store shows at once (`generation`, from its
+/// `LocalChanges.catalog`); one made by another process shows within `maxAge` — the one-second
+/// rule for caches in docs/deploy.md.
 /// One build at a time: callers arriving while it runs wait for it instead of repeating it.
 public final class CatalogCache: Sendable {
     public struct Entry: Sendable {
@@ -40,17 +41,17 @@ public final class CatalogCache: Sendable {
     private let generation: @Sendable () -> UInt64
     private let state = Mutex(State.empty)
 
-    /// `maxAge` zero: every call reads. `now` and `generation` are injectable so tests can move
-    /// time, and keep other tests' catalog changes in the same process out of their counts.
+    /// `maxAge` zero: every call reads. `generation` moves with every catalog change the cache
+    /// must show at once (the store's `changes.catalog`); `now` is injectable so tests can move time.
     public init(maxAge: Duration = .seconds(1), now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
-                generation: @escaping @Sendable () -> UInt64 = { LocalChanges.catalog.generation }) {
+                generation: @escaping @Sendable () -> UInt64) {
         self.maxAge = maxAge
         self.now = now
         self.generation = generation
     }
 
     /// The current catalog: reused if read less than `maxAge` ago and no change was made by
-    /// this process since; otherwise read with `load` and encoded with `encode`.
+    /// through the store since; otherwise read with `load` and encoded with `encode`.
     public func current(load: @escaping @Sendable () async throws -> [Service],
                         encode: @escaping @Sendable ([Service]) -> [UInt8]) async throws -> Entry {
         // Both taken before the read starts: an entry is never older, or newer, than it claims.

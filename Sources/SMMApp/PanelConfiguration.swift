@@ -1,5 +1,6 @@
 import Logging
 import SMMAPI
+import SMMDatabase
 import SMMDomain
 import SMMStorage
 import SMMWeb
@@ -82,4 +83,9 @@ public func withStore<T: Sendable>(_ configuration: PanelConfiguration, logger: 
         try? await store.backend.shutdown()
         throw error
     }
+}
+
+extension DatabaseLocation {
+    /// The SQLite file used when neither `--database` nor `SMMPANEL_DATABASE` names one.
+    public static let defaultSQLiteFile = "smmpanel.sqlite"
 }

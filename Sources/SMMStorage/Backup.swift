@@ -1,16 +1,13 @@
 import Foundation
 import Logging
-import NIOPosix
+import SMMDatabase
 import SQLKit
-import SQLiteKit
-import SQLiteNIO
 
 /// Online copies of a SQLite panel.
 ///
-/// `VACUUM INTO` reads the source inside one read transaction, so the copy is a consistent
-/// snapshot (every order with its charge, every balance with its ledger) even while a server
-/// keeps writing; in WAL mode it does not block that server's writer. It runs on a connection
-/// of its own, so it works from a separate process (`smmpanel backup`) next to a live `serve`.
+/// The copy is one consistent snapshot (`SQLiteBackend.copy`): every order with its charge,
+/// every balance with its ledger, even while a server keeps writing. It works from a separate
+/// process (`smmpanel backup`) next to a live `serve`.
 public enum Backup {
     public struct Summary: Sendable {
         public var schemaVersion: Int64
@@ -45,17 +42,7 @@ public enum Backup {
         guard FileManager.default.fileExists(atPath: source) else { throw Failure.sourceMissing(source) }
         // VACUUM INTO refuses an existing non-empty file itself; saying so first is clearer.
         guard !FileManager.default.fileExists(atPath: destination) else { throw Failure.destinationExists(destination) }
-        let connection = try await SQLiteConnection.open(storage: .file(path: source), threadPool: NIOThreadPool.singleton,
-                                                         logger: logger, on: MultiThreadedEventLoopGroup.singleton.any()).get()
-        do {
-            let db = connection.sql(queryLogLevel: nil)
-            try await db.raw("PRAGMA busy_timeout=10000").run()
-            try await db.raw("VACUUM INTO \(bind: destination)").run()
-            try await connection.close().get()
-        } catch {
-            try? await connection.close().get()
-            throw error
-        }
+        try await SQLiteBackend.copy(from: source, to: destination, logger: logger)
         return try await check(copy: destination, logger: logger)
     }
 
@@ -65,8 +52,7 @@ public enum Backup {
         do {
             let store = PanelStore(backend: backend)
             let summary = try await backend.read { db -> Summary in
-                let integrity = try await db.raw("PRAGMA integrity_check").all()
-                    .map { try $0.decode(column: "integrity_check", as: String.self) }
+                let integrity = try await SQLiteBackend.integrityCheck(db)
                 guard integrity == ["ok"] else { throw Failure.corruptCopy(integrity.joined(separator: "; ")) }
                 func count(_ table: String) async throws -> Int64 {
                     try await db.raw("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM \(unsafeRaw: table)").first()!.decode(column: "n", as: Int64.self)

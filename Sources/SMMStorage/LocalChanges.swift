@@ -1,28 +1,34 @@
+import SMMDatabase
 import SQLKit
 import Synchronization
 
-/// Counts changes of one kind written by this process.
-///
-/// The API keeps a few answers for at most a second (`CatalogCache`, `APIKeyCache`). A change
-/// made in this process must show at once, so those caches compare a generation as well.
-/// Changes made by other processes (other nodes, the CLI) show when the cache's second runs
-/// out: the rule for caches in docs/deploy.md. Process-wide rather than per store: tests and
-/// the app may hold several stores on one database, and a spurious miss costs one read, never
-/// a stale answer.
+/// Counts changes of one kind written through one store.
 public final class ChangeCounter: Sendable {
     private let counter = Atomic<UInt64>(0)
+
+    public init() {}
 
     public var generation: UInt64 { counter.load(ordering: .acquiring) }
 
     func record() { counter.add(1, ordering: .releasing) }
 }
 
-public enum LocalChanges {
+/// The changes a store has written, by kind, for caches that must show them at once.
+///
+/// The API keeps a few answers for at most a second (`CatalogCache`, `APIKeyCache`). A change
+/// made through the store they read must show at once, so those caches compare a generation as
+/// well. Changes made by other processes (other nodes, the CLI) or through another store show
+/// when the cache's second runs out: the rule for caches in docs/deploy.md. Copies of a store
+/// share its counters; stores that must see each other's changes at once are given one
+/// `LocalChanges` (`PanelStore.init(changes:)`).
+public final class LocalChanges: Sendable {
     /// Services, categories and provider mappings.
-    public static let catalog = ChangeCounter()
+    public let catalog = ChangeCounter()
     /// Keys revoked and users disabled or enabled (a new key needs no notice: unknown keys are
     /// never cached).
-    public static let access = ChangeCounter()
+    public let access = ChangeCounter()
+
+    public init() {}
 }
 
 extension PanelStore {

@@ -1,3 +1,4 @@
+import SMMDatabase
 import SQLKit
 
 /// The schema, as an append-only list: a released migration is never edited, a change is a

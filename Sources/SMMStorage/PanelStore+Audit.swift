@@ -1,4 +1,5 @@
 import Foundation
+import SMMDatabase
 import SMMDomain
 import SQLKit
 

@@ -1,3 +1,4 @@
+import SMMDatabase
 import SMMDomain
 import SQLKit
 
@@ -16,7 +17,7 @@ extension PanelStore {
     public func createCategory(name: String, sort: Int64 = 0) async throws -> Category {
         let clean = try Self.categoryName(name)
         do {
-            return try await transaction(noting: LocalChanges.catalog) { db in
+            return try await transaction(noting: changes.catalog) { db in
                 let row = try await db.raw("INSERT INTO categories (name, sort) VALUES (\(bind: clean), \(bind: sort)) RETURNING id").first()
                 return Category(id: try row!.decode(column: "id", as: Int64.self), name: clean, sort: sort)
             }
@@ -37,7 +38,7 @@ extension PanelStore {
     /// Creates a service; its category is found by name, or created.
     public func createService(_ draft: ServiceDraft) async throws -> Service {
         let now = clock.now()
-        let id = try await transaction(noting: LocalChanges.catalog) { db in try await insertService(db, draft, now: now) }
+        let id = try await transaction(noting: changes.catalog) { db in try await insertService(db, draft, now: now) }
         return try await service(id: id)!
     }
 
@@ -72,7 +73,7 @@ extension PanelStore {
     public func updateService(id: Int64, _ draft: ServiceDraft) async throws -> Service {
         let now = clock.now()
         let backend = self.backend
-        try await transaction(noting: LocalChanges.catalog) { db in
+        try await transaction(noting: changes.catalog) { db in
             guard var current = try await db.raw("""
                 SELECT \(unsafeRaw: Columns.service) FROM services s JOIN categories c ON c.id = s.category_id
                 WHERE s.id = \(bind: id)\(unsafeRaw: backend.engine == .postgres ? " FOR UPDATE OF s" : "")
@@ -109,7 +110,7 @@ extension PanelStore {
 
     public func setServiceEnabled(id: Int64, _ enabled: Bool) async throws {
         let now = clock.now()
-        let found = try await transaction(noting: LocalChanges.catalog) { db in
+        let found = try await transaction(noting: changes.catalog) { db in
             try await db.raw("UPDATE services SET enabled = \(bind: enabled), updated_at = \(bind: now) WHERE id = \(bind: id) RETURNING id").first() != nil
         }
         guard found else { throw PanelError.incorrectServiceID }

@@ -1,3 +1,4 @@
+import SMMDatabase
 import SMMDomain
 import SQLKit
 
@@ -39,7 +40,7 @@ extension PanelStore {
     @discardableResult
     public func revokeKey(userID: Int64, keyID: Int64) async throws -> APIKeyInfo {
         let now = clock.now()
-        return try await transaction(noting: LocalChanges.access) { db in
+        return try await transaction(noting: changes.access) { db in
             guard let row = try await db.raw("""
                 UPDATE api_keys SET revoked_at = \(bind: now)
                 WHERE id = \(bind: keyID) AND user_id = \(bind: userID) AND revoked_at IS NULL

@@ -1,3 +1,4 @@
+import SMMDatabase
 import SMMDomain
 import SQLKit
 
@@ -145,7 +146,7 @@ extension PanelStore {
         o.id, o.type, o.charge, o.start_count, o.remains, o.status, o.runs,
         CASE WHEN o.type = '\(ServiceType.subscriptions.rawValue)' THEN o.fields ELSE NULL END AS subscription_fields
         """
-    private static let orderStatusesStatements = SQLStatementList {
+    private static let orderStatusesStatements = SQLStatementList(keepingLengthsUpTo: IDList.maximumCount) {
         "SELECT \(orderStatusColumns) FROM orders o WHERE o.id IN (\($0)) AND o.user_id = ?"
     }
 

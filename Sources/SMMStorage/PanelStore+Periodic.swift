@@ -1,3 +1,4 @@
+import SMMDatabase
 import SQLKit
 
 extension PanelStore {

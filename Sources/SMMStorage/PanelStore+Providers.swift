@@ -1,3 +1,4 @@
+import SMMDatabase
 import SMMDomain
 import SQLKit
 
@@ -136,7 +137,7 @@ extension PanelStore {
         let now = clock.now()
         let backend = self.backend
         do {
-            let id = try await transaction(noting: LocalChanges.catalog) { db -> Int64? in
+            let id = try await transaction(noting: changes.catalog) { db -> Int64? in
                 let known = try await db.raw("""
                     SELECT service_id FROM service_upstreams WHERE provider_id = \(bind: providerID) AND upstream_service = \(bind: entry.id)
                     """).first()
@@ -189,7 +190,7 @@ extension PanelStore {
     public func applyCatalogUpdate(_ update: CatalogUpdate) async throws {
         let now = clock.now()
         let after = update.after
-        try await transaction(noting: LocalChanges.catalog) { db in
+        try await transaction(noting: changes.catalog) { db in
             try await db.raw("""
                 UPDATE services SET type = \(bind: after.type.rawValue), rate = \(bind: after.rate.minorUnits),
                     min_quantity = \(bind: after.min), max_quantity = \(bind: after.max), refill = \(bind: after.refill),
@@ -208,7 +209,7 @@ extension PanelStore {
     /// Sets how a service's price relates to its cost: a markup it follows on every sync, or
     /// nil to keep the price the operator set.
     public func setServiceMarkup(serviceID: Int64, markup: Money?) async throws {
-        try await transaction(noting: LocalChanges.catalog) { db in
+        try await transaction(noting: changes.catalog) { db in
             guard try await db.raw("UPDATE service_upstreams SET markup = \(bind: markup?.minorUnits) WHERE service_id = \(bind: serviceID) RETURNING service_id").first() != nil else {
                 throw PanelError.rejected(.serviceNotFromProvider(id: serviceID))
             }

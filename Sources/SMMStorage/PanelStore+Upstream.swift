@@ -1,3 +1,4 @@
+import SMMDatabase
 import SMMDomain
 import SQLKit
 
@@ -200,7 +201,7 @@ extension PanelStore {
     /// the service comes back. Returns the ids disabled.
     public func disableServicesGoneUpstream(providerID: Int64, upstreamService: String) async throws -> [Int64] {
         let now = clock.now()
-        return try await transaction(noting: LocalChanges.catalog) { db in
+        return try await transaction(noting: changes.catalog) { db in
             let ids = try await db.raw("""
                 UPDATE services SET enabled = FALSE, updated_at = \(bind: now)
                 WHERE enabled = TRUE AND id IN (SELECT service_id FROM service_upstreams

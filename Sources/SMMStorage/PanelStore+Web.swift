@@ -1,3 +1,4 @@
+import SMMDatabase
 import SMMDomain
 import SQLKit
 
@@ -329,7 +330,7 @@ extension PanelStore {
     public func updateCategory(id: Int64, name: String, sort: Int64) async throws {
         let clean = try Self.categoryName(name)
         do {
-            let found = try await transaction(noting: LocalChanges.catalog) { db in
+            let found = try await transaction(noting: changes.catalog) { db in
                 try await db.raw("UPDATE categories SET name = \(bind: clean), sort = \(bind: sort) WHERE id = \(bind: id) RETURNING id").first() != nil
             }
             guard found else { throw PanelError.rejected(.noCategory(id: id)) }

@@ -1,3 +1,4 @@
+import SMMDatabase
 import SMMDomain
 import SQLKit
 
@@ -6,10 +7,13 @@ import SQLKit
 public struct PanelStore: Sendable {
     public let backend: any DatabaseBackend
     public let clock: any PanelClock
+    /// What this store has changed, for the API's caches.
+    public let changes: LocalChanges
 
-    public init(backend: any DatabaseBackend, clock: any PanelClock = SystemClock()) {
+    public init(backend: any DatabaseBackend, clock: any PanelClock = SystemClock(), changes: LocalChanges = LocalChanges()) {
         self.backend = backend
         self.clock = clock
+        self.changes = changes
     }
 
     /// Applies missing migrations and makes sure the web's signing key exists (so no visitor's
@@ -120,7 +124,7 @@ public struct PanelStore: Sendable {
     /// Revokes every live key of the user and issues a new one (shown once).
     public func rotateKey(userID: Int64) async throws -> String {
         let now = clock.now()
-        return try await transaction(noting: LocalChanges.access) { db in
+        return try await transaction(noting: changes.access) { db in
             let revoked = try await db.raw("""
                 UPDATE api_keys SET revoked_at = \(bind: now) WHERE user_id = \(bind: userID) AND revoked_at IS NULL RETURNING id
                 """).all().map { try $0.decode(column: "id", as: Int64.self) }
@@ -130,7 +134,7 @@ public struct PanelStore: Sendable {
     }
 
     public func setUserDisabled(userID: Int64, _ disabled: Bool) async throws {
-        try await transaction(noting: LocalChanges.access) { db in
+        try await transaction(noting: changes.access) { db in
             try await db.raw("UPDATE users SET disabled = \(bind: disabled) WHERE id = \(bind: userID)").run()
         }
     }

@@ -83,7 +83,8 @@ import Testing
     func revocationAndBalanceThroughTheAPI(engine: TestEngine) async throws {
         try await TestPanel.with(engine) { panel in
             let clock = ManualClock()
-            let api = APIv2(store: panel.store, keyCache: APIKeyCache(now: { clock.now() }))
+            let changes = panel.store.changes
+            let api = APIv2(store: panel.store, keyCache: APIKeyCache(now: { clock.now() }, generation: { changes.access.generation }))
             let (alice, key) = try await panel.customer("alice", balance: "10")
             func call(_ action: String) async throws -> String {
                 try await api.respond(to: ["key": key, "action": action]).serialized()

@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import SMMDatabase
 import SMMDomain
 import SMMStorage
 import Synchronization

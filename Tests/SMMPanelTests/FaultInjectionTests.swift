@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import SMMDatabase
 import SMMDomain
 import SMMStorage
 import SQLKit

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+@testable import SMMDatabase
 import SMMDomain
 @testable import SMMStorage
 import SQLKit

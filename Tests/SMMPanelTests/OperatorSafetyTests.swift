@@ -4,6 +4,7 @@ import HummingbirdBcrypt
 import HummingbirdTesting
 import NIOCore
 @testable import SMMApp
+import SMMDatabase
 import SMMDomain
 import SMMStorage
 import Testing

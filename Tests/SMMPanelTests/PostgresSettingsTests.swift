@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+@testable import SMMDatabase
 @testable import SMMStorage
 import Testing
 
@@ -34,9 +35,9 @@ import Testing
         #expect(pinned.tls?.certificateVerification == .fullVerification)
         #expect(pinned.tls?.trustRoots == .file(root))
 
-        #expect(throws: StorageError.self) { try PostgresSettings(url: base + "?sslmode=verify-full&sslrootcert=/nonexistent/root.pem") }
-        #expect(throws: StorageError.self) { try PostgresSettings(url: base + "?sslmode=sometimes") }
-        #expect(throws: StorageError.self) { try PostgresSettings(url: "postgres:///nohost") }
+        #expect(throws: DatabaseError.self) { try PostgresSettings(url: base + "?sslmode=verify-full&sslrootcert=/nonexistent/root.pem") }
+        #expect(throws: DatabaseError.self) { try PostgresSettings(url: base + "?sslmode=sometimes") }
+        #expect(throws: DatabaseError.self) { try PostgresSettings(url: "postgres:///nohost") }
     }
 
     /// Against the test server, which offers no TLS: `disable` and `prefer` connect (prefer
@@ -48,7 +49,7 @@ import Testing
             #expect(try await backend.read { try await $0.raw("SELECT 1 AS one").first()?.decode(column: "one", as: Int.self) } == 1)
             try await backend.shutdown()
         }
-        await #expect(throws: StorageError.self) {
+        await #expect(throws: DatabaseError.self) {
             let backend = try await DatabaseLocation(url + "?sslmode=require").open(poolSize: 1, logger: quietLogger)
             try await backend.shutdown()
         }

@@ -2,6 +2,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresKit
+@testable import SMMDatabase
+import SMMDomain
 import SQLiteKit
 import SQLiteNIO
 import SQLKit
@@ -23,12 +25,12 @@ import Testing
     /// A list statement: one `?` per element, each length made once (the same statement again),
     /// lengths past the kept limit made afresh each time.
     @Test func listStatementsAreMadeOncePerLength() {
-        let list = SQLStatementList { "SELECT id FROM orders WHERE id IN (\($0)) AND user_id = ?" }
+        let list = SQLStatementList(keepingLengthsUpTo: IDList.maximumCount) { "SELECT id FROM orders WHERE id IN (\($0)) AND user_id = ?" }
         #expect(list.statement(length: 1).sqliteText == "SELECT id FROM orders WHERE id IN (?) AND user_id = ?")
         #expect(list.statement(length: 3).sqliteText == "SELECT id FROM orders WHERE id IN (?, ?, ?) AND user_id = ?")
         #expect(list.statement(length: 3).parameterCount == 4)
         #expect(list.statement(length: 3) === list.statement(length: 3))
-        let limit = SQLStatementList.maxKeptLength
+        let limit = list.maxKeptLength
         #expect(list.statement(length: limit) === list.statement(length: limit))
         #expect(list.statement(length: limit + 1) !== list.statement(length: limit + 1))
         #expect(list.statement(length: limit + 1).parameterCount == limit + 2)

@@ -1,4 +1,5 @@
 import Foundation
+@testable import SMMDatabase
 import SQLiteKit
 import SQLiteNIO
 @testable import SMMStorage

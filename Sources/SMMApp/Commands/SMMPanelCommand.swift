@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SMMDatabase
 import SMMDomain
 import SMMStorage
 

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdTesting
 import SMMApp
+import SMMDatabase
 import SMMDomain
 import SMMStorage
 import Testing

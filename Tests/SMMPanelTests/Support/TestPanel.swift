@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import SMMAPI
 import SMMApp
+import SMMDatabase
 import SMMDomain
 import SMMStorage
 import Synchronization

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Why a thread of its own: the writer is one connection, so its work is one serial chain that
 /// every write waits on. On the shared executor each batch waited behind whatever HTTP work was
-/// queued (`add` +10–15 % when it moved to a queue of its own; BENCHMARKS.md).
+/// queued (the bench's `add` 10–15 % slower than on a queue of its own; BENCHMARKS.md).
 ///
 /// Why the priority: on a machine with few cores the writer's thread competes for them with the
 /// event loops and the executor's threads, and while it waits for a core every write waits

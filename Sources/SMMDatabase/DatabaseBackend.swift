@@ -12,14 +12,14 @@ public enum SQLEngine: String, Sendable {
 
 /// One database, embedded or served: reads, and write transactions that are all-or-nothing.
 ///
-/// Every balance change runs inside `transaction`, so a crash or an error anywhere in the
-/// body leaves no half-written order, charge or refund behind.
+/// Writes that must stand or fall together run inside one `transaction`, so a crash or an error
+/// anywhere in the body leaves none of them half-written.
 public protocol DatabaseBackend: Sendable {
     var engine: SQLEngine { get }
     /// Runs `body` with a connection for reads (SQLite: one of the read-only connections).
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
-    /// A read that may take long: a search through every order, a report, a total over a
-    /// reseller's 500,000 orders. SQLite runs its statements on a connection and a thread of
+    /// A read that may take long: a search through every row of a large table, a report, a
+    /// total over 500,000 rows. SQLite runs its statements on a connection and a thread of
     /// their own, so it never holds a thread the API's requests run on (queued behind each
     /// other instead); on PostgreSQL it is an ordinary read (the wait is on the network).
     func scan<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
@@ -38,12 +38,12 @@ public protocol DatabaseBackend: Sendable {
 extension DatabaseBackend {
     /// Appended to a SELECT inside a transaction to lock the rows it reads. SQLite needs no
     /// lock clause: its single writer already excludes every other writer.
-    var forUpdate: String { engine == .postgres ? " FOR UPDATE" : "" }
+    public var forUpdate: String { engine == .postgres ? " FOR UPDATE" : "" }
 
     /// Appended to the SELECT of a work claim: concurrent claimers on PostgreSQL skip rows
     /// another holds (`of` names the table to lock in a join). SQLite's single writer already
     /// makes a claim exclusive.
-    func skipLocked(of table: String? = nil) -> String {
+    public func skipLocked(of table: String? = nil) -> String {
         guard engine == .postgres else { return "" }
         return table.map { " FOR UPDATE OF \($0) SKIP LOCKED" } ?? " FOR UPDATE SKIP LOCKED"
     }
@@ -64,7 +64,7 @@ func runTransaction<T: Sendable>(on db: any SQLDatabase, begin: String?,
     }
 }
 
-/// Where the panel's data lives, from `--database`.
+/// Where the data lives: a SQLite file or a PostgreSQL server's URL.
 public enum DatabaseLocation: Sendable, Equatable {
     case sqliteFile(String)
     case postgres(url: String)
@@ -81,8 +81,6 @@ public enum DatabaseLocation: Sendable, Equatable {
         }
     }
 
-    public static let defaultSQLiteFile = "smmpanel.sqlite"
-
     /// Opens the backend. The caller must `shutdown()` it.
     public func open(poolSize: Int = 10, logger: Logger) async throws -> any DatabaseBackend {
         switch self {
@@ -98,7 +96,7 @@ public enum DatabaseLocation: Sendable, Equatable {
                 }
             } catch {
                 try? await backend.shutdown()
-                throw StorageError.badConfiguration("cannot reach PostgreSQL at \(PostgresBackend.redacted(url)): \(error)")
+                throw DatabaseError.badConfiguration("cannot reach PostgreSQL at \(PostgresBackend.redacted(url)): \(error)")
             }
             return backend
         }
@@ -128,6 +126,20 @@ public func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping 
             try? await Task.sleep(for: limit)
             settle(.failure(DeadlineExceeded()))
             work.cancel()
+        }
+    }
+}
+
+/// Why a database could not be opened or used.
+public enum DatabaseError: Error, CustomStringConvertible {
+    case badConfiguration(String)
+    /// The database cannot be reached right now; retrying later may work.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .badConfiguration(let text): return text
+        case .unavailable(let why): return "database unavailable: \(why)"
         }
     }
 }

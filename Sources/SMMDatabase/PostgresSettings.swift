@@ -33,12 +33,12 @@ public struct PostgresSettings: Sendable {
 
     public init(url text: String) throws {
         guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
-            throw StorageError.badConfiguration("cannot read the PostgreSQL URL (postgres://user:pass@host:port/db)")
+            throw DatabaseError.badConfiguration("cannot read the PostgreSQL URL (postgres://user:pass@host:port/db)")
         }
         func parameter(_ name: String) -> String? { url.queryItems?.last(where: { $0.name == name })?.value }
         let modeText = parameter("sslmode") ?? TLSMode.disable.rawValue
         guard let mode = TLSMode(rawValue: modeText) else {
-            throw StorageError.badConfiguration("unknown sslmode \(modeText); one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw DatabaseError.badConfiguration("unknown sslmode \(modeText); one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.host = host
         port = url.port ?? 5432
@@ -60,7 +60,7 @@ public struct PostgresSettings: Sendable {
             configuration.certificateVerification = mode == .verifyFull ? .fullVerification : .noHostnameVerification
             if let path = parameter("sslrootcert") {
                 guard FileManager.default.isReadableFile(atPath: path) else {
-                    throw StorageError.badConfiguration("sslrootcert \(path) cannot be read")
+                    throw DatabaseError.badConfiguration("sslrootcert \(path) cannot be read")
                 }
                 configuration.trustRoots = .file(path)
             }

@@ -1,27 +1,26 @@
-import SMMDomain
 import SQLKit
 import SQLiteNIO
 import Synchronization
 
 /// A statement whose text is fixed when the program starts, with `?` where values go: for the
-/// statements every order runs (placing it, charging it, its ledger and audit rows).
+/// statements on the hottest write and read paths.
 ///
 /// Why not an interpolated `db.raw(…)` there: SQLKit builds the query anew on each call and then
 /// serializes it (a `String` per fragment, a protocol cast and an existential box per value):
-/// ~10 % of `add`'s CPU, inside the writer's critical section, where every microsecond delays
+/// ~10 % of the bench's `add` CPU, inside the writer's critical section, where every microsecond delays
 /// the whole queue behind it (profiled; BENCHMARKS.md). Here the text is made once; on SQLite
 /// the values go straight to the prepared statement. On PostgreSQL the statement is serialized
 /// through SQLKit as usual (`$1`, `$2`, … from its dialect), so one text serves both engines.
 ///
 /// Every `?` in the text is a parameter: the statements written this way hold no `?` in string
 /// literals (the initializer refuses quoted text with one).
-final class SQLStatement: Sendable {
+public final class SQLStatement: Sendable {
     /// The text around the parameters: one more piece than parameters.
     let pieces: [String]
     /// The text as SQLite reads it (`?` parameters).
     let sqliteText: String
 
-    init(_ text: String) {
+    public init(_ text: String) {
         var pieces: [String] = []
         var current = ""
         var quote: Character?
@@ -45,43 +44,46 @@ final class SQLStatement: Sendable {
         self.sqliteText = text
     }
 
-    var parameterCount: Int { pieces.count - 1 }
+    public var parameterCount: Int { pieces.count - 1 }
 
     /// This statement with these values, to run on `db` (`.run()`, `.first()`, `.all()`).
-    func on(_ db: any SQLDatabase, _ values: SQLValue...) -> BoundStatement {
+    public func on(_ db: any SQLDatabase, _ values: SQLValue...) -> BoundStatement {
         on(db, values: values)
     }
 
-    func on(_ db: any SQLDatabase, values: [SQLValue]) -> BoundStatement {
+    public func on(_ db: any SQLDatabase, values: [SQLValue]) -> BoundStatement {
         precondition(values.count == parameterCount, "\(values.count) values for \(parameterCount) parameters of \(sqliteText)")
         return BoundStatement(statement: self, values: values, database: db)
     }
 }
 
 /// `SQLStatement`s that differ only in the length of a list of parameters (`IN (?, ?, …)`),
-/// each length's made once: a 100-id `status` built and serialized its query through SQLKit on
-/// every call (a `String` and an existential per id; profiled).
-final class SQLStatementList: Sendable {
-    /// Lengths kept at most (as many ids as an API call may list); a longer list is made each time.
-    static let maxKeptLength = IDList.maximumCount
+/// each length's made once: through SQLKit a 100-value list would be built and serialized on
+/// every call (a `String` and an existential per value; profiled).
+public final class SQLStatementList: Sendable {
+    /// Lengths kept at most (the longest list a caller expects); a longer list is made each time.
+    public let maxKeptLength: Int
     private let make: @Sendable (_ placeholders: String) -> String
     private let made = Mutex<[Int: SQLStatement]>([:])
 
     /// `make` gets the list's `?, ?, …` and returns the statement's text.
-    init(_ make: @escaping @Sendable (_ placeholders: String) -> String) { self.make = make }
+    public init(keepingLengthsUpTo maxKeptLength: Int, _ make: @escaping @Sendable (_ placeholders: String) -> String) {
+        self.maxKeptLength = maxKeptLength
+        self.make = make
+    }
 
     /// The statement for a list of `length` (at least 1).
-    func statement(length: Int) -> SQLStatement {
+    public func statement(length: Int) -> SQLStatement {
         precondition(length > 0, "an empty list")
         if let kept = made.withLock({ $0[length] }) { return kept }
         let statement = SQLStatement(make(Array(repeating: "?", count: length).joined(separator: ", ")))
-        if length <= Self.maxKeptLength { made.withLock { $0[length] = statement } }
+        if length <= maxKeptLength { made.withLock { $0[length] = statement } }
         return statement
     }
 }
 
-/// A value for a parameter of an `SQLStatement`: the two types the panel's hot statements bind.
-enum SQLValue: Sendable, Equatable {
+/// A value for a parameter of an `SQLStatement`: the two types the hot statements bind.
+public enum SQLValue: Sendable, Equatable {
     case int(Int64?)
     case text(String?)
 
@@ -107,10 +109,10 @@ enum SQLValue: Sendable, Equatable {
 }
 
 /// An `SQLStatement` with its values: an SQLKit query like any other.
-final class BoundStatement: SQLQueryFetcher, SQLExpression {
+public final class BoundStatement: SQLQueryFetcher, SQLExpression {
     let statement: SQLStatement
     let values: [SQLValue]
-    let database: any SQLDatabase
+    public let database: any SQLDatabase
 
     init(statement: SQLStatement, values: [SQLValue], database: any SQLDatabase) {
         self.statement = statement
@@ -118,9 +120,9 @@ final class BoundStatement: SQLQueryFetcher, SQLExpression {
         self.database = database
     }
 
-    var query: any SQLExpression { self }
+    public var query: any SQLExpression { self }
 
-    func serialize(to serializer: inout SQLSerializer) {
+    public func serialize(to serializer: inout SQLSerializer) {
         for (index, piece) in statement.pieces.enumerated() {
             serializer.write(piece)
             if index < values.count { serializer.write(bind: values[index].encodable) }

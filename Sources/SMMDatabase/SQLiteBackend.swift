@@ -17,12 +17,12 @@ import Synchronization
 /// thread (`WriterExecutor`). `COMMIT` (fsync) runs on this database's own thread, and so does
 /// `BEGIN IMMEDIATE` when another process holds the write lock (it may then wait up to the busy
 /// timeout). Reads and transaction bodies therefore hold a thread for as long as their
-/// statements run: fine for the panel's indexed statements (microseconds). Reads that may scan
-/// (an admin's search through every order's link, reports) go through `scan` instead: a
-/// connection and a thread of their own, one at a time, so they hold neither an executor
-/// thread nor a connection the API's reads need (a link search over 1,000,000 orders: ~170 ms).
+/// statements run: fine for indexed statements (microseconds). Reads that may scan (a text
+/// search through every row of a large table, reports) go through `scan` instead: a connection
+/// and a thread of their own, one at a time, so they hold neither an executor thread nor a
+/// connection the short reads need (a `LIKE` search over 1,000,000 rows: ~170 ms).
 ///
-/// `synchronous=FULL`: every acknowledged order survives a power cut, not only a crash.
+/// `synchronous=FULL`: every acknowledged transaction survives a power cut, not only a crash.
 ///
 /// **Group commit.** One fsync per COMMIT would cap writes at the disk's fsync rate, so
 /// queued transactions share one. A transaction joins the queue at once (no hop); the caller
@@ -34,8 +34,8 @@ import Synchronization
 /// If that COMMIT fails, the batch is rolled back and every transaction of it fails. The next
 /// queued caller then runs the next batch. A lone transaction commits at once: no added latency
 /// when idle. One runner per batch, rather than a gate passed from transaction to transaction,
-/// makes fuller batches and no hop between bodies (BENCHMARKS.md, c5e573c).
-final class SQLiteBackend: DatabaseBackend {
+/// makes fuller batches and no hop between bodies (BENCHMARKS.md).
+public final class SQLiteBackend: DatabaseBackend {
     /// Most transactions sharing one COMMIT.
     static let maxBatch = 64
 
@@ -49,7 +49,7 @@ final class SQLiteBackend: DatabaseBackend {
     /// COMMITs issued, and transactions they covered (for tests and the bench).
     let commits = Mutex((commits: 0, transactions: 0))
 
-    let engine = SQLEngine.sqlite
+    public let engine = SQLEngine.sqlite
     private let writer: DirectSQLiteConnection
     private let readers: SQLiteConnectionSet
     /// SQLKit views of the connections, made once.
@@ -81,7 +81,7 @@ final class SQLiteBackend: DatabaseBackend {
         self.scanThread = scanThread
     }
 
-    static func open(path: String, readers readerCount: Int, logger: Logger) async throws -> SQLiteBackend {
+    public static func open(path: String, readers readerCount: Int, logger: Logger) async throws -> SQLiteBackend {
         // Statements run on the caller's thread (`DirectSQLiteConnection`); what can wait long
         // runs here: opening, and the writer's BEGIN (another process may hold the lock: the
         // busy timeout sleeps up to 10 s) and COMMIT (fsync). A pool per database: a wait holds
@@ -133,11 +133,11 @@ final class SQLiteBackend: DatabaseBackend {
         }
     }
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await body(readerDatabase)
     }
 
-    func scan<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func scan<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await body(scanDatabase)
     }
 
@@ -162,7 +162,7 @@ final class SQLiteBackend: DatabaseBackend {
     /// Batches run on the writer's own thread (see `WriterExecutor` for why).
     let writerExecutor = WriterExecutor(label: "sqlite-writer")
 
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let job = WriteJob(body)
         let drainsFirst = queue.withLock { queue -> Bool in
             queue.jobs.append(job)
@@ -257,7 +257,7 @@ final class SQLiteBackend: DatabaseBackend {
     }
 
     /// COMMITs (fsyncs) so far and the transactions they covered (the bench prints them).
-    var commitCounts: (commits: Int, transactions: Int) { commits.withLock { $0 } }
+    public var commitCounts: (commits: Int, transactions: Int) { commits.withLock { $0 } }
 
     /// The writer's and readers' statements SQLite had to compile again (see
     /// `DirectSQLiteConnection.recompiledStatements`).
@@ -276,18 +276,18 @@ final class SQLiteBackend: DatabaseBackend {
         for job in jobs { job.finish(.failed(error)) }
     }
 
-    func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
+    public func exclusively<T: Sendable>(_ key: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         try await body()
     }
 
-    func uniqueViolation(in error: any Error) -> String? {
+    public func uniqueViolation(in error: any Error) -> String? {
         guard let error = error as? SQLiteFailure else { return nil }
         let text = error.message
         return text.contains("UNIQUE constraint failed") ? text : nil
     }
 
     /// Closes every connection, then stops the thread; reports a failure to stop.
-    func shutdown() async throws {
+    public func shutdown() async throws {
         // The scan thread first: no long read may still be using its connection.
         try? await scanThread.shutdownGracefully()
         readers.close()

@@ -4,14 +4,14 @@ import SQLKit
 import SQLiteKit
 import SQLiteNIO
 
-/// One SQLite row for SQLKit. `Int64`, `String`, `Bool` and their optionals — every type the
-/// store reads — are taken from the column as stored; anything else, or a value stored
+/// One SQLite row for SQLKit. `Int64`, `String`, `Bool` and their optionals — the column types
+/// read on the hot paths — are taken from the column as stored; anything else, or a value stored
 /// differently, goes through SQLiteKit's decoder, so results never differ from SQLiteKit's.
 ///
 /// Why: SQLiteKit decodes every column through `SQLiteDataDecoder`, which first asks the Swift
 /// runtime whether the type conforms to `SQLiteDataConvertible` (and wraps optionals in a
-/// `Decoder` object). Profiled under `status` with 100 ids, those conformance and metadata
-/// lookups (and the locks around their caches) were the largest cost of the request
+/// `Decoder` object). Profiled reading 100 rows, those conformance and metadata lookups
+/// (and the locks around their caches) are the largest cost of the read
 /// (BENCHMARKS.md).
 struct SQLiteColumnsRow: SQLRow {
     let columns: SQLiteColumnNames
@@ -46,7 +46,7 @@ struct SQLiteColumnsRow: SQLRow {
         return data == .null
     }
 
-    // Specialized for the store's column types: called through `SQLRow` with `D` only known at
+    // Specialized for the hot column types: called through `SQLRow` with `D` only known at
     // run time, the generic body looked up metadata for `D` on every column (`getGenericMetadata`
     // under `status` with 100 ids); these copies are chosen by one type check at entry.
     @_specialize(where D == Int64)
@@ -59,7 +59,7 @@ struct SQLiteColumnsRow: SQLRow {
         return try Self.value(data, as: type)
     }
 
-    /// The column's value as `D`: read as stored when `D` is one of the store's column types and
+    /// The column's value as `D`: read as stored when `D` is one of the hot column types and
     /// the data is stored as that type (or NULL for an optional), else through the decoder.
     static func value<D: Decodable>(_ data: SQLiteData, as type: D.Type) throws -> D {
         try withUnsafeTemporaryAllocation(of: D.self, capacity: 1) { slot in
@@ -79,12 +79,12 @@ struct SQLiteColumnsRow: SQLRow {
         }
     }
 
-    /// Stores the value in `slot` and returns true when `D` is one of the store's column types
+    /// Stores the value in `slot` and returns true when `D` is one of the hot column types
     /// and `data` is stored as that type (or NULL for an optional); false, `slot` untouched,
     /// otherwise.
     ///
-    /// Hands `D` back through a slot, never as `D?`: a generic `D?` made the runtime look up
-    /// `Optional<D>`'s metadata on every call (profiled under `status` with 100 ids).
+    /// Hands `D` back through a slot, never as `D?`: a generic `D?` makes the runtime look up
+    /// `Optional<D>`'s metadata on every call (profiled reading 100 rows).
     private static func readDirectly<D>(_ data: SQLiteData, into slot: UnsafeMutablePointer<D>) -> Bool {
         let kind = ObjectIdentifier(D.self)
         switch data {
@@ -108,7 +108,7 @@ struct SQLiteColumnsRow: SQLRow {
         return false
     }
 
-    /// The types' identities, looked up once: spelling `Int64?.self` in `readDirectly` instantiated
+    /// The types' identities, looked up once: spelling `Int64?.self` in `readDirectly` instantiates
     /// `Optional<Int64>`'s metadata on every call, through a locked runtime cache (profiled).
     /// `unsafeBitCast` above is only reached when `D` is exactly the type cast from.
     private enum Kinds {

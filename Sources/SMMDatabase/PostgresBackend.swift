@@ -9,14 +9,14 @@ import SQLKit
 import Synchronization
 
 /// PostgreSQL through a `PostgresClient` pool. Transactions are plain `BEGIN … COMMIT` on one
-/// leased connection at READ COMMITTED: balance changes are conditional
-/// `UPDATE … WHERE balance >= x`, which is exact at that level, and rows a decision depends on
-/// are read `FOR UPDATE`.
+/// leased connection at READ COMMITTED: callers write conditional updates
+/// (`UPDATE … WHERE amount >= x`), which are exact at that level, and read the rows a decision
+/// depends on `FOR UPDATE` (`DatabaseBackend.forUpdate`).
 ///
 /// Outages: the pool itself retries a lost server with a backoff growing to a minute and then
 /// refuses every lease for as long, so it is watched from outside. A lease not granted within
 /// `probeAfter` makes the backend connect to the server's port directly (`Prober`):
-/// unreachable, the call fails at once (`StorageError.unavailable`, the API's 503) and later
+/// unreachable, the call fails at once (`DatabaseError.unavailable`, the API's 503) and later
 /// calls probe before leasing, and the first that finds the server back replaces the pool by a
 /// fresh one; a lease still waiting on a pool that saw the server gone is asked again on the new
 /// pool (it was never granted). A pool that never saw an outage is never replaced: on a loaded
@@ -159,7 +159,7 @@ final class PostgresBackend: DatabaseBackend {
         if state.withLock({ $0.suspect && ($0.lastGrant[$0.current.id].map { .now - $0 > .seconds(1) } ?? true) }) {
             guard await prober.reachable() else {
                 markDown()
-                throw StorageError.unavailable("cannot reach PostgreSQL")
+                throw DatabaseError.unavailable("cannot reach PostgreSQL")
             }
             replacePool(ifSuspect: true)
         }
@@ -173,7 +173,7 @@ final class PostgresBackend: DatabaseBackend {
             if Task.isCancelled { throw CancellationError() }
             guard await prober.reachable() else {
                 markDown()
-                throw StorageError.unavailable("cannot reach PostgreSQL: \(refused.underlying)")
+                throw DatabaseError.unavailable("cannot reach PostgreSQL: \(refused.underlying)")
             }
             replacePool(stuck: pool.id)
         }
@@ -181,9 +181,9 @@ final class PostgresBackend: DatabaseBackend {
         do {
             return try await attempt(on: state.withLock { $0.current }, callTimeout: callTimeout, body)
         } catch is PoolStuck {
-            throw StorageError.unavailable("no PostgreSQL connection")
+            throw DatabaseError.unavailable("no PostgreSQL connection")
         } catch let refused as LeaseRefused {
-            throw StorageError.unavailable("no PostgreSQL connection: \(refused.underlying)")
+            throw DatabaseError.unavailable("no PostgreSQL connection: \(refused.underlying)")
         }
     }
 
@@ -212,13 +212,13 @@ final class PostgresBackend: DatabaseBackend {
                 let failure: (any Error)?
                 if !(await prober.reachable()) {
                     markDown()
-                    failure = StorageError.unavailable("cannot reach PostgreSQL")
+                    failure = DatabaseError.unavailable("cannot reach PostgreSQL")
                 } else if state.withLock({ $0.down.contains(pool.id) }) {
                     // The server went away while this pool was current and is back: the pool may
                     // sit in its reconnect backoff for up to a minute.
                     failure = PoolStuck()
                 } else if ContinuousClock.now - started >= Self.leaseTimeout {
-                    failure = StorageError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)")
+                    failure = DatabaseError.unavailable("no PostgreSQL connection within \(Self.leaseTimeout)")
                 } else {
                     failure = nil
                 }
@@ -232,7 +232,7 @@ final class PostgresBackend: DatabaseBackend {
             // or after `callTimeout`, whichever comes first.
             let acquired = ContinuousClock.now
             while !outcome.isFinished {
-                let failure: StorageError? = if state.withLock({ $0.down.contains(pool.id) }) {
+                let failure: DatabaseError? = if state.withLock({ $0.down.contains(pool.id) }) {
                     .unavailable("PostgreSQL went away during the call")
                 } else if let callTimeout, ContinuousClock.now - acquired >= callTimeout {
                     .unavailable("no answer from PostgreSQL within \(callTimeout)")
@@ -436,23 +436,5 @@ final class PostgresBackend: DatabaseBackend {
         }
         for pool in pools { pool.runTask.cancel() }
         for pool in pools { await pool.runTask.value }
-    }
-}
-
-public enum StorageError: Error, CustomStringConvertible {
-    case badConfiguration(String)
-    case schemaTooNew(found: Int64, known: Int64)
-    case notFound(String)
-    /// The database cannot be reached right now; retrying later may work.
-    case unavailable(String)
-
-    public var description: String {
-        switch self {
-        case .badConfiguration(let text): return text
-        case .schemaTooNew(let found, let known):
-            return "the database schema is at version \(found) but this smmpanel knows only up to \(known); upgrade smmpanel"
-        case .notFound(let what): return "\(what) not found"
-        case .unavailable(let why): return "database unavailable: \(why)"
-        }
     }
 }
