@@ -49,16 +49,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // API v2: decode → domain call → exact response shape.
+        // HTTP helpers the API and the web share: request fields, client address, gzip, read deadline.
         .target(
-            name: "SMMAPI",
+            name: "SMMHTTP",
             dependencies: [
-                "SMMDomain", "SMMStorage",
+                "SMMDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 // For its zlib (`CNIOExtrasZlib`), which `Gzip` uses; AsyncHTTPClient builds it anyway.
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // API v2: decode → domain call → exact response shape.
+        .target(
+            name: "SMMAPI",
+            dependencies: [
+                "SMMDomain", "SMMStorage", "SMMHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -81,9 +90,9 @@ let package = Package(
         .target(
             name: "SMMWeb",
             dependencies: [
-                // SMMAPI for its form reader: the web reads fields exactly as the API does.
+                // SMMHTTP for its form reader: the web reads fields exactly as the API does.
                 // SMMProviders for the providers pages: the same engine operations as the CLI.
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMProviders",
+                "SMMDomain", "SMMStorage", "SMMHTTP", "SMMProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -100,7 +109,7 @@ let package = Package(
         .target(
             name: "SMMApp",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMStorage", "SMMHTTP", "SMMAPI", "SMMProviders", "SMMWeb",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -119,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "SMMPanelTests",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMStorage", "SMMHTTP", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
                 // The CLI tests run the real executable, so it must be built first.
                 "smmpanel",
                 .product(name: "Hummingbird", package: "hummingbird"),

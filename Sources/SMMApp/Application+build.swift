@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import Prometheus
 import SMMAPI
+import SMMHTTP
 import SMMProviders
 import SMMWeb
 import SMMStorage

@@ -1,5 +1,5 @@
 import Hummingbird
-import SMMAPI
+import SMMHTTP
 import SMMDomain
 import SMMStorage
 

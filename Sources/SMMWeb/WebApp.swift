@@ -5,7 +5,7 @@ import HummingbirdBcrypt
 import Logging
 import NIOCore
 import NIOPosix
-import SMMAPI
+import SMMHTTP
 import SMMDomain
 import SMMProviders
 import SMMStorage

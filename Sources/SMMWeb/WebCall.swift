@@ -3,7 +3,6 @@ import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import NIOPosix
-import SMMAPI
 import SMMDomain
 import SMMStorage
 
