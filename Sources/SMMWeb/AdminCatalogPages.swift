@@ -50,13 +50,12 @@ struct AdminCatalogPages: Sendable {
 
     func catalog(_ call: WebCall, error: String?) async throws -> Response {
         let services = try await call.store.services(includeDisabled: true)
-        return call.page("admin_catalog", title: call.strings["nav_catalog"], [
-            "error": error as Any,
-            "categories": try await call.store.categories().map { category in
-                ["id": String(category.id), "name": category.name, "sort": String(category.sort),
-                 "services": services.filter { $0.categoryID == category.id }.map { Rows.service($0) }] as [String: Any]
-            },
-        ])
+        return call.page(.adminCatalog, title: call.strings["nav_catalog"], AdminCatalogPage(
+            error: error.shown,
+            categories: try await call.store.categories().map { category in
+                AdminCatalogPage.Category(id: String(category.id), name: category.name.shown, sort: String(category.sort),
+                                          services: services.filter { $0.categoryID == category.id }.map { Rows.service($0) })
+            }))
     }
 
     func catalogAction(_ call: WebCall, _ action: () async throws -> Void) async throws -> Response {
@@ -120,23 +119,58 @@ struct AdminCatalogPages: Sendable {
         func value(_ name: String, _ stored: String?) -> String { typed ? (call.form[name] ?? "") : (stored ?? "") }
         func flag(_ name: String, _ stored: Bool?) -> Bool { typed ? call.field(name) == "1" : (stored ?? false) }
         let type = typed ? (call.field("type").flatMap(ServiceType.init(label:)) ?? .default) : (service?.type ?? .default)
-        return call.page("admin_service", title: service.map { $0.name } ?? call.strings["service_new"], [
-            "error": error as Any,
-            "id": service.map { String($0.id) } as Any,
-            "action": service.map { "/admin/services/\($0.id)" } ?? "/admin/services/new",
-            "name": value("name", service?.name),
-            "category": value("category", service?.categoryName),
-            "categories": try await call.store.categories().map { ["name": $0.name] },
-            "types": ServiceType.allCases.map { ["value": $0.rawValue, "selected": $0 == type] },
-            "rate": value("rate", service?.rate.rateString),
-            "min": value("min", service.map { String($0.min) }),
-            "max": value("max", service.map { String($0.max) }),
-            "refill_days": value("refill_days", String(service?.refillDays ?? 30)),
-            "sort": value("sort", service.map { String($0.sort) }),
-            "description": value("description", service?.description),
-            "refill": flag("refill", service?.refill),
-            "cancel": flag("cancel", service?.cancel),
-            "dripfeed": flag("dripfeed", service?.dripFeed),
-        ])
+        return call.page(.adminService, title: service.map { $0.name } ?? call.strings["service_new"], AdminServicePage(
+            error: error.shown,
+            id: service.map { String($0.id) },
+            action: service.map { "/admin/services/\($0.id)" } ?? "/admin/services/new",
+            name: value("name", service?.name).shown,
+            category: value("category", service?.categoryName).shown,
+            categories: try await call.store.categories().map { AdminServicePage.Category(name: $0.name.shown) },
+            types: ServiceType.allCases.map { SelectOption(value: $0.rawValue.shown, label: nil, selected: $0 == type) },
+            rate: value("rate", service?.rate.rateString).shown,
+            min: value("min", service.map { String($0.min) }).shown,
+            max: value("max", service.map { String($0.max) }).shown,
+            refill_days: value("refill_days", String(service?.refillDays ?? 30)).shown,
+            sort: value("sort", service.map { String($0.sort) }).shown,
+            description: value("description", service?.description).shown,
+            refill: flag("refill", service?.refill),
+            cancel: flag("cancel", service?.cancel),
+            dripfeed: flag("dripfeed", service?.dripFeed)))
     }
+}
+
+struct AdminCatalogPage: Sendable {
+    struct Category: Sendable {
+        let id: String
+        let name: String?
+        let sort: String
+        let services: [ServiceRow]
+    }
+
+    let error: String?
+    let categories: [Category]
+}
+
+/// The service form, new or existing.
+struct AdminServicePage: Sendable {
+    struct Category: Sendable {
+        let name: String?
+    }
+
+    let error: String?
+    let id: String?
+    let action: String
+    let name: String?
+    let category: String?
+    let categories: [Category]
+    let types: [SelectOption]
+    let rate: String?
+    let min: String?
+    let max: String?
+    let refill_days: String?
+    let sort: String?
+    let description: String?
+    let refill: Bool
+    let cancel: Bool
+    let dripfeed: Bool
 }

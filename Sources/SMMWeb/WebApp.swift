@@ -105,8 +105,8 @@ public struct WebApp: Sendable {
                 call.form = (try? APIRequestFields.parse(query: nil, body: Array(buffer: body),
                                                          contentType: "application/x-www-form-urlencoded")) ?? [:]
                 guard let expected = call.formToken, let sent = call.form["csrf"], Self.constantTimeEqual(sent, expected) else {
-                    return call.page("message", title: call.strings["expired_title"],
-                                     ["message": call.strings["expired_text"]], status: .forbidden)
+                    return call.page(.message, title: call.strings["expired_title"],
+                                     MessagePage(message: call.strings["expired_text"].shown), status: .forbidden)
                 }
             } else {
                 var query: [String: String] = [:]
@@ -130,7 +130,7 @@ public struct WebApp: Sendable {
             } catch let error as HTTPError {
                 throw error
             } catch is PasswordHasher.Busy {
-                return AuthPages.retrying(call.page("message", title: call.strings["busy_title"], ["message": call.strings["busy_text"]],
+                return AuthPages.retrying(call.page(.message, title: call.strings["busy_title"], MessagePage(message: call.strings["busy_text"].shown),
                                                     status: .tooManyRequests), after: AuthPages.busyRetry)
             } catch {
                 // The visitor gets a bare 500; the operator gets the cause (never form values:
@@ -165,19 +165,16 @@ public struct WebApp: Sendable {
     // MARK: Navigation
 
     /// The customer's menu; admins also get the console's sections when inside it.
-    func navigation(for user: User, path: String, strings: Strings) -> [String: Any] {
-        func items(_ list: [(String, String)]) -> [[String: Any]] {
+    func navigation(for user: User, path: String, strings: Strings) -> Layout.Navigation {
+        func items(_ list: [(String, String)]) -> [Layout.NavItem] {
             list.map { href, key in
                 let active = href == path || (href != "/admin" && href != "/dashboard" && path.hasPrefix(href + "/"))
-                return ["href": href, "label": strings[key], "active": active]
+                return Layout.NavItem(href: href, label: strings[key].shown, active: active)
             }
         }
-        var nav: [String: Any] = ["customer": items(Self.customerSections)]
-        if user.isAdmin, path == "/admin" || path.hasPrefix("/admin/") {
-            nav["admin"] = items(Self.adminSections)
-            nav["in_admin"] = true
-        }
-        return nav
+        let inAdmin = user.isAdmin && (path == "/admin" || path.hasPrefix("/admin/"))
+        return Layout.Navigation(customer: items(Self.customerSections), admin: inAdmin ? items(Self.adminSections) : nil,
+                                 in_admin: inAdmin ? true : nil)
     }
 
     static let customerSections = [
@@ -240,7 +237,7 @@ struct NotFoundPage: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound && !request.uri.path.hasPrefix("/api/") {
             let call = try await web.begin(request, context)
-            return call.page("message", title: call.strings["not_found_title"], ["message": call.strings["not_found_text"]],
+            return call.page(.message, title: call.strings["not_found_title"], MessagePage(message: call.strings["not_found_text"].shown),
                              status: .notFound)
         }
     }
