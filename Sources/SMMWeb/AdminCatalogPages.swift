@@ -6,27 +6,27 @@ import SMMStorage
 struct AdminCatalogPages: Sendable {
     let web: WebApp
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/admin/catalog", .admin) { call in try await catalog(call, error: nil) }
-        web.on(router, .post, "/admin/categories", .admin) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.admin.get("/admin/catalog") { call in try await catalog(call, error: nil) }
+        pages.admin.post("/admin/categories") { call in
             try await catalogAction(call) {
                 _ = try await call.store.createCategory(name: call.field("name") ?? "", sort: try sortValue(call))
             }
         }
-        web.on(router, .post, "/admin/categories/:id", .admin) { call in
+        pages.admin.post("/admin/categories/:id") { call in
             try await catalogAction(call) {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectRequest }
                 try await call.store.updateCategory(id: id, name: call.field("name") ?? "", sort: try sortValue(call))
             }
         }
-        web.on(router, .post, "/admin/services/:id/enabled", .admin) { call in
+        pages.admin.post("/admin/services/:id/enabled") { call in
             try await catalogAction(call) {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
                 try await call.store.setServiceEnabled(id: id, call.field("enabled") == "1")
             }
         }
-        web.on(router, .get, "/admin/services/new", .admin) { call in try await serviceForm(call, service: nil, error: nil) }
-        web.on(router, .post, "/admin/services/new", .admin) { call in
+        pages.admin.get("/admin/services/new") { call in try await serviceForm(call, service: nil, error: nil) }
+        pages.admin.post("/admin/services/new") { call in
             do {
                 let service = try await call.store.createService(try draft(call, creating: true))
                 return call.redirect("/admin/services/\(service.id)", notice: "notice_saved")
@@ -34,10 +34,10 @@ struct AdminCatalogPages: Sendable {
                 return try await serviceForm(call, service: nil, error: call.message(error))
             }
         }
-        web.on(router, .get, "/admin/services/:id", .admin) { call in
+        pages.admin.get("/admin/services/:id") { call in
             try await serviceForm(call, service: try await pathService(call), error: nil)
         }
-        web.on(router, .post, "/admin/services/:id", .admin) { call in
+        pages.admin.post("/admin/services/:id") { call in
             let service = try await pathService(call)
             do {
                 _ = try await call.store.updateService(id: service.id, try draft(call, creating: false))

@@ -7,17 +7,17 @@ import SMMStorage
 struct AdminPages: Sendable {
     let web: WebApp
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/admin", .admin) { call in try await dashboard(call) }
-        web.on(router, .get, "/admin/users", .admin) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.admin.get("/admin") { call in try await dashboard(call) }
+        pages.admin.get("/admin/users") { call in
             let q = call.field("q") ?? ""
             let users = try await call.store.searchUsers(q)
             return call.page(.adminUsers, title: call.strings["nav_users"], AdminUsersPage(q: q.shown, users: users.map(Self.userRow)))
         }
-        web.on(router, .get, "/admin/users/:id", .admin) { call in try await userPage(call, error: nil) }
-        web.on(router, .post, "/admin/users/:id/balance", .admin) { call in try await adjustBalance(call) }
-        web.on(router, .post, "/admin/users/:id/rate", .admin) { call in try await setRate(call) }
-        web.on(router, .post, "/admin/users/:id/disable", .admin) { call in
+        pages.admin.get("/admin/users/:id") { call in try await userPage(call, error: nil) }
+        pages.admin.post("/admin/users/:id/balance") { call in try await adjustBalance(call) }
+        pages.admin.post("/admin/users/:id/rate") { call in try await setRate(call) }
+        pages.admin.post("/admin/users/:id/disable") { call in
             let user = try await pathUser(call)
             let disable = call.field("disabled") == "1"
             // An admin who disabled their own account would lock themselves out mid-click.
@@ -26,26 +26,26 @@ struct AdminPages: Sendable {
             return call.redirect("/admin/users/\(user.id)", notice: "notice_saved")
         }
         // Open or close sign-up for every node (a `serve --signup` flag sets it again at start).
-        web.on(router, .post, "/admin/signup", .admin) { call in
+        pages.admin.post("/admin/signup") { call in
             guard let choice = call.field("signup"), choice == "open" || choice == "closed" else { return call.redirect("/admin") }
             try await call.store.setSignupOpen(choice == "open")
             return call.redirect("/admin", notice: "notice_saved")
         }
-        web.on(router, .get, "/admin/orders", .admin) { call in try await orders(call) }
-        web.on(router, .get, "/admin/orders/:id", .admin) { call in try await orderPage(call, error: nil) }
-        web.on(router, .post, "/admin/orders/:id", .admin) { call in try await updateOrder(call, cancel: false) }
-        web.on(router, .post, "/admin/orders/:id/cancel", .admin) { call in try await updateOrder(call, cancel: true) }
+        pages.admin.get("/admin/orders") { call in try await orders(call) }
+        pages.admin.get("/admin/orders/:id") { call in try await orderPage(call, error: nil) }
+        pages.admin.post("/admin/orders/:id") { call in try await updateOrder(call, cancel: false) }
+        pages.admin.post("/admin/orders/:id/cancel") { call in try await updateOrder(call, cancel: true) }
         // Held for its provider: send again, or follow the order the provider does have.
-        web.on(router, .post, "/admin/orders/:id/resend", .admin) { call in
+        pages.admin.post("/admin/orders/:id/resend") { call in
             try await upstreamAction(call) { id in try await call.store.resendHeld(orderID: id) }
         }
-        web.on(router, .post, "/admin/orders/:id/link", .admin) { call in
+        pages.admin.post("/admin/orders/:id/link") { call in
             try await upstreamAction(call) { id in
                 try await call.store.linkUpstreamOrder(orderID: id, upstreamOrderID: call.field("upstream_id") ?? "")
             }
         }
-        web.on(router, .get, "/admin/refills", .admin) { call in try await refills(call, error: nil) }
-        web.on(router, .post, "/admin/refills/:id", .admin) { call in
+        pages.admin.get("/admin/refills") { call in try await refills(call, error: nil) }
+        pages.admin.post("/admin/refills/:id") { call in
             do {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID),
                       let status = call.field("status").flatMap(RefillStatus.init(label:)) else { throw PanelError.incorrectRequest }
@@ -55,8 +55,8 @@ struct AdminPages: Sendable {
                 return try await refills(call, error: call.message(error))
             }
         }
-        web.on(router, .get, "/admin/payments", .admin) { call in try await payments(call, error: nil) }
-        web.on(router, .post, "/admin/payments/:id", .admin) { call in
+        pages.admin.get("/admin/payments") { call in try await payments(call, error: nil) }
+        pages.admin.post("/admin/payments/:id") { call in
             do {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID),
                       let decision = call.field("decision"), decision == "approve" || decision == "reject" else {
@@ -69,7 +69,7 @@ struct AdminPages: Sendable {
                 return try await payments(call, error: call.message(error))
             }
         }
-        web.on(router, .get, "/admin/ledger", .admin) { call in
+        pages.admin.get("/admin/ledger") { call in
             let user = if let name = call.field("user") { try await call.store.user(named: name) } else { User?.none }
             let entries = try await call.store.ledgerEntries(userID: user?.id, limit: 200)
             return call.page(.adminLedger, title: call.strings["nav_ledger"], AdminLedgerPage(

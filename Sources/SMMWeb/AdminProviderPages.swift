@@ -14,9 +14,9 @@ struct AdminProviderPages: Sendable {
         var lines: [String]
     }
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/admin/providers", .admin) { call in try await providers(call, error: nil) }
-        web.on(router, .post, "/admin/providers", .admin) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.admin.get("/admin/providers") { call in try await providers(call, error: nil) }
+        pages.admin.post("/admin/providers") { call in
             do {
                 guard let name = call.field("name") else { throw PanelError.missingField("name") }
                 guard let url = call.field("url") else { throw PanelError.missingField("url") }
@@ -56,16 +56,16 @@ struct AdminProviderPages: Sendable {
                 return try await providers(call, error: call.message(error))
             }
         }
-        web.on(router, .post, "/admin/providers/balances", .admin) { call in
+        pages.admin.post("/admin/providers/balances") { call in
             await web.engine.balanceRound()
             return call.redirect("/admin/providers", notice: "notice_balances_checked")
         }
-        web.on(router, .post, "/admin/providers/:id/enabled", .admin) { call in
+        pages.admin.post("/admin/providers/:id/enabled") { call in
             let provider = try await pathProvider(call)
             try await call.store.setProviderEnabled(id: provider.id, call.field("enabled") == "1")
             return call.redirect("/admin/providers", notice: "notice_saved")
         }
-        web.on(router, .post, "/admin/providers/:id/import", .admin) { call in
+        pages.admin.post("/admin/providers/:id/import") { call in
             let provider = try await pathProvider(call)
             do {
                 guard let percent = Money(parsing: call.field("markup") ?? "0"), percent >= .zero else { throw PanelError.incorrectField("markup") }
@@ -84,7 +84,7 @@ struct AdminProviderPages: Sendable {
                 return try await providers(call, error: call.strings.format("err_provider_call", ["name": provider.name, "error": "\(error)"]))
             }
         }
-        web.on(router, .post, "/admin/providers/:id/sync", .admin) { call in
+        pages.admin.post("/admin/providers/:id/sync") { call in
             let provider = try await pathProvider(call)
             do {
                 let lines = try await web.engine.syncCatalog(provider)
@@ -98,7 +98,7 @@ struct AdminProviderPages: Sendable {
                 return try await providers(call, error: call.strings.format("err_provider_call", ["name": provider.name, "error": "\(error)"]))
             }
         }
-        web.on(router, .post, "/admin/providers/:id/resend", .admin) { call in
+        pages.admin.post("/admin/providers/:id/resend") { call in
             let provider = try await pathProvider(call)
             try await call.store.setProviderAlert(id: provider.id, "")
             let count = try await call.store.resendHeld(providerID: provider.id, reasonContaining: "provider: ")

@@ -11,27 +11,27 @@ struct AuthPages: Sendable {
     /// bcrypt reads at most 72 bytes; a longer password would silently match its prefix.
     static let maxPasswordBytes = 72
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/login", .anyone) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.anyone.get("/login") { call in
             if call.user != nil { return call.redirect("/dashboard") }
             try await call.ensureFormToken()
             return loginPage(call, username: "", error: nil)
         }
-        web.on(router, .post, "/login", .anyone) { call in try await login(&call) }
-        web.on(router, .get, "/signup", .anyone) { call in
+        pages.anyone.post("/login") { call in try await login(&call) }
+        pages.anyone.get("/signup") { call in
             if call.user != nil { return call.redirect("/dashboard") }
             guard try await call.store.signupOpen() else { return signupClosedPage(call) }
             try await call.ensureFormToken()
             return signupPage(call, username: "", error: nil)
         }
-        web.on(router, .post, "/signup", .anyone) { call in try await signup(&call) }
-        web.on(router, .post, "/logout", .anyone) { call in
+        pages.anyone.post("/signup") { call in try await signup(&call) }
+        pages.anyone.post("/logout") { call in
             try await call.endSession()
             return call.redirect("/login")
         }
-        web.on(router, .get, "/account", .customer) { call in accountPage(call) }
-        web.on(router, .post, "/account/password", .customer) { call in try await changePassword(&call) }
-        web.on(router, .post, "/account/language", .customer) { call in
+        pages.customer.get("/account") { call in accountPage(call) }
+        pages.customer.post("/account/password") { call in try await changePassword(&call) }
+        pages.customer.post("/account/language") { call in
             let language = Language(code: call.field("language")) ?? .en
             try await call.store.setLanguage(userID: call.user!.id, language.rawValue)
             call.language = language

@@ -6,13 +6,13 @@ import SMMStorage
 struct CustomerPages: Sendable {
     let web: WebApp
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/dashboard", .customer) { call in try await dashboard(call) }
-        web.on(router, .get, "/services", .anyone) { call in try await services(call) }
-        web.on(router, .get, "/funds", .customer) { call in try await funds(call) }
-        web.on(router, .post, "/funds", .customer) { call in try await requestFunds(call) }
-        web.on(router, .get, "/api", .customer) { call in try await apiPage(call, newKey: nil) }
-        web.on(router, .post, "/api/key", .customer) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.customer.get("/dashboard") { call in try await dashboard(call) }
+        pages.anyone.get("/services") { call in try await services(call) }
+        pages.customer.get("/funds") { call in try await funds(call) }
+        pages.customer.post("/funds") { call in try await requestFunds(call) }
+        pages.customer.get("/api") { call in try await apiPage(call, newKey: nil) }
+        pages.customer.post("/api/key") { call in
             let key = try await call.store.rotateKey(userID: call.user!.id)
             return try await apiPage(call, newKey: key)
         }

@@ -8,28 +8,28 @@ struct OrderPages: Sendable {
     static let pageSize = 25
     static let maxMassLines = 500
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/order", .customer) { call in try await newOrder(call, service: nil, preview: nil, error: nil) }
-        web.on(router, .post, "/order", .customer) { call in try await submitOrder(call) }
-        web.on(router, .get, "/order/mass", .customer) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.customer.get("/order") { call in try await newOrder(call, service: nil, preview: nil, error: nil) }
+        pages.customer.post("/order") { call in try await submitOrder(call) }
+        pages.customer.get("/order/mass") { call in
             call.page(.mass, title: call.strings["nav_mass_order"], MassPage(text: nil, max_lines: String(Self.maxMassLines)))
         }
-        web.on(router, .post, "/order/mass", .customer) { call in try await massOrder(call) }
-        web.on(router, .get, "/orders", .customer) { call in try await orders(call) }
-        web.on(router, .get, "/orders/:id", .customer) { call in try await orderDetail(call, error: nil) }
-        web.on(router, .post, "/orders/:id/cancel", .customer) { call in
+        pages.customer.post("/order/mass") { call in try await massOrder(call) }
+        pages.customer.get("/orders") { call in try await orders(call) }
+        pages.customer.get("/orders/:id") { call in try await orderDetail(call, error: nil) }
+        pages.customer.post("/orders/:id/cancel") { call in
             try await act(call) { id in
                 _ = try await call.store.cancelOrder(id: id, userID: call.user!.id)
                 return "notice_order_canceled"
             }
         }
-        web.on(router, .post, "/orders/:id/refill", .customer) { call in
+        pages.customer.post("/orders/:id/refill") { call in
             try await act(call) { id in
                 _ = try await call.store.createRefill(orderID: id, userID: call.user!.id)
                 return "notice_refill_requested"
             }
         }
-        web.on(router, .get, "/refills", .customer) { call in
+        pages.customer.get("/refills") { call in
             let refills = try await call.store.listRefills(userID: call.user!.id, limit: 100)
             return call.page(.refills, title: call.strings["nav_refills"],
                              RefillsPage(refills: refills.map { Rows.refill($0, strings: call.strings) }))

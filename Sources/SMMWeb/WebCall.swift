@@ -6,21 +6,10 @@ import NIOPosix
 import SMMDomain
 import SMMStorage
 
-/// Who may open a page.
-enum Access {
-    /// Anyone, signed in or not.
-    case anyone
-    /// A signed-in user (customers and admins); guests are sent to the login page.
-    case customer
-    /// Admins only; everyone else gets the same 404 as an unknown address, so the console is
-    /// not even revealed.
-    case admin
-}
-
 /// One web request on its way through a page: the session, the language, the form.
 struct WebCall {
     let request: Request
-    let context: PanelContext
+    let context: WebContext
     let web: WebApp
     var session: WebSession?
     /// The session cookie's token (to sign out, or keep this session on a password change).
@@ -32,6 +21,17 @@ struct WebCall {
     var form: [String: String]
     /// Cookies to set on the response.
     var cookies: [Cookie] = []
+
+    init(request: Request, context: WebContext, web: WebApp) {
+        self.request = request
+        self.context = context
+        self.web = web
+        session = context.visitor.session
+        token = context.visitor.token
+        guestToken = context.visitor.guestToken
+        language = context.visitor.language
+        form = context.form
+    }
 
     var user: User? { session?.user }
     /// The CSRF token forms on this page carry and POSTs must send back.
