@@ -60,16 +60,25 @@ let package = Package(
         ),
         // Use cases: validate with the domain, record through a repository protocol.
         .target(name: "SMMServices", dependencies: ["SMMDomain", "SMMStorage"]),
-        // API v2: decode → domain call → exact response shape.
+        // HTTP helpers the API and the web share: request fields, client address, gzip, read deadline.
         .target(
-            name: "SMMAPI",
+            name: "SMMHTTP",
             dependencies: [
-                "SMMDomain", "SMMStorage", "SMMServices",
+                "SMMDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 // For its zlib (`CNIOExtrasZlib`), which `Gzip` uses; AsyncHTTPClient builds it anyway.
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // API v2: decode → domain call → exact response shape.
+        .target(
+            name: "SMMAPI",
+            dependencies: [
+                "SMMDomain", "SMMStorage", "SMMServices", "SMMHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -93,9 +102,9 @@ let package = Package(
         .target(
             name: "SMMWeb",
             dependencies: [
-                // SMMAPI for its form reader: the web reads fields exactly as the API does.
+                // SMMHTTP for its form reader: the web reads fields exactly as the API does.
                 // SMMProviders for the providers pages: the same engine operations as the CLI.
-                "SMMDomain", "SMMStorage", "SMMServices", "SMMAPI", "SMMProviders",
+                "SMMDomain", "SMMStorage", "SMMServices", "SMMHTTP", "SMMProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -112,7 +121,7 @@ let package = Package(
         .target(
             name: "SMMApp",
             dependencies: [
-                "SMMDomain", "SMMDatabase", "SMMStorage", "SMMServices", "SMMAPI", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMDatabase", "SMMStorage", "SMMServices", "SMMHTTP", "SMMAPI", "SMMProviders", "SMMWeb",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -147,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "SMMPanelTests",
             dependencies: [
-                "SMMDomain", "SMMDatabase", "SMMStorage", "SMMServices", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
+                "SMMDomain", "SMMDatabase", "SMMStorage", "SMMServices", "SMMHTTP", "SMMAPI", "SMMApp", "SMMProviders", "SMMWeb",
                 // The CLI tests run the real executables, so they must be built first.
                 "smmpanel", "SMMBench",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,16 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SMMDomain
-
-/// What one API call may carry; past these the call is refused before any work.
-public enum APIRequestLimits {
-    /// Largest body read; larger ones get HTTP 413.
-    public static let maxBodySize = 2 * 1024 * 1024
-    /// Longest query string (GET clients); longer ones get HTTP 414.
-    public static let maxQueryLength = 64 * 1024
-    /// Distinct field names in one call: every action's fields of every type fit many times.
-    public static let maxFields = 200
-}
+import SMMHTTP
 
 /// Carries API v2 over HTTP at `/api/v2` and `/api/v2/`, for POST (form or JSON) and GET.
 /// Contract errors are HTTP 200 with `{"error": …}`; only a broken transport gets another code,

@@ -1,5 +1,6 @@
 import NIOCore
 import SMMDomain
+import SMMHTTP
 import SMMStorage
 import Synchronization
 

@@ -1,4 +1,5 @@
 import SMMDomain
+import SMMHTTP
 
 /// The OpenAPI 3 description of API v2, served at `/api/v2/openapi.json`.
 ///

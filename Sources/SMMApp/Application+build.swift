@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import Prometheus
 import SMMAPI
+import SMMHTTP
 import SMMProviders
 import SMMWeb
 import SMMDomain
@@ -18,11 +19,13 @@ public typealias PanelRequestContext = PanelContext
 /// `configuration.metricsToken` (unset: not served here at all). Shared by `serve` and the tests.
 public func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
                         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> Router<PanelRequestContext> {
-    buildRouter(store: store, configuration: configuration, logger: logger, metrics: MetricsEndpoint(store: store, registry: metrics))
+    buildRouter(store: store, configuration: configuration, logger: logger, metrics: MetricsEndpoint(store: store, registry: metrics),
+                engine: makeEngine(store: store, configuration: configuration, logger: logger, metrics: metrics))
 }
 
+/// `engine` is the process's one reseller engine: the workers run it, the providers pages call it.
 func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
-                 metrics: MetricsEndpoint) -> Router<PanelRequestContext> {
+                 metrics: MetricsEndpoint, engine: ProviderEngine) -> Router<PanelRequestContext> {
     let router = Router(context: PanelRequestContext.self)
     // A trivial answer with no database behind it: load balancers' health check, and the
     // baseline the benchmarks compare against.
@@ -41,8 +44,7 @@ func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: L
     var web = configuration.web
     web.currency = configuration.currency
     web.loopbackOnly = WebConfiguration.isLoopback(host: configuration.host)
-    WebApp(store: store, configuration: web, engine: makeEngine(store: store, configuration: configuration, logger: logger),
-           logger: logger).addRoutes(to: router)
+    WebApp(store: store, configuration: web, engine: engine, logger: logger).addRoutes(to: router)
     return router
 }
 
@@ -92,8 +94,9 @@ final class MetricsEndpoint: Sendable {
 public func buildApplication(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
                              metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> some ApplicationProtocol {
     let endpoint = MetricsEndpoint(store: store, registry: metrics)
+    let engine = makeEngine(store: store, configuration: configuration, logger: logger, metrics: metrics)
     var app = Application(
-        router: buildRouter(store: store, configuration: configuration, logger: logger, metrics: endpoint),
+        router: buildRouter(store: store, configuration: configuration, logger: logger, metrics: endpoint, engine: engine),
         server: .http1(configuration: .init(
             additionalChannelHandlers: [RequestReadDeadline(limit: TimeAmount(configuration.requestReadTimeout))],
             idleTimeout: TimeAmount(configuration.idleTimeout))),
@@ -113,7 +116,7 @@ public func buildApplication(store: PanelStore, configuration: PanelConfiguratio
             logger: quiet))
     }
     if configuration.runWorkers {
-        for worker in backgroundWorkers(store: store, configuration: configuration, logger: logger, metrics: metrics) {
+        for worker in backgroundWorkers(store: store, configuration: configuration, logger: logger, engine: engine) {
             app.addServices(worker)
         }
     }
@@ -123,9 +126,13 @@ public func buildApplication(store: PanelStore, configuration: PanelConfiguratio
 /// Everything that runs besides requests: drip-feed runs and the reseller engine.
 public func backgroundWorkers(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
                               metrics: PrometheusCollectorRegistry) -> [any ServiceLifecycle.Service] {
-    let engine = makeEngine(store: store, configuration: configuration, logger: logger,
-                            metrics: ProviderMetrics(factory: PrometheusMetricsFactory(registry: metrics)))
-    return [
+    backgroundWorkers(store: store, configuration: configuration, logger: logger,
+                      engine: makeEngine(store: store, configuration: configuration, logger: logger, metrics: metrics))
+}
+
+func backgroundWorkers(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
+                       engine: ProviderEngine) -> [any ServiceLifecycle.Service] {
+    [
         PanelWorker(store: store, interval: configuration.workerInterval, logger: logger),
         ProviderWorker(engine: engine, schedule: .init(interval: configuration.workerInterval, catalogInterval: configuration.catalogSyncInterval),
                        logger: logger),
@@ -145,6 +152,13 @@ public func makeEngine(store: PanelStore, configuration: PanelConfiguration, log
     // for a dead one; and no longer, so a crashed sender's orders are reconciled soon.
     settings.sendLease = max(1, timeout) * 2 + 10
     return ProviderEngine(store: store, client: client, metrics: metrics, settings: settings, logger: logger)
+}
+
+/// The engine whose upstream metrics go to `registry`.
+func makeEngine(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
+                metrics registry: PrometheusCollectorRegistry) -> ProviderEngine {
+    makeEngine(store: store, configuration: configuration, logger: logger,
+               metrics: ProviderMetrics(factory: PrometheusMetricsFactory(registry: registry)))
 }
 
 /// The SQLite writer's group commit as two counters: COMMITs (each one fsync) and the write

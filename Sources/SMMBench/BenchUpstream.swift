@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SMMAPI
+import SMMHTTP
 import ServiceLifecycle
 import Synchronization
 

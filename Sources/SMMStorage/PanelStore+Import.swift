@@ -1,3 +1,4 @@
+import SMMDatabase
 import SMMDomain
 import SQLKit
 
@@ -56,7 +57,7 @@ extension PanelStore {
     /// Services in one transaction, each validated as `createService` does.
     public func importServices(_ drafts: [ServiceDraft]) async throws {
         let now = clock.now()
-        try await transaction(noting: LocalChanges.catalog) { db in
+        try await transaction(noting: changes.catalog) { db in
             for draft in drafts { _ = try await self.insertService(db, draft, now: now) }
         }
     }
@@ -64,7 +65,7 @@ extension PanelStore {
     /// Accounts with no balance, each with a fresh API key that nobody is told.
     public func importUsers(usernames: [String]) async throws {
         let now = clock.now()
-        try await transaction(noting: LocalChanges.access) { db in
+        try await transaction(noting: changes.access) { db in
             for start in stride(from: 0, to: usernames.count, by: Self.rowsPerInsert) {
                 let names = usernames[start..<min(start + Self.rowsPerInsert, usernames.count)]
                 let ids = try await Self.userRows.statement(length: names.count)
@@ -141,7 +142,7 @@ private struct MultiRowInsert: Sendable {
     let head: String
     let row: String
     let tail: String
-    let full: SQLStatement
+    let full: SMMDatabase.SQLStatement
 
     init(_ head: String, row: String, returning: String? = nil) {
         self.head = head
@@ -150,11 +151,11 @@ private struct MultiRowInsert: Sendable {
         full = Self.make(head, row, tail, rows: PanelStore.rowsPerInsert)
     }
 
-    func statement(length: Int) -> SQLStatement {
+    func statement(length: Int) -> SMMDatabase.SQLStatement {
         length == PanelStore.rowsPerInsert ? full : Self.make(head, row, tail, rows: length)
     }
 
-    private static func make(_ head: String, _ row: String, _ tail: String, rows: Int) -> SQLStatement {
+    private static func make(_ head: String, _ row: String, _ tail: String, rows: Int) -> SMMDatabase.SQLStatement {
         SQLStatement(head + " " + Array(repeating: row, count: rows).joined(separator: ", ") + tail)
     }
 }

@@ -6,27 +6,27 @@ import SMMStorage
 struct AdminCatalogPages: Sendable {
     let web: WebApp
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/admin/catalog", .admin) { call in try await catalog(call, error: nil) }
-        web.on(router, .post, "/admin/categories", .admin) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.admin.get("/admin/catalog") { call in try await catalog(call, error: nil) }
+        pages.admin.post("/admin/categories") { call in
             try await catalogAction(call) {
                 _ = try await call.store.createCategory(name: call.field("name") ?? "", sort: try sortValue(call))
             }
         }
-        web.on(router, .post, "/admin/categories/:id", .admin) { call in
+        pages.admin.post("/admin/categories/:id") { call in
             try await catalogAction(call) {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectRequest }
                 try await call.store.updateCategory(id: id, name: call.field("name") ?? "", sort: try sortValue(call))
             }
         }
-        web.on(router, .post, "/admin/services/:id/enabled", .admin) { call in
+        pages.admin.post("/admin/services/:id/enabled") { call in
             try await catalogAction(call) {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
                 try await call.store.setServiceEnabled(id: id, call.field("enabled") == "1")
             }
         }
-        web.on(router, .get, "/admin/services/new", .admin) { call in try await serviceForm(call, service: nil, error: nil) }
-        web.on(router, .post, "/admin/services/new", .admin) { call in
+        pages.admin.get("/admin/services/new") { call in try await serviceForm(call, service: nil, error: nil) }
+        pages.admin.post("/admin/services/new") { call in
             do {
                 let service = try await call.store.createService(try draft(call, creating: true))
                 return call.redirect("/admin/services/\(service.id)", notice: "notice_saved")
@@ -34,10 +34,10 @@ struct AdminCatalogPages: Sendable {
                 return try await serviceForm(call, service: nil, error: call.message(error))
             }
         }
-        web.on(router, .get, "/admin/services/:id", .admin) { call in
+        pages.admin.get("/admin/services/:id") { call in
             try await serviceForm(call, service: try await pathService(call), error: nil)
         }
-        web.on(router, .post, "/admin/services/:id", .admin) { call in
+        pages.admin.post("/admin/services/:id") { call in
             let service = try await pathService(call)
             do {
                 _ = try await call.store.updateService(id: service.id, try draft(call, creating: false))
@@ -50,13 +50,12 @@ struct AdminCatalogPages: Sendable {
 
     func catalog(_ call: WebCall, error: String?) async throws -> Response {
         let services = try await call.store.services(includeDisabled: true)
-        return call.page("admin_catalog", title: call.strings["nav_catalog"], [
-            "error": error as Any,
-            "categories": try await call.store.categories().map { category in
-                ["id": String(category.id), "name": category.name, "sort": String(category.sort),
-                 "services": services.filter { $0.categoryID == category.id }.map { Rows.service($0) }] as [String: Any]
-            },
-        ])
+        return call.page(.adminCatalog, title: call.strings["nav_catalog"], AdminCatalogPage(
+            error: error.shown,
+            categories: try await call.store.categories().map { category in
+                AdminCatalogPage.Category(id: String(category.id), name: category.name.shown, sort: String(category.sort),
+                                          services: services.filter { $0.categoryID == category.id }.map { Rows.service($0) })
+            }))
     }
 
     func catalogAction(_ call: WebCall, _ action: () async throws -> Void) async throws -> Response {
@@ -120,23 +119,58 @@ struct AdminCatalogPages: Sendable {
         func value(_ name: String, _ stored: String?) -> String { typed ? (call.form[name] ?? "") : (stored ?? "") }
         func flag(_ name: String, _ stored: Bool?) -> Bool { typed ? call.field(name) == "1" : (stored ?? false) }
         let type = typed ? (call.field("type").flatMap(ServiceType.init(label:)) ?? .default) : (service?.type ?? .default)
-        return call.page("admin_service", title: service.map { $0.name } ?? call.strings["service_new"], [
-            "error": error as Any,
-            "id": service.map { String($0.id) } as Any,
-            "action": service.map { "/admin/services/\($0.id)" } ?? "/admin/services/new",
-            "name": value("name", service?.name),
-            "category": value("category", service?.categoryName),
-            "categories": try await call.store.categories().map { ["name": $0.name] },
-            "types": ServiceType.allCases.map { ["value": $0.rawValue, "selected": $0 == type] },
-            "rate": value("rate", service?.rate.rateString),
-            "min": value("min", service.map { String($0.min) }),
-            "max": value("max", service.map { String($0.max) }),
-            "refill_days": value("refill_days", String(service?.refillDays ?? 30)),
-            "sort": value("sort", service.map { String($0.sort) }),
-            "description": value("description", service?.description),
-            "refill": flag("refill", service?.refill),
-            "cancel": flag("cancel", service?.cancel),
-            "dripfeed": flag("dripfeed", service?.dripFeed),
-        ])
+        return call.page(.adminService, title: service.map { $0.name } ?? call.strings["service_new"], AdminServicePage(
+            error: error.shown,
+            id: service.map { String($0.id) },
+            action: service.map { "/admin/services/\($0.id)" } ?? "/admin/services/new",
+            name: value("name", service?.name).shown,
+            category: value("category", service?.categoryName).shown,
+            categories: try await call.store.categories().map { AdminServicePage.Category(name: $0.name.shown) },
+            types: ServiceType.allCases.map { SelectOption(value: $0.rawValue.shown, label: nil, selected: $0 == type) },
+            rate: value("rate", service?.rate.rateString).shown,
+            min: value("min", service.map { String($0.min) }).shown,
+            max: value("max", service.map { String($0.max) }).shown,
+            refill_days: value("refill_days", String(service?.refillDays ?? 30)).shown,
+            sort: value("sort", service.map { String($0.sort) }).shown,
+            description: value("description", service?.description).shown,
+            refill: flag("refill", service?.refill),
+            cancel: flag("cancel", service?.cancel),
+            dripfeed: flag("dripfeed", service?.dripFeed)))
     }
+}
+
+struct AdminCatalogPage: Sendable {
+    struct Category: Sendable {
+        let id: String
+        let name: String?
+        let sort: String
+        let services: [ServiceRow]
+    }
+
+    let error: String?
+    let categories: [Category]
+}
+
+/// The service form, new or existing.
+struct AdminServicePage: Sendable {
+    struct Category: Sendable {
+        let name: String?
+    }
+
+    let error: String?
+    let id: String?
+    let action: String
+    let name: String?
+    let category: String?
+    let categories: [Category]
+    let types: [SelectOption]
+    let rate: String?
+    let min: String?
+    let max: String?
+    let refill_days: String?
+    let sort: String?
+    let description: String?
+    let refill: Bool
+    let cancel: Bool
+    let dripfeed: Bool
 }

@@ -14,9 +14,9 @@ struct AdminProviderPages: Sendable {
         var lines: [String]
     }
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/admin/providers", .admin) { call in try await providers(call, error: nil) }
-        web.on(router, .post, "/admin/providers", .admin) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.admin.get("/admin/providers") { call in try await providers(call, error: nil) }
+        pages.admin.post("/admin/providers") { call in
             do {
                 guard let name = call.field("name") else { throw PanelError.missingField("name") }
                 guard let url = call.field("url") else { throw PanelError.missingField("url") }
@@ -56,16 +56,16 @@ struct AdminProviderPages: Sendable {
                 return try await providers(call, error: call.message(error))
             }
         }
-        web.on(router, .post, "/admin/providers/balances", .admin) { call in
+        pages.admin.post("/admin/providers/balances") { call in
             await web.engine.balanceRound()
             return call.redirect("/admin/providers", notice: "notice_balances_checked")
         }
-        web.on(router, .post, "/admin/providers/:id/enabled", .admin) { call in
+        pages.admin.post("/admin/providers/:id/enabled") { call in
             let provider = try await pathProvider(call)
             try await call.store.setProviderEnabled(id: provider.id, call.field("enabled") == "1")
             return call.redirect("/admin/providers", notice: "notice_saved")
         }
-        web.on(router, .post, "/admin/providers/:id/import", .admin) { call in
+        pages.admin.post("/admin/providers/:id/import") { call in
             let provider = try await pathProvider(call)
             do {
                 guard let percent = Money(parsing: call.field("markup") ?? "0"), percent >= .zero else { throw PanelError.incorrectField("markup") }
@@ -84,7 +84,7 @@ struct AdminProviderPages: Sendable {
                 return try await providers(call, error: call.strings.format("err_provider_call", ["name": provider.name, "error": "\(error)"]))
             }
         }
-        web.on(router, .post, "/admin/providers/:id/sync", .admin) { call in
+        pages.admin.post("/admin/providers/:id/sync") { call in
             let provider = try await pathProvider(call)
             do {
                 let lines = try await web.engine.syncCatalog(provider)
@@ -98,7 +98,7 @@ struct AdminProviderPages: Sendable {
                 return try await providers(call, error: call.strings.format("err_provider_call", ["name": provider.name, "error": "\(error)"]))
             }
         }
-        web.on(router, .post, "/admin/providers/:id/resend", .admin) { call in
+        pages.admin.post("/admin/providers/:id/resend") { call in
             let provider = try await pathProvider(call)
             try await call.store.setProviderAlert(id: provider.id, "")
             let count = try await call.store.resendHeld(providerID: provider.id, reasonContaining: "provider: ")
@@ -115,25 +115,63 @@ struct AdminProviderPages: Sendable {
 
     func providers(_ call: WebCall, error: String?, outcome: Outcome? = nil) async throws -> Response {
         let typed = call.request.method == .post && call.request.uri.path == "/admin/providers"
-        return call.page("admin_providers", title: call.strings["nav_providers"], [
-            "error": error as Any,
-            "outcome": outcome.map { ["title": $0.title, "lines": $0.lines.map { ["line": $0] }] as [String: Any] } as Any,
-            "providers": try await call.store.providers().map(Self.providerRow),
-            "new_name": typed ? call.form["name"] ?? "" : "",
-            "new_url": typed ? call.form["url"] ?? "" : "",
-            "new_codes": typed ? call.form["codes"] ?? "" : "",
-            "new_concurrency": typed ? call.form["concurrency"] ?? "" : "",
-            "new_allow_http": typed && call.form["allow_http"] == "1",
-            "new_allow_private": typed && call.form["allow_private_address"] == "1",
-        ])
+        return call.page(.adminProviders, title: call.strings["nav_providers"], AdminProvidersPage(
+            error: error.shown,
+            outcome: outcome.map { AdminProvidersPage.Outcome(title: $0.title.shown, lines: $0.lines.map { AdminProvidersPage.Line(line: $0.shown) }) },
+            providers: try await call.store.providers().map(Self.providerRow),
+            new_name: typed ? call.form["name"].shown : nil,
+            new_url: typed ? call.form["url"].shown : nil,
+            new_codes: typed ? call.form["codes"].shown : nil,
+            new_concurrency: typed ? call.form["concurrency"].shown : nil,
+            new_allow_http: typed && call.form["allow_http"] == "1",
+            new_allow_private: typed && call.form["allow_private_address"] == "1"))
     }
 
-    static func providerRow(_ provider: Provider) -> [String: Any] {
-        ["id": String(provider.id), "name": provider.name, "url": provider.url, "enabled": provider.enabled,
-         "balance": provider.balance ?? "", "balance_currency": provider.currency ?? "", "checked": Display.time(provider.balanceCheckedAt),
-         "request_id": provider.honorsRequestID, "alert": provider.alert,
-         "codes": UpstreamDialect.formatStatusCodes(provider.statusCodes),
-         "concurrency": String(provider.effectiveConcurrency(honoring: EngineSettings().dispatchConcurrency)),
-         "allow_http": provider.allowHTTP, "allow_private": provider.allowPrivateAddress]
+    static func providerRow(_ provider: Provider) -> ProviderRow {
+        ProviderRow(id: String(provider.id), name: provider.name.shown, url: provider.url.shown, enabled: provider.enabled,
+                    balance: provider.balance.shown, balance_currency: provider.currency.shown,
+                    checked: Display.time(provider.balanceCheckedAt).shown,
+                    request_id: provider.honorsRequestID, alert: provider.alert.shown,
+                    codes: UpstreamDialect.formatStatusCodes(provider.statusCodes).shown,
+                    concurrency: String(provider.effectiveConcurrency(honoring: EngineSettings().dispatchConcurrency)),
+                    allow_http: provider.allowHTTP, allow_private: provider.allowPrivateAddress)
     }
+}
+
+struct ProviderRow: Sendable {
+    let id: String
+    let name: String?
+    let url: String?
+    let enabled: Bool
+    let balance: String?
+    let balance_currency: String?
+    let checked: String?
+    let request_id: Bool
+    let alert: String?
+    let codes: String?
+    let concurrency: String
+    let allow_http: Bool
+    let allow_private: Bool
+}
+
+struct AdminProvidersPage: Sendable {
+    /// What an operation reported (import and sync print their lines).
+    struct Outcome: Sendable {
+        let title: String?
+        let lines: [Line]
+    }
+
+    struct Line: Sendable {
+        let line: String?
+    }
+
+    let error: String?
+    let outcome: Outcome?
+    let providers: [ProviderRow]
+    let new_name: String?
+    let new_url: String?
+    let new_codes: String?
+    let new_concurrency: String?
+    let new_allow_http: Bool
+    let new_allow_private: Bool
 }

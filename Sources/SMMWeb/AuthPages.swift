@@ -1,5 +1,5 @@
 import Hummingbird
-import SMMAPI
+import SMMHTTP
 import SMMDomain
 import SMMStorage
 
@@ -11,27 +11,27 @@ struct AuthPages: Sendable {
     /// bcrypt reads at most 72 bytes; a longer password would silently match its prefix.
     static let maxPasswordBytes = 72
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/login", .anyone) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.anyone.get("/login") { call in
             if call.user != nil { return call.redirect("/dashboard") }
             try await call.ensureFormToken()
             return loginPage(call, username: "", error: nil)
         }
-        web.on(router, .post, "/login", .anyone) { call in try await login(&call) }
-        web.on(router, .get, "/signup", .anyone) { call in
+        pages.anyone.post("/login") { call in try await login(&call) }
+        pages.anyone.get("/signup") { call in
             if call.user != nil { return call.redirect("/dashboard") }
             guard try await call.store.signupOpen() else { return signupClosedPage(call) }
             try await call.ensureFormToken()
             return signupPage(call, username: "", error: nil)
         }
-        web.on(router, .post, "/signup", .anyone) { call in try await signup(&call) }
-        web.on(router, .post, "/logout", .anyone) { call in
+        pages.anyone.post("/signup") { call in try await signup(&call) }
+        pages.anyone.post("/logout") { call in
             try await call.endSession()
             return call.redirect("/login")
         }
-        web.on(router, .get, "/account", .customer) { call in accountPage(call) }
-        web.on(router, .post, "/account/password", .customer) { call in try await changePassword(&call) }
-        web.on(router, .post, "/account/language", .customer) { call in
+        pages.customer.get("/account") { call in accountPage(call) }
+        pages.customer.post("/account/password") { call in try await changePassword(&call) }
+        pages.customer.post("/account/language") { call in
             let language = Language(code: call.field("language")) ?? .en
             try await call.store.setLanguage(userID: call.user!.id, language.rawValue)
             call.language = language
@@ -41,13 +41,13 @@ struct AuthPages: Sendable {
     }
 
     func loginPage(_ call: WebCall, username: String, error: String?, status: HTTPResponse.Status = .ok) -> Response {
-        call.page("login", title: call.strings["login_title"],
-                  ["username": username, "error": error as Any, "next": WebApp.localPath(call.field("next")) ?? ""], status: status)
+        call.page(.login, title: call.strings["login_title"],
+                  LoginPage(username: username.shown, error: error.shown, next: WebApp.localPath(call.field("next")).shown), status: status)
     }
 
     func signupPage(_ call: WebCall, username: String, error: String?, status: HTTPResponse.Status = .ok) -> Response {
-        call.page("signup", title: call.strings["signup_title"], ["username": username, "error": error as Any,
-                                                                   "min_password": String(Self.minPasswordLength)], status: status)
+        call.page(.signup, title: call.strings["signup_title"],
+                  SignupPage(username: username.shown, error: error.shown, min_password: String(Self.minPasswordLength)), status: status)
     }
 
     /// Seconds a visitor refused for a full hashing queue is asked to wait.
@@ -60,7 +60,7 @@ struct AuthPages: Sendable {
     }
 
     func signupClosedPage(_ call: WebCall) -> Response {
-        call.page("message", title: call.strings["signup_title"], ["message": call.strings["signup_closed"]], status: .forbidden)
+        call.page(.message, title: call.strings["signup_title"], MessagePage(message: call.strings["signup_closed"].shown), status: .forbidden)
     }
 
     /// The limits a login is counted under: this address and name, this address whatever the
@@ -143,13 +143,12 @@ struct AuthPages: Sendable {
     }
 
     func accountPage(_ call: WebCall, error: String? = nil) -> Response {
-        call.page("account", title: call.strings["account_title"], [
-            "error": error as Any,
-            "languages": Language.allCases.map { language in
-                ["code": language.rawValue, "label": web.views.translations.strings(language)["language_name"],
-                 "selected": language == call.language]
-            },
-        ])
+        call.page(.account, title: call.strings["account_title"], AccountPage(
+            error: error.shown,
+            languages: Language.allCases.map { language in
+                AccountPage.LanguageChoice(code: language.rawValue, label: web.views.translations.strings(language)["language_name"].shown,
+                                     selected: language == call.language)
+            }))
     }
 
     func changePassword(_ call: inout WebCall) async throws -> Response {
@@ -179,4 +178,27 @@ struct AuthPages: Sendable {
         guard password == confirm else { return "password_mismatch" }
         return nil
     }
+}
+
+struct LoginPage: Sendable {
+    let username: String?
+    let error: String?
+    let next: String?
+}
+
+struct SignupPage: Sendable {
+    let username: String?
+    let error: String?
+    let min_password: String
+}
+
+struct AccountPage: Sendable {
+    struct LanguageChoice: Sendable {
+        let code: String
+        let label: String?
+        let selected: Bool
+    }
+
+    let error: String?
+    let languages: [LanguageChoice]
 }

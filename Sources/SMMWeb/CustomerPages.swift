@@ -6,13 +6,13 @@ import SMMStorage
 struct CustomerPages: Sendable {
     let web: WebApp
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/dashboard", .customer) { call in try await dashboard(call) }
-        web.on(router, .get, "/services", .anyone) { call in try await services(call) }
-        web.on(router, .get, "/funds", .customer) { call in try await funds(call) }
-        web.on(router, .post, "/funds", .customer) { call in try await requestFunds(call) }
-        web.on(router, .get, "/api", .customer) { call in try await apiPage(call, newKey: nil) }
-        web.on(router, .post, "/api/key", .customer) { call in
+    func addRoutes(to pages: WebPages) {
+        pages.customer.get("/dashboard") { call in try await dashboard(call) }
+        pages.anyone.get("/services") { call in try await services(call) }
+        pages.customer.get("/funds") { call in try await funds(call) }
+        pages.customer.post("/funds") { call in try await requestFunds(call) }
+        pages.customer.get("/api") { call in try await apiPage(call, newKey: nil) }
+        pages.customer.post("/api/key") { call in
             let key = try await call.store.rotateKey(userID: call.user!.id)
             return try await apiPage(call, newKey: key)
         }
@@ -22,12 +22,11 @@ struct CustomerPages: Sendable {
         let user = call.user!
         let recent = try await call.store.searchOrders(.init(userID: user.id, limit: 5)).orders
         let names = try await serviceNames(call.store)
-        return call.page("dashboard", title: call.strings["nav_dashboard"], [
-            "balance": user.balance.apiString,
-            "spent": try await call.store.totalSpent(userID: user.id).apiString,
-            "orders": recent.map { Rows.order($0, serviceName: names[$0.serviceID], strings: call.strings) },
-            "pending_payments": String(try await call.store.paymentRequests(userID: user.id, status: .pending).count),
-        ])
+        return call.page(.dashboard, title: call.strings["nav_dashboard"], DashboardPage(
+            balance: user.balance.apiString,
+            spent: try await call.store.totalSpent(userID: user.id).apiString,
+            orders: recent.map { Rows.order($0, serviceName: names[$0.serviceID], strings: call.strings) },
+            pending_payments: String(try await call.store.paymentRequests(userID: user.id, status: .pending).count)))
     }
 
     /// The catalog at the viewer's own rates; `q` filters by id, name, category or type.
@@ -39,20 +38,19 @@ struct CustomerPages: Sendable {
             String($0.id) == needle || $0.name.lowercased().contains(needle) || $0.categoryName.lowercased().contains(needle)
                 || $0.type.rawValue.lowercased().contains(needle)
         }
-        return call.page("services", title: call.strings["nav_services"],
-                         ["q": query, "categories": Rows.catalog(shown), "empty": shown.isEmpty])
+        return call.page(.services, title: call.strings["nav_services"],
+                         ServicesPage(q: query.shown, categories: Rows.catalog(shown), empty: shown.isEmpty))
     }
 
     func funds(_ call: WebCall, error: String? = nil, method: String = "", amount: String = "", reference: String = "") async throws -> Response {
         let user = call.user!
-        return call.page("funds", title: call.strings["nav_funds"], [
-            "balance": user.balance.apiString,
-            "error": error as Any,
-            "methods": PanelStore.paymentMethods.map { ["value": $0, "selected": $0 == method] },
-            "amount": amount, "reference": reference,
-            "requests": try await call.store.paymentRequests(userID: user.id, limit: 20).map { Rows.payment($0, strings: call.strings) },
-            "ledger": try await call.store.ledgerEntries(userID: user.id, limit: 50).map { Rows.ledger($0, strings: call.strings) },
-        ])
+        return call.page(.funds, title: call.strings["nav_funds"], FundsPage(
+            balance: user.balance.apiString,
+            error: error.shown,
+            methods: PanelStore.paymentMethods.map { FundsPage.Method(value: $0.shown, selected: $0 == method) },
+            amount: amount.shown, reference: reference.shown,
+            requests: try await call.store.paymentRequests(userID: user.id, limit: 20).map { Rows.payment($0, strings: call.strings) },
+            ledger: try await call.store.ledgerEntries(userID: user.id, limit: 50).map { Rows.ledger($0, strings: call.strings) }))
     }
 
     func requestFunds(_ call: WebCall) async throws -> Response {
@@ -73,18 +71,17 @@ struct CustomerPages: Sendable {
         let host = call.request.head.authority ?? "127.0.0.1:8080"
         let endpoint = (web.configuration.secureCookies ? "https://" : "http://") + host + "/api/v2"
         var seen = Set<ServiceType>()
-        var examples: [[String: Any]] = []
+        var examples: [ApiPage.Example] = []
         for service in services where seen.insert(service.type).inserted {
             examples.append(ApiExamples.add(for: service, endpoint: endpoint))
         }
-        return call.page("api", title: call.strings["nav_api"], [
-            "new_key": newKey as Any,
-            "endpoint": endpoint,
-            "examples": examples,
-            "services_example": "curl -s \(endpoint) -d key=YOUR_KEY -d action=services",
-            "status_example": "curl -s \(endpoint) -d key=YOUR_KEY -d action=status -d order=1",
-            "balance_example": "curl -s \(endpoint) -d key=YOUR_KEY -d action=balance",
-        ])
+        return call.page(.api, title: call.strings["nav_api"], ApiPage(
+            new_key: newKey.shown,
+            endpoint: endpoint,
+            examples: examples,
+            services_example: "curl -s \(endpoint) -d key=YOUR_KEY -d action=services",
+            status_example: "curl -s \(endpoint) -d key=YOUR_KEY -d action=status -d order=1",
+            balance_example: "curl -s \(endpoint) -d key=YOUR_KEY -d action=balance"))
     }
 }
 
@@ -95,7 +92,7 @@ func serviceNames(_ store: PanelStore) async throws -> [Int64: String] {
 /// `add` examples per service type, from the type's own field list (the same list the
 /// validator reads), so the documentation cannot drift from what the API accepts.
 enum ApiExamples {
-    static func add(for service: Service, endpoint: String) -> [String: Any] {
+    static func add(for service: Service, endpoint: String) -> ApiPage.Example {
         let type = service.type
         var parameters: [(String, String, Bool)] = []
         if type.needsLink { parameters.append(("link", "https://instagram.com/p/example", true)) }
@@ -110,11 +107,10 @@ enum ApiExamples {
         let required = parameters.filter(\.2)
         let curl = "curl -s \(endpoint) -d key=YOUR_KEY -d action=add -d service=\(service.id) "
             + required.map { "--data-urlencode '\($0.0)=\($0.1.replacingOccurrences(of: "\n", with: "\\n"))'" }.joined(separator: " ")
-        return [
-            "type": type.rawValue, "service_id": String(service.id), "service": service.name,
-            "parameters": parameters.map { ["name": $0.0, "example": $0.1, "required": $0.2] },
-            "curl": curl,
-        ]
+        return ApiPage.Example(
+            type: type.rawValue, service_id: String(service.id), service: service.name.shown,
+            parameters: parameters.map { ApiPage.Parameter(name: $0.0.shown, example: $0.1.shown, required: $0.2) },
+            curl: curl)
     }
 
     static func sample(_ spec: FieldSpec, service: Service) -> String {
@@ -142,4 +138,55 @@ enum ApiExamples {
         default: return ""
         }
     }
+}
+
+struct DashboardPage: Sendable {
+    let balance: String
+    let spent: String
+    let orders: [OrderRow]
+    let pending_payments: String
+}
+
+struct ServicesPage: Sendable {
+    let q: String?
+    let categories: [CatalogGroup]
+    let empty: Bool
+}
+
+struct FundsPage: Sendable {
+    struct Method: Sendable {
+        let value: String?
+        let selected: Bool
+    }
+
+    let balance: String
+    let error: String?
+    let methods: [Method]
+    let amount: String?
+    let reference: String?
+    let requests: [PaymentRow]
+    let ledger: [LedgerRow]
+}
+
+struct ApiPage: Sendable {
+    struct Parameter: Sendable {
+        let name: String?
+        let example: String?
+        let `required`: Bool
+    }
+
+    struct Example: Sendable {
+        let type: String
+        let service_id: String
+        let service: String?
+        let parameters: [Parameter]
+        let curl: String
+    }
+
+    let new_key: String?
+    let endpoint: String
+    let examples: [Example]
+    let services_example: String
+    let status_example: String
+    let balance_example: String
 }

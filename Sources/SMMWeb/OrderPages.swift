@@ -9,31 +9,31 @@ struct OrderPages: Sendable {
     static let pageSize = 25
     static let maxMassLines = 500
 
-    func addRoutes(to router: Router<PanelContext>) {
-        web.on(router, .get, "/order", .customer) { call in try await newOrder(call, service: nil, preview: nil, error: nil) }
-        web.on(router, .post, "/order", .customer) { call in try await submitOrder(call) }
-        web.on(router, .get, "/order/mass", .customer) { call in
-            call.page("mass", title: call.strings["nav_mass_order"], ["text": "", "max_lines": String(Self.maxMassLines)])
+    func addRoutes(to pages: WebPages) {
+        pages.customer.get("/order") { call in try await newOrder(call, service: nil, preview: nil, error: nil) }
+        pages.customer.post("/order") { call in try await submitOrder(call) }
+        pages.customer.get("/order/mass") { call in
+            call.page(.mass, title: call.strings["nav_mass_order"], MassPage(text: nil, max_lines: String(Self.maxMassLines)))
         }
-        web.on(router, .post, "/order/mass", .customer) { call in try await massOrder(call) }
-        web.on(router, .get, "/orders", .customer) { call in try await orders(call) }
-        web.on(router, .get, "/orders/:id", .customer) { call in try await orderDetail(call, error: nil) }
-        web.on(router, .post, "/orders/:id/cancel", .customer) { call in
+        pages.customer.post("/order/mass") { call in try await massOrder(call) }
+        pages.customer.get("/orders") { call in try await orders(call) }
+        pages.customer.get("/orders/:id") { call in try await orderDetail(call, error: nil) }
+        pages.customer.post("/orders/:id/cancel") { call in
             try await act(call) { id in
                 _ = try await call.store.cancelOrder(id: id, userID: call.user!.id)
                 return "notice_order_canceled"
             }
         }
-        web.on(router, .post, "/orders/:id/refill", .customer) { call in
+        pages.customer.post("/orders/:id/refill") { call in
             try await act(call) { id in
                 _ = try await call.store.createRefill(orderID: id, userID: call.user!.id)
                 return "notice_refill_requested"
             }
         }
-        web.on(router, .get, "/refills", .customer) { call in
+        pages.customer.get("/refills") { call in
             let refills = try await call.store.listRefills(userID: call.user!.id, limit: 100)
-            return call.page("refills", title: call.strings["nav_refills"],
-                             ["refills": refills.map { Rows.refill($0, strings: call.strings) }])
+            return call.page(.refills, title: call.strings["nav_refills"],
+                             RefillsPage(refills: refills.map { Rows.refill($0, strings: call.strings) }))
         }
     }
 
@@ -49,29 +49,26 @@ struct OrderPages: Sendable {
         let categoryID = service?.categoryID ?? call.field("category").flatMap(IDList.parseID)
         var categories: [(Int64, String)] = []
         for s in services where !categories.contains(where: { $0.0 == s.categoryID }) { categories.append((s.categoryID, s.categoryName)) }
-        var data: [String: Any] = [
-            "categories": categories.map { ["id": String($0.0), "name": $0.1, "selected": $0.0 == categoryID] },
-            "error": error as Any,
-            "balance": user.balance.apiString,
-        ]
-        if let categoryID {
-            data["category_id"] = String(categoryID)
-            data["services"] = services.filter { $0.categoryID == categoryID }.map {
-                ["id": String($0.id), "name": $0.name, "rate": $0.rate.rateString, "selected": $0.id == service?.id]
-            }
-        }
-        if let service {
-            data["service"] = Rows.service(service)
-            data["rate_units"] = String(service.rate.minorUnits)
-            data["inputs"] = inputs(for: service, call: call)
-            data["count_field"] = Self.countField(service.type) ?? ""
-            data["preview"] = preview?.apiString as Any
-        }
-        return call.page("order", title: call.strings["nav_new_order"], data)
+        let data = OrderFormPage(
+            categories: categories.map { OrderFormPage.Choice(id: String($0.0), name: $0.1.shown, rate: nil, selected: $0.0 == categoryID) },
+            error: error.shown,
+            balance: user.balance.apiString,
+            category_id: categoryID.map(String.init),
+            services: categoryID.map { categoryID in
+                services.filter { $0.categoryID == categoryID }.map {
+                    OrderFormPage.Choice(id: String($0.id), name: $0.name.shown, rate: $0.rate.rateString, selected: $0.id == service?.id)
+                }
+            },
+            service: service.map(Rows.service),
+            rate_units: service.map { String($0.rate.minorUnits) },
+            inputs: service.map { inputs(for: $0, call: call) },
+            count_field: service.flatMap { Self.countField($0.type) },
+            preview: service == nil ? nil : preview?.apiString)
+        return call.page(.order, title: call.strings["nav_new_order"], data)
     }
 
     /// The form inputs of a service's type, with what was typed so far.
-    func inputs(for service: Service, call: WebCall) -> [[String: Any]] {
+    func inputs(for service: Service, call: WebCall) -> [OrderFormPage.Input] {
         let type = service.type
         var specs: [FieldSpec] = []
         if type.needsLink { specs.append(FieldSpec("link", .text)) }
@@ -81,14 +78,12 @@ struct OrderPages: Sendable {
             specs += [FieldSpec("runs", .positiveInteger, required: false), FieldSpec("interval", .positiveInteger, required: false)]
         }
         return specs.map { spec in
-            var input: [String: Any] = [
-                "name": spec.name, "label": call.strings["field_\(spec.name)"], "value": call.form[spec.name] ?? "",
-                "required": spec.required, "lines": spec.kind == .lines,
-                "number": spec.kind == .positiveInteger || spec.kind == .nonNegativeInteger,
-            ]
-            if let help = call.strings.table["help_\(spec.name)"] { input["help"] = help }
-            if spec.name == "quantity" { input["help"] = call.strings.format("help_quantity", ["min": String(service.min), "max": String(service.max)]) }
-            return input
+            var help = call.strings.table["help_\(spec.name)"]
+            if spec.name == "quantity" { help = call.strings.format("help_quantity", ["min": String(service.min), "max": String(service.max)]) }
+            return OrderFormPage.Input(
+                name: spec.name.shown, label: call.strings["field_\(spec.name)"].shown, value: call.form[spec.name].shown,
+                required: spec.required, lines: spec.kind == .lines,
+                number: spec.kind == .positiveInteger || spec.kind == .nonNegativeInteger, help: help.shown)
         }
     }
 
@@ -134,42 +129,42 @@ struct OrderPages: Sendable {
         let text = call.form["orders"] ?? ""
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
             .enumerated().map { (number: $0.offset + 1, text: String($0.element).trimmingSpaces()) }.filter { !$0.text.isEmpty }
-        var data: [String: Any] = ["text": text, "max_lines": String(Self.maxMassLines)]
+        var data = MassPage(text: text.shown, max_lines: String(Self.maxMassLines))
         guard !lines.isEmpty else {
-            data["error"] = call.strings["mass_empty"]
-            return call.page("mass", title: call.strings["nav_mass_order"], data)
+            data.error = call.strings["mass_empty"].shown
+            return call.page(.mass, title: call.strings["nav_mass_order"], data)
         }
         guard lines.count <= Self.maxMassLines else {
-            data["error"] = call.strings.format("mass_too_many", ["n": String(Self.maxMassLines)])
-            return call.page("mass", title: call.strings["nav_mass_order"], data)
+            data.error = call.strings.format("mass_too_many", ["n": String(Self.maxMassLines)]).shown
+            return call.page(.mass, title: call.strings["nav_mass_order"], data)
         }
-        var results: [[String: Any]] = []
+        var results: [MassPage.Result] = []
         var placed = 0
         for line in lines {
-            var result: [String: Any] = ["line": String(line.number), "text": line.text]
+            var result = MassPage.Result(line: String(line.number), text: line.text.shown)
             let parts = line.text.split(separator: "|", omittingEmptySubsequences: false).map { String($0).trimmingSpaces() }
             guard parts.count == 3 else {
-                result["error"] = call.strings["mass_bad_line"]
+                result.error = call.strings["mass_bad_line"].shown
                 results.append(result)
                 continue
             }
             do {
                 guard let id = IDList.parseID(parts[0]) else { throw PanelError.incorrectServiceID }
                 let order = try await OrderService(repository: call.store).place(user: user, serviceID: id, fields: ["link": parts[1], "quantity": parts[2]])
-                result["order_id"] = String(order.id)
-                result["charge"] = order.charge.apiString
+                result.order_id = String(order.id)
+                result.charge = order.charge.apiString
                 placed += 1
             } catch let error as PanelError {
-                result["error"] = call.message(error)
+                result.error = call.message(error).shown
             }
             results.append(result)
         }
-        data["results"] = results
-        data["summary"] = call.strings.format("mass_summary", ["placed": String(placed), "total": String(lines.count)])
+        data.results = results
+        data.summary = call.strings.format("mass_summary", ["placed": String(placed), "total": String(lines.count)]).shown
         // The balance in the header must show what the placed lines cost.
         var refreshed = call
         refreshed.session?.user = try await call.store.user(id: user.id)
-        return refreshed.page("mass", title: call.strings["nav_mass_order"], data)
+        return refreshed.page(.mass, title: call.strings["nav_mass_order"], data)
     }
 
     // MARK: Orders
@@ -186,27 +181,23 @@ struct OrderPages: Sendable {
         let open = try await call.store.ordersWithOpenRefill(orders.map(\.id))
         let refused = try await call.store.ordersWithRefusedCancel(orders.map(\.id))
         let actions = Rows.actions(for: orders, services: byID, openRefills: open, refusedCancels: refused, now: call.store.clock.now())
-        return call.page("orders", title: call.strings["nav_orders"], [
-            "orders": orders.map { Rows.order($0, serviceName: byID[$0.serviceID]?.name, strings: call.strings, actions: actions[$0.id] ?? .none) },
-            "statuses": Rows.statusOptions((OrderStatus.orderStatuses + [.active, .paused, .expired]).map(\.rawValue),
-                                           selected: status?.rawValue, strings: call.strings),
-            "q": q,
-            "paging": Self.paging(page: page, more: more, path: "/orders", query: ["status": status?.rawValue ?? "", "q": q]),
-            "empty": orders.isEmpty,
-        ])
+        return call.page(.orders, title: call.strings["nav_orders"], OrdersPage(
+            orders: orders.map { Rows.order($0, serviceName: byID[$0.serviceID]?.name, strings: call.strings, actions: actions[$0.id] ?? .none) },
+            statuses: Rows.statusOptions((OrderStatus.orderStatuses + [.active, .paused, .expired]).map(\.rawValue),
+                                         selected: status?.rawValue, strings: call.strings),
+            q: q.shown,
+            paging: Self.paging(page: page, more: more, path: "/orders", query: ["status": status?.rawValue ?? "", "q": q]),
+            empty: orders.isEmpty))
     }
 
     /// Previous/next links that keep the filters.
-    static func paging(page: Int, more: Bool, path: String, query: [String: String]) -> [String: Any] {
+    static func paging(page: Int, more: Bool, path: String, query: [String: String]) -> Paging {
         func link(_ target: Int) -> String {
             let kept = query.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }
                 .map { "\($0.key)=\(WebApp.percentEncoded($0.value))" }
             return path + "?" + (kept + ["page=\(target)"]).joined(separator: "&")
         }
-        var paging: [String: Any] = ["page": String(page)]
-        if page > 1 { paging["previous"] = link(page - 1) }
-        if more { paging["next"] = link(page + 1) }
-        return paging
+        return Paging(page: String(page), previous: page > 1 ? link(page - 1) : nil, next: more ? link(page + 1) : nil)
     }
 
     func orderDetail(_ call: WebCall, error: String?) async throws -> Response {
@@ -220,12 +211,11 @@ struct OrderPages: Sendable {
         let actions = Rows.actions(for: [order], services: byID, openRefills: open, refusedCancels: refused, now: call.store.clock.now())
         let children = try await call.store.childOrderIDs(parentIDs: [order.id])[order.id] ?? []
         let childOrders = try await call.store.orders(ids: children, userID: user.id)
-        return call.page("order_detail", title: call.strings.format("order_title", ["id": String(order.id)]), [
-            "order": Rows.order(order, serviceName: byID[order.serviceID]?.name, strings: call.strings, actions: actions[order.id] ?? .none),
-            "children": children.compactMap { childOrders[$0] }.map { Rows.order($0, serviceName: nil, strings: call.strings) },
-            "has_children": !children.isEmpty,
-            "error": error as Any,
-        ])
+        return call.page(.orderDetail, title: call.strings.format("order_title", ["id": String(order.id)]), OrderDetailPage(
+            order: Rows.order(order, serviceName: byID[order.serviceID]?.name, strings: call.strings, actions: actions[order.id] ?? .none),
+            children: children.compactMap { childOrders[$0] }.map { Rows.order($0, serviceName: nil, strings: call.strings) },
+            has_children: !children.isEmpty,
+            error: error.shown))
     }
 
     /// A customer action on one of their own orders; someone else's order is a 404, as if it
@@ -241,4 +231,71 @@ struct OrderPages: Sendable {
             return try await orderDetail(call, error: call.message(error))
         }
     }
+}
+
+struct OrderFormPage: Sendable {
+    /// A category or a service to pick.
+    struct Choice: Sendable {
+        let id: String
+        let name: String?
+        let rate: String?
+        let selected: Bool
+    }
+
+    /// One field of the service's type, with what was typed so far.
+    struct Input: Sendable {
+        let name: String?
+        let label: String?
+        let value: String?
+        let `required`: Bool
+        let lines: Bool
+        let number: Bool
+        let help: String?
+    }
+
+    let categories: [Choice]
+    let error: String?
+    let balance: String
+    let category_id: String?
+    let services: [Choice]?
+    let service: ServiceRow?
+    let rate_units: String?
+    let inputs: [Input]?
+    let count_field: String?
+    let preview: String?
+}
+
+struct MassPage: Sendable {
+    struct Result: Sendable {
+        let line: String
+        let text: String?
+        var error: String?
+        var order_id: String?
+        var charge: String?
+    }
+
+    let text: String?
+    let max_lines: String
+    var error: String?
+    var results: [Result]?
+    var summary: String?
+}
+
+struct OrdersPage: Sendable {
+    let orders: [OrderRow]
+    let statuses: [SelectOption]
+    let q: String?
+    let paging: Paging
+    let empty: Bool
+}
+
+struct OrderDetailPage: Sendable {
+    let order: OrderRow
+    let children: [OrderRow]
+    let has_children: Bool
+    let error: String?
+}
+
+struct RefillsPage: Sendable {
+    let refills: [RefillRow]
 }

@@ -55,9 +55,9 @@ struct Views: Sendable {
             .filter { $0.hasSuffix(".mustache") }.map { String($0.dropLast(".mustache".count)) }
     }
 
-    func render(_ template: String, _ data: [String: Any]) -> String {
-        guard let html = library.render(data, withTemplate: template) else {
-            fatalError("no template named \(template)")
+    func render<Content: Sendable>(_ template: PageTemplate, _ page: PageView<Content>) -> String {
+        guard let html = library.render(page, withTemplate: template.rawValue) else {
+            fatalError("no template named \(template.rawValue)")
         }
         return html
     }

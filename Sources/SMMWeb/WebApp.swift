@@ -5,7 +5,7 @@ import HummingbirdBcrypt
 import Logging
 import NIOCore
 import NIOPosix
-import SMMAPI
+import SMMHTTP
 import SMMDomain
 import SMMProviders
 import SMMStorage
@@ -52,27 +52,25 @@ public struct WebApp: Sendable {
             headers[.xContentTypeOptions] = "nosniff"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: file.body))
         }
-        on(router, .get, "/", .anyone) { call in
+        let pages = WebPages(web: self, router: router)
+        pages.anyone.get("/") { call in
             call.redirect(call.user == nil ? "/login" : "/dashboard")
         }
         // Visitors pick a language with a plain link (a cookie, nothing stored); signed-in
         // users change their setting with a form (`/account/language`).
-        on(router, .get, "/lang/:code", .anyone) { call in
+        pages.anyone.get("/lang/:code") { call in
             let language = Language(code: call.context.parameters.get("code")) ?? .en
             call.cookies.append(cookie(Self.languageCookie, language.rawValue, maxAge: 365 * 86_400))
             return call.redirect(Self.localPath(call.query("back")) ?? "/")
         }
-        AuthPages(web: self).addRoutes(to: router)
-        CustomerPages(web: self).addRoutes(to: router)
-        OrderPages(web: self).addRoutes(to: router)
-        AdminPages(web: self).addRoutes(to: router)
-        AdminCatalogPages(web: self).addRoutes(to: router)
-        AdminProviderPages(web: self).addRoutes(to: router)
+        AuthPages(web: self).addRoutes(to: pages)
+        CustomerPages(web: self).addRoutes(to: pages)
+        OrderPages(web: self).addRoutes(to: pages)
+        AdminPages(web: self).addRoutes(to: pages)
+        AdminCatalogPages(web: self).addRoutes(to: pages)
+        AdminProviderPages(web: self).addRoutes(to: pages)
     }
 
-    /// Registers a page: loads the session and language, enforces `access`, and for a POST
-    /// reads the form and refuses it (changing nothing) unless it carries the session's CSRF
-    /// token.
     /// The row an admin page changes, from its path (`/admin/services/3/enabled` → service 3).
     static func auditTarget(_ path: String) -> AuditTarget? {
         let parts = path.split(separator: "/").map(String.init)
@@ -84,75 +82,19 @@ public struct WebApp: Sendable {
         return tables[parts[1]].map { AuditTarget($0, id) }
     }
 
-    func on(_ router: Router<PanelContext>, _ method: HTTPRequest.Method, _ path: RouterPath, _ access: Access,
-            _ handler: @escaping @Sendable (inout WebCall) async throws -> Response) {
-        router.on(path, method: method) { request, context in
-            var call = try await self.begin(request, context)
-            switch access {
-            case .anyone:
-                break
-            case .customer:
-                guard call.user != nil else {
-                    // Back to the very page after logging in, query included (`/order?service=3`).
-                    let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-                    return call.redirect("/login?next=" + Self.percentEncoded(target))
-                }
-            case .admin:
-                guard call.user?.isAdmin == true else { throw HTTPError(.notFound) }
-            }
-            if method == .post {
-                let body = try await request.body.collect(upTo: Self.maxFormSize)
-                call.form = (try? APIRequestFields.parse(query: nil, body: Array(buffer: body),
-                                                         contentType: "application/x-www-form-urlencoded")) ?? [:]
-                guard let expected = call.formToken, let sent = call.form["csrf"], Self.constantTimeEqual(sent, expected) else {
-                    return call.page("message", title: call.strings["expired_title"],
-                                     ["message": call.strings["expired_text"]], status: .forbidden)
-                }
-            } else {
-                var query: [String: String] = [:]
-                for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
-                call.form = query
-            }
-            // Balance changes made by this page are audited as this admin's or customer's.
-            let actor: AuditActor = switch (access, call.user) {
-            case (.admin, let user?): .admin(user.id)
-            case (_, let user?): .web(user.id)
-            default: .system
-            }
-            do {
-                return try await AuditActor.$current.withValue(actor) {
-                    // Every admin action is audited: who, which page, the row before and after.
-                    guard case .admin = access, method == .post else { return try await handler(&call) }
-                    return try await call.store.audited("web POST \(request.uri.path)", target: Self.auditTarget(request.uri.path)) {
-                        try await handler(&call)
-                    }
-                }
-            } catch let error as HTTPError {
-                throw error
-            } catch is PasswordHasher.Busy {
-                return AuthPages.retrying(call.page("message", title: call.strings["busy_title"], ["message": call.strings["busy_text"]],
-                                                    status: .tooManyRequests), after: AuthPages.busyRetry)
-            } catch {
-                // The visitor gets a bare 500; the operator gets the cause (never form values:
-                // they can hold passwords).
-                self.logger.error("web page failed", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
-                throw error
-            }
-        }
-    }
-
-    func begin(_ request: Request, _ context: PanelContext) async throws -> WebCall {
-        var session: WebSession?
+    /// The visitor a request comes from: their session, or the token of their signed guest
+    /// cookie, and their language.
+    func visitor(_ request: Request) async throws -> Visitor {
+        var visitor = Visitor()
         let token = request.cookies[Self.sessionCookie]?.value
-        if let token, !token.isEmpty, token.count <= 128 { session = try await store.session(token: token) }
-        var guestToken: String?
-        if session == nil, let value = request.cookies[GuestToken.cookie]?.value, !value.isEmpty {
-            guestToken = GuestToken.verify(value, key: try await guestKeys.get(store), now: store.clock.now(),
-                                           lifetime: configuration.guestTokenLifetime)
+        if let token, !token.isEmpty, token.count <= 128 { visitor.session = try await store.session(token: token) }
+        if visitor.session == nil, let value = request.cookies[GuestToken.cookie]?.value, !value.isEmpty {
+            visitor.guestToken = GuestToken.verify(value, key: try await guestKeys.get(store), now: store.clock.now(),
+                                                   lifetime: configuration.guestTokenLifetime)
         }
-        let language = Language(code: session?.language) ?? Language(code: request.cookies[Self.languageCookie]?.value) ?? .en
-        return WebCall(request: request, context: context, web: self, session: session,
-                       token: session == nil ? nil : token, guestToken: guestToken, language: language, form: [:])
+        visitor.token = visitor.session == nil ? nil : token
+        visitor.language = Language(code: visitor.session?.language) ?? Language(code: request.cookies[Self.languageCookie]?.value) ?? .en
+        return visitor
     }
 
     /// Cookies go without `Secure` only on a panel that listens on loopback alone and was not
@@ -165,19 +107,16 @@ public struct WebApp: Sendable {
     // MARK: Navigation
 
     /// The customer's menu; admins also get the console's sections when inside it.
-    func navigation(for user: User, path: String, strings: Strings) -> [String: Any] {
-        func items(_ list: [(String, String)]) -> [[String: Any]] {
+    func navigation(for user: User, path: String, strings: Strings) -> Layout.Navigation {
+        func items(_ list: [(String, String)]) -> [Layout.NavItem] {
             list.map { href, key in
                 let active = href == path || (href != "/admin" && href != "/dashboard" && path.hasPrefix(href + "/"))
-                return ["href": href, "label": strings[key], "active": active]
+                return Layout.NavItem(href: href, label: strings[key].shown, active: active)
             }
         }
-        var nav: [String: Any] = ["customer": items(Self.customerSections)]
-        if user.isAdmin, path == "/admin" || path.hasPrefix("/admin/") {
-            nav["admin"] = items(Self.adminSections)
-            nav["in_admin"] = true
-        }
-        return nav
+        let inAdmin = user.isAdmin && (path == "/admin" || path.hasPrefix("/admin/"))
+        return Layout.Navigation(customer: items(Self.customerSections), admin: inAdmin ? items(Self.adminSections) : nil,
+                                 in_admin: inAdmin ? true : nil)
     }
 
     static let customerSections = [
@@ -239,8 +178,10 @@ struct NotFoundPage: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound && !request.uri.path.hasPrefix("/api/") {
-            let call = try await web.begin(request, context)
-            return call.page("message", title: call.strings["not_found_title"], ["message": call.strings["not_found_text"]],
+            var pageContext = try WebContext(context: context)
+            pageContext.visitor = try await web.visitor(request)
+            let call = WebCall(request: request, context: pageContext, web: web)
+            return call.page(.message, title: call.strings["not_found_title"], MessagePage(message: call.strings["not_found_text"].shown),
                              status: .notFound)
         }
     }

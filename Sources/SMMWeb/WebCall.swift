@@ -3,25 +3,13 @@ import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import NIOPosix
-import SMMAPI
 import SMMDomain
 import SMMStorage
-
-/// Who may open a page.
-enum Access {
-    /// Anyone, signed in or not.
-    case anyone
-    /// A signed-in user (customers and admins); guests are sent to the login page.
-    case customer
-    /// Admins only; everyone else gets the same 404 as an unknown address, so the console is
-    /// not even revealed.
-    case admin
-}
 
 /// One web request on its way through a page: the session, the language, the form.
 struct WebCall {
     let request: Request
-    let context: PanelContext
+    let context: WebContext
     let web: WebApp
     var session: WebSession?
     /// The session cookie's token (to sign out, or keep this session on a password change).
@@ -33,6 +21,17 @@ struct WebCall {
     var form: [String: String]
     /// Cookies to set on the response.
     var cookies: [Cookie] = []
+
+    init(request: Request, context: WebContext, web: WebApp) {
+        self.request = request
+        self.context = context
+        self.web = web
+        session = context.visitor.session
+        token = context.visitor.token
+        guestToken = context.visitor.guestToken
+        language = context.visitor.language
+        form = context.form
+    }
 
     var user: User? { session?.user }
     /// The CSRF token forms on this page carry and POSTs must send back.
@@ -94,48 +93,22 @@ struct WebCall {
     // MARK: Responses
 
     /// A full page: the template inside the layout, with what every page shows.
-    func page(_ template: String, title: String, _ data: [String: Any] = [:], status: HTTPResponse.Status = .ok) -> Response {
-        var values = data
-        values["t"] = strings.table
-        values["lang"] = language.rawValue
-        values["dir"] = language.direction
-        values["title"] = title
-        values["csrf"] = formToken ?? ""
-        values["currency"] = web.configuration.currency
-        if let user {
-            values["me"] = ["name": user.username, "balance": user.balance.apiString, "admin": user.isAdmin]
-            values["nav"] = web.navigation(for: user, path: request.uri.path, strings: strings)
-        }
-        if let notice = query("notice"), notice.hasPrefix("notice_"), strings.table[notice] != nil {
-            values["notice"] = strings.format(notice, ["id": query("id") ?? ""])
+    func page<Content: Sendable>(_ template: PageTemplate, title: String, _ content: Content,
+                                 status: HTTPResponse.Status = .ok) -> Response {
+        var notice: String?
+        if let key = query("notice"), key.hasPrefix("notice_"), strings.table[key] != nil {
+            notice = strings.format(key, ["id": query("id") ?? ""])
         }
         let other: Language = language == .en ? .ar : .en
-        values["switch_lang"] = ["code": other.rawValue, "label": web.views.translations.strings(other)["language_name"],
-                                 "back": request.uri.path]
-        return html(web.views.render(template, Self.withoutNils(values)), status: status)
-    }
-
-    /// Drops nil values and empty strings: Mustache would treat either as present and render
-    /// `{{#error}}` sections for errors that did not happen.
-    static func withoutNils(_ values: [String: Any]) -> [String: Any] {
-        var clean: [String: Any] = [:]
-        for (key, value) in values {
-            if let present = present(value) { clean[key] = present }
-        }
-        return clean
-    }
-
-    private static func present(_ value: Any) -> Any? {
-        let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional {
-            guard let wrapped = mirror.children.first?.value else { return nil }
-            return present(wrapped)
-        }
-        // Mustache also counts an empty string as present; absent renders the same empty text.
-        if let text = value as? String, text.isEmpty { return nil }
-        if let dictionary = value as? [String: Any] { return withoutNils(dictionary) }
-        if let array = value as? [[String: Any]] { return array.map(withoutNils) }
-        return value
+        let layout = Layout(
+            t: strings.table, lang: language.rawValue, dir: language.direction, title: title.shown, csrf: formToken.shown,
+            currency: web.configuration.currency.shown,
+            me: user.map { Layout.Me(name: $0.username.shown, balance: $0.balance.apiString, admin: $0.isAdmin) },
+            nav: user.map { web.navigation(for: $0, path: request.uri.path, strings: strings) },
+            notice: notice.shown,
+            switch_lang: Layout.SwitchLanguage(code: other.rawValue, label: web.views.translations.strings(other)["language_name"].shown,
+                                               back: request.uri.path.shown))
+        return html(web.views.render(template, PageView(layout: layout, content: content)), status: status)
     }
 
     func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -1,4 +1,5 @@
 @testable import SMMAPI
+@testable import SMMHTTP
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SMMAPI
+import SMMHTTP
 import SMMDomain
 import SMMStorage
 import Synchronization

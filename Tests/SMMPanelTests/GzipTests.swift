@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 @testable import SMMAPI
+@testable import SMMHTTP
 import SMMDomain
 import SMMStorage
 import Testing

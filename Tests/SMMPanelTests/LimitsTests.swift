@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import SMMAPI
+import SMMHTTP
 import SMMDomain
 import SMMStorage
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 @testable import SMMAPI
+@testable import SMMHTTP
 import SMMDomain
 import Testing
 

@@ -74,7 +74,7 @@ import Testing
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/SMMWeb")
         let files = try FileManager.default.contentsOfDirectory(at: sources, includingPropertiesForKeys: nil).filter { $0.pathExtension == "swift" }
-        let pattern = try NSRegularExpression(pattern: #"on\(router, \.(get|post), "([^"]+)""#)
+        let pattern = try NSRegularExpression(pattern: #"pages\.(?:anyone|customer|admin)\.(get|post)\("([^"]+)""#)
         var registered: Set<String> = []
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)

@@ -1,6 +1,6 @@
 import CNIOExtrasZlib
 import NIOCore
-@testable import SMMAPI
+@testable import SMMHTTP
 
 // Only the tests read gzip: the panel sends it, never receives it.
 extension Gzip {

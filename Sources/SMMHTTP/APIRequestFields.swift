@@ -1,5 +1,15 @@
 import SMMDomain
 
+/// What one API call may carry; past these the call is refused before any work.
+public enum APIRequestLimits {
+    /// Largest body read; larger ones get HTTP 413.
+    public static let maxBodySize = 2 * 1024 * 1024
+    /// Longest query string (GET clients); longer ones get HTTP 414.
+    public static let maxQueryLength = 64 * 1024
+    /// Distinct field names in one call: every action's fields of every type fit many times.
+    public static let maxFields = 200
+}
+
 /// Reads the fields of an API v2 call from wherever a real client put them: the query string
 /// (GET bots), a form body (the documented way) or a JSON body. Body fields win over query
 /// fields. Values are kept as text; what they mean is the action's business.

@@ -9,9 +9,9 @@ import SMMDomain
 /// BENCHMARKS.md). Compressed once per catalog build, it is ~10 times smaller on the wire.
 /// The zlib is the one swift-nio-extras carries (with prefixed symbols), already built for
 /// AsyncHTTPClient: no system zlib headers needed.
-enum Gzip {
+public enum Gzip {
     /// The buffer gzip-compressed, or nil if zlib refuses (it does not for valid input).
-    static func compress(_ input: ByteBuffer) -> ByteBuffer? {
+    public static func compress(_ input: ByteBuffer) -> ByteBuffer? {
         var stream = cnioextras_z_stream()
         // Level 6 (zlib's default); windowBits 15 + 16: the gzip wrapper instead of the zlib one.
         guard CNIOExtrasZlib_deflateInit2(&stream, 6, CNIOEXTRAS_Z_DEFLATED, 15 + 16, 8, CNIOEXTRAS_Z_DEFAULT_STRATEGY) == CNIOEXTRAS_Z_OK else { return nil }
@@ -35,7 +35,7 @@ enum Gzip {
 
     /// Whether an `Accept-Encoding` header (RFC 9110 §12.5.3) accepts gzip: listed as `gzip`
     /// (or the old `x-gzip`) with a weight above zero, or not listed while `*` is.
-    static func isAccepted(by acceptEncoding: String?) -> Bool {
+    public static func isAccepted(by acceptEncoding: String?) -> Bool {
         guard let acceptEncoding else { return false }
         var wildcard: Bool?
         for item in acceptEncoding.split(separator: ",") {
