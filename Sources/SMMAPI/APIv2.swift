@@ -15,7 +15,11 @@ public enum APIAction: String, Sendable, CaseIterable {
 /// API v2: reads a call's fields, runs the action on the panel, and answers in the contract's
 /// exact shape. Knows nothing of HTTP; `APIv2Controller` carries it over the wire.
 public struct APIv2: Sendable {
-    public let store: PanelStore
+    /// Everything the API reads and asks of storage, and nothing more.
+    public typealias Repositories = AccountReading & CatalogReading & OrderReading & OrderRequests & OrderPlacementRepository
+        & ChangeSource
+
+    let store: any Repositories
     /// `add` goes through the order service: the rules decide, the store records.
     let orders: OrderService
     public let currency: String
@@ -28,7 +32,7 @@ public struct APIv2: Sendable {
     let logger: Logger
 
     /// Without caches given, each follows the changes `store` records.
-    public init(store: PanelStore, currency: String = "USD", catalogCache: CatalogCache? = nil,
+    public init(store: some Repositories, currency: String = "USD", catalogCache: CatalogCache? = nil,
                 keyCache: APIKeyCache? = nil, logger: Logger = Logger(label: "smmpanel.api")) {
         self.store = store
         self.orders = OrderService(repository: store)
@@ -83,10 +87,10 @@ public struct APIv2: Sendable {
     func services(user: User) async throws -> JSONValue {
         let rates = try await store.customRates(userID: user.id)
         let store = self.store
-        let catalog = try await catalogCache.current(load: { try await store.services() },
+        let catalog = try await catalogCache.current(load: { try await store.services(includeDisabled: false) },
                                                      encode: { Self.servicesAnswer($0).serializedBytes() })
         if rates.isEmpty { return .encoded(catalog.encoded, gzipped: catalog.gzipped) }
-        return Self.servicesAnswer(catalog.services.map { PanelStore.priced($0, rates) })
+        return Self.servicesAnswer(catalog.services.map { $0.priced(with: rates) })
     }
 
     static func servicesAnswer(_ services: [Service]) -> JSONValue {

@@ -109,7 +109,7 @@ extension PanelStore {
     /// the web pages.
     public func services(pricedFor userID: Int64) async throws -> [Service] {
         let rates = try await customRates(userID: userID)
-        return try await services().map { Self.priced($0, rates) }
+        return try await services().map { $0.priced(with: rates) }
     }
 
     /// One service as this user pays it, in one read (nil if there is no such service):
@@ -124,11 +124,6 @@ extension PanelStore {
         }
     }
 
-    public static func priced(_ service: Service, _ rates: [Int64: Money]) -> Service {
-        var priced = service
-        if let rate = rates[service.id] { priced.rate = rate }
-        return priced
-    }
 }
 
 extension SQLRow {

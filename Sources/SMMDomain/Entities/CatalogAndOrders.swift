@@ -71,6 +71,15 @@ public struct Service: Sendable, Hashable {
     }
 }
 
+extension Service {
+    /// The service at a customer's own rates (by service id), where the operator set one.
+    public func priced(with rates: [Int64: Money]) -> Service {
+        var priced = self
+        if let rate = rates[id] { priced.rate = rate }
+        return priced
+    }
+}
+
 /// What an operator sets when creating a service; `nil` in an update means "keep".
 public struct ServiceDraft: Sendable, Hashable {
     public var name: String?
