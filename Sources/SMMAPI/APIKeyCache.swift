@@ -5,7 +5,7 @@ import Synchronization
 /// Which customer an API key belongs to, kept for at most `maxAge`.
 ///
 /// Why: every call starts with the key lookup; resellers' bots poll `status` constantly, and
-/// the lookup was half of its database work. Correctness: a key revoked or a user disabled
+/// the lookup is one of its two database reads. Correctness: a key revoked or a user disabled
 /// through the store is refused on the next call (`generation`, from its `LocalChanges.access`);
 /// by another process (node, CLI), within `maxAge` — the one-second rule for caches in
 /// docs/deploy.md. Only keys that were found are kept (unknown keys, however many, take no

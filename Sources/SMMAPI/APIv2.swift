@@ -125,8 +125,8 @@ public struct APIv2: Sendable {
             let ids = entries.compactMap { if case .id(let id) = $0 { id } else { nil } }
             let orders = try await store.orderStatuses(ids: ids, userID: user.id)
             let children = try await childIDs(of: Array(orders.values))
-            // Written straight to bytes: as a tree of `JSONValue`s, a 100-id answer was some
-            // 600 small allocations built only to be written out (profiled).
+            // Written straight to bytes: as a tree of `JSONValue`s, a 100-id answer would be
+            // some 600 small allocations built only to be written out (BENCHMARKS.md).
             var out: [UInt8] = [UInt8(ascii: "{")]
             out.reserveCapacity(2 + entries.count * 112)
             for (index, entry) in entries.enumerated() {

@@ -6,8 +6,8 @@ import Synchronization
 
 /// The catalog as the `services` action answers it, kept for at most `maxAge`.
 ///
-/// Why: building the 1,000-service answer (reading the rows, encoding ~250 KB of JSON) was the
-/// whole cost of `services` (profiled; BENCHMARKS.md), and resellers' bots ask for it constantly.
+/// Why: building the 1,000-service answer (reading the rows, encoding ~250 KB of JSON) is the
+/// whole cost of `services` (BENCHMARKS.md), and resellers' bots ask for it constantly.
 /// Correctness: a change made through the store shows at once (`generation`, from its
 /// `LocalChanges.catalog`); one made by another process shows within `maxAge` — the one-second
 /// rule for caches in docs/deploy.md.

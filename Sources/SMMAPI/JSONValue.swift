@@ -11,7 +11,8 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
     /// JSON already written by `write(to:)` (a cached answer), sent as it is: the buffer is
-    /// shared by every answer, not copied (a 250 KB copy per call showed in the profile).
+    /// shared by every answer, not copied (a copy would be a 250 KB allocation and `memmove`
+    /// per call; BENCHMARKS.md).
     /// `gzipped`, when there is one, is the same JSON gzip-compressed, for clients that accept it.
     case encoded(ByteBuffer, gzipped: ByteBuffer? = nil)
 

@@ -9,9 +9,9 @@ import Logging
 /// a line escaped so that one event is always one line.
 ///
 /// Why not `StreamLogHandler` itself: it formats its whole metadata again each time one entry
-/// is set, and Hummingbird sets a request id on every request's logger — 1.5–2 % of every
-/// request's CPU (`Logger.subscript.setter` → `prettify`, profiled under `balance` and `add`;
-/// BENCHMARKS.md), for lines that at `info` are almost never written.
+/// is set, and Hummingbird sets a request id on every request's logger — a cost on every
+/// request (`Logger.subscript.setter` → `prettify`; BENCHMARKS.md), for lines that at `info`
+/// are almost never written.
 public struct PanelLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]

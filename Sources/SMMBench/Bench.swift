@@ -105,7 +105,7 @@ struct Bench: AsyncParsableCommand {
         let ids = seeded.orderIDs
         let tag = UUID().uuidString.prefix(8)
         // Requests that never change are written once: building the 100-id list for each
-        // request was load-generator CPU taken from the server it shares the cores with.
+        // request would be load-generator CPU taken from the server it shares the cores with.
         let healthRequest = LoadRequest(path: "/health", body: nil)
         let balanceRequest = LoadRequest(path: "/api/v2", body: "key=\(key)&action=balance")
         let status100Request = LoadRequest(path: "/api/v2", body: "key=\(key)&action=status&orders=\(ids.map(String.init).joined(separator: "%2C"))")
@@ -376,7 +376,7 @@ enum Profiler {
         let arguments = ["timeout", "-s", "INT", String(seconds), "perf", "record", "-q", "-F", "999", "-g",
                          "-p", String(pid), "-o", output]
         // posix_spawn with an empty signal mask: Foundation's `Process` passes on this thread's
-        // blocked signals, and perf then never sees timeout's SIGINT (it spun at 200 % CPU).
+        // blocked signals, and perf then never sees timeout's SIGINT (it spins at 200 % CPU).
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -100,7 +100,7 @@ final class LoadHandler: ChannelInboundHandler {
     private var sentAt = NIODeadline.now()
     private var status = HTTPResponseStatus.ok
     /// The answer's first bytes (what `isSuccess` looks at) and its length: not the whole
-    /// body, whose copy (234 KB for `services`) was the load generator's CPU taken from the
+    /// body, whose copy (234 KB for `services`) would be the load generator's CPU taken from the
     /// server it shares the cores with.
     private var answerStart = ByteBuffer()
     private var bodyBytes = 0

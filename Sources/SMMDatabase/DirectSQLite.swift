@@ -24,9 +24,9 @@ struct SQLiteFailure: Error, CustomStringConvertible {
 ///
 /// Why not SQLiteNIO's `SQLiteConnection.query`: it sends every statement to a thread pool and
 /// back through an event loop (and every row through the event loop on its own), then resumes
-/// the caller on another thread; and it compiles the SQL again each time. Profiled under the
-/// bench's write and read loads (BENCHMARKS.md), those hops and the SQL parser are most of a
-/// request's cost, while the statements themselves take microseconds. Here a statement costs its own work.
+/// the caller on another thread; and it compiles the SQL again each time. Those hops and the
+/// SQL parser would be most of a request's cost, while the statements themselves take
+/// microseconds (BENCHMARKS.md). Here a statement costs its own work.
 ///
 /// What may block stays off the caller's thread: the backend sends lock waits (`BEGIN
 /// IMMEDIATE`, with its busy timeout) and fsyncs (`COMMIT`) to a thread pool.
@@ -267,8 +267,8 @@ final class SQLiteColumnNames: Sendable {
     }
 
     /// Where the column of that name is. Each row looks up each of its columns by name: hashing
-    /// the name for a dictionary costs more than comparing it with a few short names (~5 % of
-    /// a 100-row read; profiled), so only long column lists keep a dictionary. Lengths
+    /// the name for a dictionary costs more than comparing it with a few short names (a large
+    /// share of a 100-row read; BENCHMARKS.md), so only long column lists keep a dictionary. Lengths
     /// first: `==` on two different short strings takes its slow path, and most names differ
     /// in length. (Names spelled in another Unicode normalization, equal by `==` but not in
     /// length, are looked for again without the filter.)
@@ -369,7 +369,7 @@ struct DirectSQLiteDatabase: SQLDatabase {
     }
 
     /// A bind as SQLiteKit's encoder converts it. Binds are almost all integers and text: those are converted by their concrete type, which is much cheaper than the
-    /// encoder's cast to a protocol (`swift_conformsToProtocol` per bind; profiled).
+    /// encoder's cast to a protocol (`swift_conformsToProtocol` per bind; BENCHMARKS.md).
     /// Anything else, `nil` included, goes through the encoder.
     static func sqliteData(_ bind: any Encodable & Sendable) throws -> SQLiteData {
         switch bind {

@@ -49,7 +49,7 @@ final class PostgresBackend: DatabaseBackend {
         var suspect = false
         /// Pools whose server was found unreachable while they were current: calls holding
         /// their connections are answered at once (a query in flight on a connection the
-        /// server dropped was seen never to complete), not after `callTimeout`.
+        /// server dropped may never complete), not after `callTimeout`.
         var down: Set<Int> = []
         var isShutDown = false
     }
@@ -140,7 +140,7 @@ final class PostgresBackend: DatabaseBackend {
     /// fail soon and clearly, so clients retry and nothing piles up.
     static let leaseTimeout: Duration = .seconds(30)
     /// How long a database call may take once it holds a connection. A query in flight while
-    /// the server restarted was seen never to complete; the caller is answered (the outcome
+    /// the server restarts may never complete; the caller is answered (the outcome
     /// is unknown, so API clients retry with their `request_id`) and the call is cancelled.
     static let callTimeout: Duration = .seconds(30)
 
@@ -307,8 +307,8 @@ final class PostgresBackend: DatabaseBackend {
         private let settings: PostgresSettings
         private let logger: Logger
         /// A stopped server refuses at once; this bounds a host that does not answer. Loopback
-        /// connects on a saturated two-core machine were measured taking over a second (the
-        /// event loops busy), so a shorter limit took load for an outage.
+        /// connects on a saturated two-core machine can take over a second (the event loops
+        /// busy): a shorter limit would take load for an outage.
         static let timeout: Duration = .seconds(5)
 
         init(settings: PostgresSettings, logger: Logger) {

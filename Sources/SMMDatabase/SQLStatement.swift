@@ -6,9 +6,9 @@ import Synchronization
 /// statements on the hottest write and read paths.
 ///
 /// Why not an interpolated `db.raw(…)` there: SQLKit builds the query anew on each call and then
-/// serializes it (a `String` per fragment, a protocol cast and an existential box per value):
-/// ~10 % of the bench's `add` CPU, inside the writer's critical section, where every microsecond delays
-/// the whole queue behind it (profiled; BENCHMARKS.md). Here the text is made once; on SQLite
+/// serializes it (a `String` per fragment, a protocol cast and an existential box per value),
+/// on `add`'s path inside the writer's critical section, where every microsecond delays the
+/// whole queue behind it (BENCHMARKS.md). Here the text is made once; on SQLite
 /// the values go straight to the prepared statement. On PostgreSQL the statement is serialized
 /// through SQLKit as usual (`$1`, `$2`, … from its dialect), so one text serves both engines.
 ///
@@ -59,7 +59,7 @@ public final class SQLStatement: Sendable {
 
 /// `SQLStatement`s that differ only in the length of a list of parameters (`IN (?, ?, …)`),
 /// each length's made once: through SQLKit a 100-value list would be built and serialized on
-/// every call (a `String` and an existential per value; profiled).
+/// every call (a `String` and an existential per value; BENCHMARKS.md).
 public final class SQLStatementList: Sendable {
     /// Lengths kept at most (the longest list a caller expects); a longer list is made each time.
     public let maxKeptLength: Int

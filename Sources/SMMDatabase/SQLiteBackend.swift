@@ -99,7 +99,7 @@ public final class SQLiteBackend: DatabaseBackend {
                     opened.append(writer)
                     // temp_store=MEMORY: each transaction of a group commit runs in a SAVEPOINT,
                     // whose page copies (the statement journal) otherwise spill to a temporary
-                    // file past 64 KiB: `pwrite`s that were 4.5 % of `add` (profiled).
+                    // file past 64 KiB: `pwrite`s on `add`'s path (BENCHMARKS.md).
                     for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
                                    "PRAGMA busy_timeout=\(DirectSQLiteConnection.busyTimeoutMilliseconds)", "PRAGMA temp_store=MEMORY"] {
                         try writer.execute(pragma)
@@ -142,8 +142,8 @@ public final class SQLiteBackend: DatabaseBackend {
     }
 
     /// `BEGIN IMMEDIATE` here, on the writer's thread, when no other process holds the write lock
-    /// (the usual case: a hop to another thread and back cost ~170 µs per batch under load,
-    /// profiled); otherwise waiting for the lock (up to the busy timeout) on this database's own
+    /// (the usual case: no hop to another thread and back per batch, which is slow under load;
+    /// BENCHMARKS.md); otherwise waiting for the lock (up to the busy timeout) on this database's own
     /// thread, so that the writer's thread stays free meanwhile.
     private func begin() async throws {
         do {

@@ -10,9 +10,8 @@ import SQLiteNIO
 ///
 /// Why: SQLiteKit decodes every column through `SQLiteDataDecoder`, which first asks the Swift
 /// runtime whether the type conforms to `SQLiteDataConvertible` (and wraps optionals in a
-/// `Decoder` object). Profiled reading 100 rows, those conformance and metadata lookups
-/// (and the locks around their caches) are the largest cost of the read
-/// (BENCHMARKS.md).
+/// `Decoder` object). Reading 100 rows, those conformance and metadata lookups (and the
+/// locks around their caches) would be the largest cost of the read (BENCHMARKS.md).
 struct SQLiteColumnsRow: SQLRow {
     let columns: SQLiteColumnNames
     let values: [SQLiteData]
@@ -84,7 +83,7 @@ struct SQLiteColumnsRow: SQLRow {
     /// otherwise.
     ///
     /// Hands `D` back through a slot, never as `D?`: a generic `D?` makes the runtime look up
-    /// `Optional<D>`'s metadata on every call (profiled reading 100 rows).
+    /// `Optional<D>`'s metadata on every call, for every column read (BENCHMARKS.md).
     private static func readDirectly<D>(_ data: SQLiteData, into slot: UnsafeMutablePointer<D>) -> Bool {
         let kind = ObjectIdentifier(D.self)
         switch data {
@@ -109,7 +108,7 @@ struct SQLiteColumnsRow: SQLRow {
     }
 
     /// The types' identities, looked up once: spelling `Int64?.self` in `readDirectly` instantiates
-    /// `Optional<Int64>`'s metadata on every call, through a locked runtime cache (profiled).
+    /// `Optional<Int64>`'s metadata on every call, through a locked runtime cache.
     /// `unsafeBitCast` above is only reached when `D` is exactly the type cast from.
     private enum Kinds {
         static let int64 = ObjectIdentifier(Int64.self)

@@ -9,14 +9,14 @@ import Synchronization
 /// (`withTaskExecutorPreference`), at a raised scheduling priority when the system allows it.
 ///
 /// Why a thread of its own: the writer is one connection, so its work is one serial chain that
-/// every write waits on. On the shared executor each batch waited behind whatever HTTP work was
-/// queued (the bench's `add` 10–15 % slower than on a queue of its own; BENCHMARKS.md).
+/// every write waits on. On the shared executor each batch would wait behind whatever HTTP work
+/// is queued (BENCHMARKS.md).
 ///
 /// Why the priority: on a machine with few cores the writer's thread competes for them with the
 /// event loops and the executor's threads, and while it waits for a core every write waits
 /// with it — then, with every client waiting on the writer, the event loops run dry and a core
-/// idles. Ahead of them, the chain keeps moving and the HTTP work fills the rest (`add` +15 %
-/// on two cores, measured alternately; BENCHMARKS.md). Its work is short statements, so it
+/// idles. Ahead of them, the chain keeps moving and the HTTP work fills the rest
+/// (BENCHMARKS.md). Its work is short statements, so it
 /// cannot starve the others. A negative nice value needs `CAP_SYS_NICE` or an `RLIMIT_NICE`
 /// that allows it (systemd: `LimitNICE=-10`); without either the thread runs at the default.
 ///

@@ -1,6 +1,6 @@
 /// Numbers written as decimal ASCII straight into bytes, for answers written as bytes (a
-/// 100-id `status` answer holds some 300 numbers; as `String`s first they were a measured
-/// part of writing it).
+/// 100-id `status` answer holds some 300 numbers; a `String` for each would be a large part of
+/// writing it: BENCHMARKS.md).
 public enum DecimalDigits {
     /// Most digits a `UInt64` has.
     public static let maximumWidth = 20

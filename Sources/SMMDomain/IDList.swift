@@ -35,7 +35,7 @@ public enum IDList {
 
     /// `parse` for ASCII text (what bots send), by its bytes: there each byte is a Character, so
     /// it splits and trims exactly as the Character path, without making a String per entry
-    /// (splitting by Characters was 7 % of a 100-id `status`, profiled).
+    /// (splitting by Characters is slow on the hot `status` path: BENCHMARKS.md).
     private static func parseASCII(_ bytes: [UInt8]) throws(PanelError) -> [Entry] {
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
         // Sized for the longest list at once: no rehashing while it fills.

@@ -3,9 +3,9 @@
 ///
 /// One reader for the JSON the panel receives: request bodies (`StrictJSON`: invalid UTF-8
 /// refused, shallow) and providers' answers (`LooseJSON`: a byte-order mark skipped, invalid
-/// UTF-8 replaced). Foundation's decoder was no fit for either: on Linux it accepts trailing
-/// commas, and decoding a value of unknown shape through it throws a `DecodingError` per shape
-/// tried (a fifth of status sync, profiled).
+/// UTF-8 replaced). Foundation's decoder fits neither: on Linux it accepts trailing commas, and
+/// decoding a value of unknown shape through it throws a `DecodingError` per shape tried, too
+/// slow for status sync (BENCHMARKS.md).
 public indirect enum JSONDocument: Sendable, Equatable {
     case string(String)
     /// The number token as written (`-7`, `0.27819`, `1.5e2`, an id of any length).

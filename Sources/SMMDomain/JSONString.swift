@@ -2,8 +2,8 @@
 /// kept of a provider's report, and the tests' fake provider.
 public enum JSONString {
     /// Appends `s` as a JSON string literal. Copies runs of bytes that need no escape at once
-    /// (byte by byte, escaping was the largest single cost of the 1,000-service catalog answer;
-    /// see BENCHMARKS.md).
+    /// (escaping byte by byte would be the largest single cost of the 1,000-service catalog
+    /// answer; BENCHMARKS.md).
     public static func write(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var text = s

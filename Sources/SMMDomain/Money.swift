@@ -52,8 +52,8 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends `formatted(minimumFractionDigits:)`'s text as bytes (answers written as bytes:
-    /// every charge of a 100-id `status` answer; profiled).
+    /// Appends `formatted(minimumFractionDigits:)`'s text as bytes, with no `String` between:
+    /// answers written as bytes carry many (every charge of a 100-id `status`; BENCHMARKS.md).
     public func write(minimumFractionDigits: Int = Money.scale, to out: inout [UInt8]) {
         let magnitude = minorUnits.magnitude
         let whole = magnitude / UInt64(Money.unitsPerWhole)
@@ -96,7 +96,7 @@ extension String {
     /// Trims spaces, tabs and line breaks at both ends (no Foundation needed).
     public func trimmingSpaces() -> String {
         // ASCII text (ids, keys, actions: nearly every call) by its bytes, where each byte is
-        // a Character; Characters were a measured cost of parsing 100-id status lists.
+        // a Character: iterating Characters is slow on the hot `status` path (BENCHMARKS.md).
         if utf8.allSatisfy({ $0 < 0x80 }) {
             let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
             guard let start = utf8.firstIndex(where: { !isSpace($0) }) else { return "" }

@@ -44,8 +44,8 @@ public struct NewOrder: Sendable, Hashable {
 /// drip-feed; money and the active-link rule are the store's (they need the database).
 public enum OrderValidator {
     /// A character a link cannot hold: white space (Unicode's) or a C0 control or DEL. ASCII is
-    /// decided by value: looking up Unicode properties for every character of every link was
-    /// ~2 % of `add` (profiled).
+    /// decided by value: looking up Unicode properties for every character of every link is a
+    /// needless cost on `add`'s path (BENCHMARKS.md).
     static func breaksLink(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.isASCII { return scalar.value <= 0x20 || scalar.value == 0x7F }
         return scalar.properties.isWhitespace

@@ -43,8 +43,8 @@ public enum APIRequestFields {
     }
 
     /// Whether a Content-Type names JSON (`application/json`, `text/JSON; charset=utf-8`…), in
-    /// any case. By bytes: `lowercased().contains` went through Foundation's string search on
-    /// every call (~1 % of `add`, profiled).
+    /// any case. By bytes: `lowercased().contains` goes through Foundation's string search, on
+    /// every call (BENCHMARKS.md).
     static func mentionsJSON(_ contentType: String) -> Bool {
         // "json" has no letter twice, so a mismatch restarts the match at this byte.
         let target: (UInt8, UInt8, UInt8, UInt8) = (0x6A, 0x73, 0x6F, 0x6E)

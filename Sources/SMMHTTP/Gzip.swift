@@ -5,8 +5,8 @@ import SMMDomain
 /// gzip (RFC 1952) of whole buffers, for answers that are built once and sent many times.
 ///
 /// Why: the `services` answer of a 1,000-service catalog is ~210 KB of JSON and bots fetch it
-/// constantly; sending it was bound by copying those bytes through the socket (profiled;
-/// BENCHMARKS.md). Compressed once per catalog build, it is ~10 times smaller on the wire.
+/// constantly; sending it is bound by copying those bytes through the socket
+/// (BENCHMARKS.md). Compressed once per catalog build, it is ~10 times smaller on the wire.
 /// The zlib is the one swift-nio-extras carries (with prefixed symbols), already built for
 /// AsyncHTTPClient: no system zlib headers needed.
 public enum Gzip {

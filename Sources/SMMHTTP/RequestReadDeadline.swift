@@ -12,7 +12,7 @@ import NIOCore
 ///
 /// The timer is set only when a read ends with a request still incomplete: an API call's head
 /// and body almost always arrive in one read, and scheduling then cancelling a timer for each
-/// of them was ~2–3 % of the server's CPU under `add` and `balance` (profiled).
+/// of them would cost every request (BENCHMARKS.md).
 public final class RequestReadDeadline: ChannelInboundHandler, RemovableChannelHandler {
     public typealias InboundIn = HTTPRequestPart
     public typealias InboundOut = HTTPRequestPart
@@ -53,8 +53,8 @@ public final class RequestReadDeadline: ChannelInboundHandler, RemovableChannelH
 
     /// How much a connection may have queued to send before its writer waits. NIO's default
     /// (64 KiB) is less than one `services` answer of a 1,000-service catalog (234 KB): each
-    /// such answer made the connection unwritable and writable again, suspending and resuming
-    /// the response writer (~5 % of the server's CPU under `services`; profiled). Answers of the
+    /// such answer would make the connection unwritable and writable again, suspending and
+    /// resuming the response writer (BENCHMARKS.md). Answers of the
     /// catalog cache are shared buffers, so the limit costs no copies.
     public static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 512 * 1024, high: 1024 * 1024)
 

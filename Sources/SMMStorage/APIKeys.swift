@@ -26,8 +26,8 @@ public enum APIKeys {
 
     /// The first `count` bytes as lowercase hex.
     public static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes, count: Int) -> String {
-        // Written in one pass: a `String` per byte was most of `hash`'s cost, and every API
-        // call hashes its key (profiled under `add` and `status`).
+        // Written in one pass: a `String` per byte would be most of `hash`'s cost, and every
+        // API call hashes its key (BENCHMARKS.md).
         let digits = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: count * 2) { buffer in
             var index = 0

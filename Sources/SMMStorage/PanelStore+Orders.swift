@@ -9,8 +9,8 @@ extension PanelStore {
 
     /// The `orders_active_link` index's own condition, as literals. A planner can use a partial
     /// index only when the query's WHERE restates the index's; with the statuses as bound
-    /// parameters SQLite cannot tell, and the link check walked every pending order instead
-    /// (`EXPLAIN QUERY PLAN`; `add` slowed as orders piled up). The values are our constants.
+    /// parameters SQLite cannot tell, and the link check walks every pending order instead
+    /// (`EXPLAIN QUERY PLAN`), slower as orders pile up. The values are our constants.
     static let activeLinkCondition = "parent_id IS NULL AND link <> '' AND status IN ("
         + activeStatusList.map { "'\($0)'" }.joined(separator: ", ") + ")"
 
@@ -35,7 +35,7 @@ extension PanelStore {
                 let upstream = try await Self.upstreamMapping(db, serviceID: new.serviceID)
                 let firstRunAt: Int64? = new.dripFeed == nil || upstream != nil ? nil : now
                 // The new order is built from the values written (only its id comes back): decoding
-                // the whole row, its fields' JSON included, cost the writer's critical section.
+                // the whole row, its fields' JSON included, would lengthen the writer's critical section.
                 let row = try await Self.insertOrderStatement.on(
                     db, .int(userID), .int(new.serviceID), .text(new.type.rawValue), .text(new.link), .int(new.quantity),
                     .int(new.charge.minorUnits), .int(new.quantity), .text(status.rawValue), .text(FieldsCoding.encode(new.fields)),
@@ -65,7 +65,7 @@ extension PanelStore {
 
     /// What an order needs of its service: its terms at the customer's rate (their own, if the
     /// operator set one), and whether it is on sale; nil for an unknown id. Not the whole
-    /// `Service`: its name, category and description were decoded on every `add` for nothing.
+    /// `Service`: its name, category and description would be decoded on every `add` for nothing.
     public func orderTerms(serviceID: Int64, pricedFor userID: Int64) async throws -> (ServiceTerms, enabled: Bool)? {
         try await backend.read { db in
             guard let row = try await Self.orderTermsStatement.on(db, .int(userID), .int(serviceID)).first() else { return nil }
@@ -127,8 +127,8 @@ extension PanelStore {
     }
 
     /// The user's orders among `ids` as the `status` action shows them, keyed by id; ids of
-    /// others are simply absent. Only the columns shown are read: decoding whole order rows was
-    /// most of the cost of a 100-id status call (profiled; BENCHMARKS.md).
+    /// others are simply absent. Only the columns shown are read: decoding whole order rows would
+    /// be most of the cost of a 100-id status call (BENCHMARKS.md).
     public func orderStatuses(ids: [Int64], userID: Int64) async throws -> [Int64: OrderStatusView] {
         guard !ids.isEmpty else { return [:] }
         // A statement per list length, written once: nothing is built per call (one id is the

@@ -74,9 +74,9 @@ extension PanelStore {
                     reason = 'a send was interrupted (crash or timeout) and this provider does not honour request_id: it may or may not have the order; check at the provider, then resend it, link its upstream id, or cancel it'
                 WHERE state = \(state: UpstreamState.sending) AND lease_until < \(bind: now) AND (CAST(\(bind: only) AS BIGINT) IS NULL OR provider_id = \(bind: only))
                 """).run()
-            // The active-order check is an EXISTS, not a join: joined, SQLite's planner started
-            // from every active order (status index) and each claim cost O(active orders) —
-            // measured with 100,000 orders in flight. Now it walks the queue index.
+            // The active-order check is an EXISTS, not a join: joined, SQLite's planner starts
+            // from every active order (status index) and each claim costs O(active orders);
+            // as an EXISTS it walks the queue index (BENCHMARKS.md).
             let claimed = try await db.raw("""
                 UPDATE upstream_orders SET state = \(state: UpstreamState.sending), attempts = attempts + 1, lease_until = \(bind: now + lease),
                     updated_at = \(bind: now)

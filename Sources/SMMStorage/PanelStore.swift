@@ -90,7 +90,7 @@ public struct PanelStore: Sendable {
 
     /// The user's balance as it is now, or nil if there is no such user (the API's `balance`:
     /// a kept key's `User` carries the balance of its read). Only the one column: decoding
-    /// the whole user was most of this call's own work.
+    /// the whole user would be most of this call's own work.
     public func balance(userID: Int64) async throws -> Money? {
         try await backend.read { db in
             try await Self.balanceStatement.on(db, .int(userID)).first().map { Money(minorUnits: try $0.decode(column: "balance", as: Int64.self)) }

@@ -11,7 +11,7 @@ import SMMStorage
 /// The cookie is `v1.<token>.<issued>.<mac>`: a 32-hex-digit random token, the Unix second it
 /// was issued, and the HMAC of both. It is good for `guestTokenLifetime` seconds on any node
 /// (they share the key through the database). Anyone may get one; what it proves is only that
-/// a form was posted by the browser that loaded the form, as a guest session did before.
+/// a form was posted by the browser that loaded the form.
 enum GuestToken {
     static let cookie = "smm_guest"
     /// Longest cookie value even looked at; a real one is 120 characters or so.

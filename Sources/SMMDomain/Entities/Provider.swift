@@ -195,7 +195,7 @@ public struct UpstreamReport: Sendable, Hashable {
 extension UpstreamReport: CustomStringConvertible {
     /// The report in the shape of a status answer for one order (kept as an order's last
     /// response when a call answered for many). Written out, not reflected: `String(describing:)`
-    /// of the enum was a third of status sync (profiled), and unreadable for an operator.
+    /// of the enum is costly in bulk (status sync; BENCHMARKS.md) and unreadable for an operator.
     public var description: String {
         switch content {
         case .error(let message):
