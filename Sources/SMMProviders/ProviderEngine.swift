@@ -29,13 +29,16 @@ public struct EngineSettings: Sendable {
 /// forwards cancels and refills, and keeps catalogs in step. Each method is one round that the
 /// worker calls periodically and the tests call directly.
 public struct ProviderEngine: Sendable {
-    public let store: PanelStore
+    /// What the engine reads and records, and nothing more.
+    public typealias Repositories = UpstreamQueue & ProviderRecords & PeriodicJobs & ClockSource
+
+    public let store: any Repositories
     public let client: ProviderClient
     public let metrics: ProviderMetrics
     public let settings: EngineSettings
     let logger: Logger
 
-    public init(store: PanelStore, client: ProviderClient, metrics: ProviderMetrics, settings: EngineSettings = EngineSettings(),
+    public init(store: some Repositories, client: ProviderClient, metrics: ProviderMetrics, settings: EngineSettings = EngineSettings(),
                 logger: Logger) {
         self.store = store
         self.client = client
@@ -192,11 +195,13 @@ public struct ProviderEngine: Sendable {
             try await retryOrHold(job, reason: "the provider asked to wait: \(message)", response: raw, log: log)
         case .providerFunds, .providerAuth:
             try await store.setProviderAlert(id: provider.id, Self.alert(kind, message, provider: provider, meanwhile: "orders are held"))
-            try await store.recordHeld(orderID: job.order.id, attempt: job.attempt, reason: "provider: \(message)", response: raw)
+            try await store.recordHeld(orderID: job.order.id, attempt: job.attempt, reason: "provider: \(message)", response: raw,
+                                       mayExistUpstream: false)
             log.error("provider problem; order held", metadata: ["message": .string(message)])
         case .unrecognized:
             try await store.recordHeld(orderID: job.order.id, attempt: job.attempt,
-                                       reason: "the provider answered an error this panel cannot classify: \(message)", response: raw)
+                                       reason: "the provider answered an error this panel cannot classify: \(message)", response: raw,
+                                       mayExistUpstream: false)
             log.warning("unclassified provider error; order held", metadata: ["message": .string(message)])
         }
     }
@@ -279,7 +284,7 @@ public struct ProviderEngine: Sendable {
         // The whole call's reports in one transaction: one COMMIT for up to 100 orders.
         let changes = try await store.applyUpstreamReports(items.compactMap { item in
             reports[item.upstreamOrderID].map { report in
-                PanelStore.ReportedOrder(orderID: item.order.id, report: report,
+                ReportedOrder(orderID: item.order.id, report: report,
                                          raw: items.count == 1 ? raw : report.raw.isEmpty ? "\(report)" : report.raw)
             }
         })
@@ -303,7 +308,7 @@ public struct ProviderEngine: Sendable {
     @discardableResult
     public func forwardCancels(to provider: Provider) async throws -> Int {
         guard !Self.stopping else { return 0 }
-        let jobs = try await store.claimCancels(providerID: provider.id, lease: settings.sendLease)
+        let jobs = try await store.claimCancels(providerID: provider.id, limit: 100, lease: settings.sendLease)
         guard !jobs.isEmpty else { return 0 }
         var outcomes: [String: CancelOutcome] = [:]
         var answered = true
@@ -427,7 +432,7 @@ public struct ProviderEngine: Sendable {
         }
         let checkedBefore = store.clock.now() - settings.recheckAfter + 1
         guard !Self.stopping, try await store.providersDueForRefillSync(checkedBefore: checkedBefore).contains(provider.id) else { return work }
-        let sync = try await store.claimRefillSync(providerID: provider.id, checkedBefore: checkedBefore)
+        let sync = try await store.claimRefillSync(providerID: provider.id, checkedBefore: checkedBefore, limit: 100)
         let ids = sync.compactMap(\.upstreamRefillID)
         guard !ids.isEmpty else { return work }
         do {

@@ -320,28 +320,6 @@ extension PanelStore {
         }
     }
 
-    /// A change of status (and the refund it made) that a provider's report caused, for the log.
-    public struct ReportedChange: Sendable, Hashable {
-        public var orderID: Int64
-        public var from: OrderStatus
-        public var to: OrderStatus
-        /// What went back to the customer's balance (zero for a drip-feed run: its parent pays).
-        public var refund: Money
-    }
-
-    /// One report of a status call.
-    public struct ReportedOrder: Sendable {
-        public var orderID: Int64
-        public var report: UpstreamReport
-        public var raw: String
-
-        public init(orderID: Int64, report: UpstreamReport, raw: String) {
-            self.orderID = orderID
-            self.report = report
-            self.raw = raw
-        }
-    }
-
     /// A status call's reports (up to 100), applied as `applyUpstreamReport` would, in one
     /// transaction: one COMMIT (on SQLite one fsync) instead of one per order. If that
     /// transaction fails (one report's statement failed, a deadlock on PostgreSQL), nothing of

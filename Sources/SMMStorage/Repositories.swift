@@ -45,3 +45,63 @@ public protocol ChangeSource: Sendable {
 }
 
 extension PanelStore: OrderPlacementRepository, AccountReading, CatalogReading, OrderReading, OrderRequests, ChangeSource {}
+
+/// The upstream queue: orders, cancels and refills on their way to providers, claimed by one
+/// sender at a time, and the reports that come back.
+public protocol UpstreamQueue: Sendable {
+    func claimDispatch(providerID: Int64?, limit: Int, lease: Int64) async throws -> [DispatchJob]
+    func renewClaim(orderID: Int64, attempt: Int64, lease: Int64) async throws -> Bool
+    func releaseClaim(orderID: Int64, attempt: Int64) async throws
+    func recordSent(orderID: Int64, upstreamOrderID: String, response: String) async throws -> Bool
+    func recordRetry(orderID: Int64, attempt: Int64, reason: String, response: String, retryAt: Int64,
+                     mayExistUpstream: Bool) async throws
+    func recordHeld(orderID: Int64, attempt: Int64, reason: String, response: String, mayExistUpstream: Bool) async throws
+    func recordFailed(orderID: Int64, attempt: Int64, reason: String, response: String) async throws -> Order?
+
+    func providersDueForSync(checkedBefore: Int64) async throws -> [Int64]
+    func claimSync(providerID: Int64, checkedBefore: Int64, limit: Int) async throws -> [SyncItem]
+    func applyUpstreamReports(_ reports: [ReportedOrder]) async throws -> [ReportedChange]
+
+    func providersWithCancelRequests() async throws -> [Int64]
+    func claimCancels(providerID: Int64, limit: Int, lease: Int64) async throws -> [CancelJob]
+    func recordCancel(orderID: Int64, outcome: CancelOutcome, retryAt: Int64?) async throws
+
+    func claimRefillSends(providerID: Int64?, limit: Int) async throws -> [RefillJob]
+    func releaseRefillClaims(_ jobs: [RefillJob]) async throws
+    func recordRefillSent(refillID: Int64, upstreamRefillID: String) async throws
+    func recordRefillRetry(refillID: Int64, reason: String, retryAt: Int64) async throws
+    func recordRefillRefused(refillID: Int64, reason: String) async throws
+    func providersDueForRefillSync(checkedBefore: Int64) async throws -> [Int64]
+    func claimRefillSync(providerID: Int64, checkedBefore: Int64, limit: Int) async throws -> [RefillJob]
+    func applyUpstreamRefillStatus(refillID: Int64, label: String) async throws
+
+    /// Orders waiting for the operator, and the oldest status check due (seconds), for metrics.
+    func attentionCount() async throws -> Int
+    func syncLag() async throws -> Int64
+}
+
+/// Providers and the services imported from them, as the engine keeps them up to date.
+public protocol ProviderRecords: Sendable {
+    func providers() async throws -> [Provider]
+    func recordProviderBalance(id: Int64, balance: String, currency: String) async throws
+    func forgetProviderBalance(id: Int64) async throws
+    func setProviderAlert(id: Int64, _ alert: String) async throws
+    func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, type: ServiceType, categoryName: String,
+                               markup: Money) async throws -> Service?
+    func mappedServices(providerID: Int64) async throws -> [MappedService]
+    func applyCatalogUpdate(_ update: CatalogUpdate) async throws
+    func disableServicesGoneUpstream(providerID: Int64, upstreamService: String) async throws -> [Int64]
+}
+
+/// Jobs that one process at a time runs every so often, whichever node it is.
+public protocol PeriodicJobs: Sendable {
+    /// Runs `body` if no process ran `name` within `interval` seconds; whether it ran.
+    func runPeriodic(_ name: String, every interval: Int64, _ body: @escaping @Sendable () async throws -> Void) async throws -> Bool
+}
+
+/// The panel's clock (tests move it by hand).
+public protocol ClockSource: Sendable {
+    var clock: any PanelClock { get }
+}
+
+extension PanelStore: UpstreamQueue, ProviderRecords, PeriodicJobs, ClockSource {}

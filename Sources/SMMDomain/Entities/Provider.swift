@@ -243,3 +243,32 @@ public enum CancelOutcome: Sendable, Hashable {
     /// Not now (`wait`, or no answer), with why.
     case retry(String)
 }
+
+/// A change of status (and the refund it made) that a provider's report caused, for the log.
+public struct ReportedChange: Sendable, Hashable {
+    public var orderID: Int64
+    public var from: OrderStatus
+    public var to: OrderStatus
+    /// What went back to the customer's balance (zero for a drip-feed run: its parent pays).
+    public var refund: Money
+
+    public init(orderID: Int64, from: OrderStatus, to: OrderStatus, refund: Money) {
+        self.orderID = orderID
+        self.from = from
+        self.to = to
+        self.refund = refund
+    }
+}
+
+/// One report of a status call.
+public struct ReportedOrder: Sendable {
+    public var orderID: Int64
+    public var report: UpstreamReport
+    public var raw: String
+
+    public init(orderID: Int64, report: UpstreamReport, raw: String) {
+        self.orderID = orderID
+        self.report = report
+        self.raw = raw
+    }
+}
