@@ -57,18 +57,22 @@ public final class SQLStatement: Sendable {
     }
 }
 
-/// `SQLStatement`s that differ only in the length of a list of parameters (`IN (?, ?, …)`),
-/// each length's made once: through SQLKit a 100-value list would be built and serialized on
-/// every call (a `String` and an existential per value; BENCHMARKS.md).
+/// `SQLStatement`s that differ only in the length of a list (`IN (?, ?, …)`, or the rows
+/// `(?, ?), (?, ?), …` of a many-row INSERT), each length's made once: through SQLKit a
+/// 100-value list would be built and serialized on every call (a `String` and an existential per
+/// value; BENCHMARKS.md).
 public final class SQLStatementList: Sendable {
     /// Lengths kept at most (the longest list a caller expects); a longer list is made each time.
     public let maxKeptLength: Int
+    private let item: String
     private let make: @Sendable (_ placeholders: String) -> String
     private let made = Mutex<[Int: SQLStatement]>([:])
 
-    /// `make` gets the list's `?, ?, …` and returns the statement's text.
-    public init(keepingLengthsUpTo maxKeptLength: Int, _ make: @escaping @Sendable (_ placeholders: String) -> String) {
+    /// `make` gets the list's `item, item, …` (`?, ?, …` by default) and returns the statement's text.
+    public init(keepingLengthsUpTo maxKeptLength: Int, item: String = "?",
+                _ make: @escaping @Sendable (_ placeholders: String) -> String) {
         self.maxKeptLength = maxKeptLength
+        self.item = item
         self.make = make
     }
 
@@ -76,7 +80,7 @@ public final class SQLStatementList: Sendable {
     public func statement(length: Int) -> SQLStatement {
         precondition(length > 0, "an empty list")
         if let kept = made.withLock({ $0[length] }) { return kept }
-        let statement = SQLStatement(make(Array(repeating: "?", count: length).joined(separator: ", ")))
+        let statement = SQLStatement(make(Array(repeating: item, count: length).joined(separator: ", ")))
         if length <= maxKeptLength { made.withLock { $0[length] = statement } }
         return statement
     }

@@ -124,38 +124,20 @@ extension PanelStore {
         INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status,
                             created_at, updated_at, completed_at) VALUES
         """
-    private static let orderRows = MultiRowInsert(orderInsert, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    private static let orderRows = rows(orderInsert, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     private static let orderRow = SQLStatement(orderInsert + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
-    private static let userRows = MultiRowInsert("INSERT INTO users (username, created_at) VALUES", row: "(?, ?)", returning: "id")
-    private static let keyRows = MultiRowInsert("INSERT INTO api_keys (user_id, key_hash, name, hint, created_at) VALUES",
-                                                row: "(?, ?, ?, ?, ?)")
+    private static let userRows = rows("INSERT INTO users (username, created_at) VALUES", row: "(?, ?)", tail: " RETURNING id")
+    private static let keyRows = rows("INSERT INTO api_keys (user_id, key_hash, name, hint, created_at) VALUES",
+                                      row: "(?, ?, ?, ?, ?)")
+
+    /// A many-row INSERT of up to `rowsPerInsert` rows, each length's statement made once.
+    private static func rows(_ head: String, row: String, tail: String = "") -> SQLStatementList {
+        SQLStatementList(keepingLengthsUpTo: rowsPerInsert, item: row) { head + " " + $0 + tail }
+    }
 
     private static let upstreamRow = SQLStatement("""
         INSERT INTO upstream_orders (order_id, provider_id, upstream_service, state, request_id, next_attempt_at,
                                      upstream_order_id, checked_at, sent_at, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
         """)
-}
-
-/// One INSERT of many rows: the full-size statement is made once, a shorter last one each time.
-private struct MultiRowInsert: Sendable {
-    let head: String
-    let row: String
-    let tail: String
-    let full: SMMDatabase.SQLStatement
-
-    init(_ head: String, row: String, returning: String? = nil) {
-        self.head = head
-        self.row = row
-        tail = returning.map { " RETURNING " + $0 } ?? ""
-        full = Self.make(head, row, tail, rows: PanelStore.rowsPerInsert)
-    }
-
-    func statement(length: Int) -> SMMDatabase.SQLStatement {
-        length == PanelStore.rowsPerInsert ? full : Self.make(head, row, tail, rows: length)
-    }
-
-    private static func make(_ head: String, _ row: String, _ tail: String, rows: Int) -> SMMDatabase.SQLStatement {
-        SQLStatement(head + " " + Array(repeating: row, count: rows).joined(separator: ", ") + tail)
-    }
 }

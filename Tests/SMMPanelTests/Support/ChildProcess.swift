@@ -128,14 +128,8 @@ final class ChildProcess: Sendable {
     /// The exit code once the child has exited (waits for it otherwise).
     var terminationStatus: Int32 { waitUntilExit() }
 
-    /// The exit code once the child exits, waited for on a thread of its own.
-    @discardableResult
-    func exited() async -> Int32 {
-        await onOwnThread { self.waitUntilExit() }
-    }
-
     /// Blocks until the child exits; its exit code (or 128 + the signal that ended it). Only
-    /// where the wait is known to be short (after SIGKILL); else `exited()`.
+    /// where the wait is known to be short (after SIGKILL); else from `onOwnThread`.
     @discardableResult
     func waitUntilExit() -> Int32 {
         let raw: Int32 = status.withLock { status in
@@ -157,11 +151,5 @@ final class ChildProcess: Sendable {
 func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try work() }) }.start()
-    }
-}
-
-func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: work()) }.start()
     }
 }
