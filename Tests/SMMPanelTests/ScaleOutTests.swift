@@ -28,19 +28,22 @@ import Testing
         private static func scriptBlocking(_ command: String, port: Int) throws -> String {
             let root = CLITests.packageRoot
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(port)-\(UUID().uuidString).out").path
-            defer { try? FileManager.default.removeItem(atPath: output) }
-            let line = "PGPORT_TEST=\(port) bash '\(root.appendingPathComponent("scripts/test-postgres.sh").path)' \(command) >'\(output)' 2>/dev/null </dev/null"
+            defer { try? FileManager.default.removeItem(atPath: output); try? FileManager.default.removeItem(atPath: output + ".err") }
+            let line = "PGPORT_TEST=\(port) bash '\(root.appendingPathComponent("scripts/test-postgres.sh").path)' \(command) >'\(output)' 2>'\(output).err' </dev/null"
             var pid: pid_t = 0
             let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(line), nil]
             defer { argv.forEach { free($0) } }
-            guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { throw ScriptFailed(command: command) }
+            guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { throw ScriptFailed(command: command, log: "posix_spawn failed") }
             var status: Int32 = 0
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            guard status == 0 else { throw ScriptFailed(command: command) }
+            guard status == 0 else {
+                let log = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
+                throw ScriptFailed(command: command, log: String(log.suffix(2_000)))
+            }
             return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         }
 
-        struct ScriptFailed: Error { let command: String }
+        struct ScriptFailed: Error { let command: String; let log: String }
 
         /// Runs `body` with a server started on `port`, stopped afterwards whatever happens.
         static func with<T: Sendable>(port: Int, _ body: (PrivatePostgres) async throws -> T) async throws -> T {
@@ -90,7 +93,7 @@ import Testing
 
     @Test(.enabled(if: enabled), .timeLimit(.minutes(5)))
     func threeNodesTwoWorkersTwoThousandOrders() async throws {
-        try await PrivatePostgres.with(port: 54_340) { pg in
+        try await PrivatePostgres.with(port: 25_440) { pg in
             let panelA = try await pg.database("scale_a")
             let panelB = try await pg.database("scale_b")
 
