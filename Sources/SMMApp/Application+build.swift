@@ -8,6 +8,7 @@ import SMMHTTP
 import SMMProviders
 import SMMWeb
 import SMMDomain
+import SMMServices
 import SMMStorage
 import ServiceLifecycle
 import Synchronization
@@ -44,7 +45,7 @@ func buildRouter(store: PanelStore, configuration: PanelConfiguration, logger: L
     var web = configuration.web
     web.currency = configuration.currency
     web.loopbackOnly = WebConfiguration.isLoopback(host: configuration.host)
-    WebApp(store: store, configuration: web, engine: engine, logger: logger).addRoutes(to: router)
+    WebApp(store: store, services: PanelServices(store), configuration: web, engine: engine, logger: logger).addRoutes(to: router)
     return router
 }
 

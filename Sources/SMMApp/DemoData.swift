@@ -1,4 +1,5 @@
 import SMMDomain
+import SMMServices
 import SMMStorage
 
 /// A catalog with one service of every type and a customer with money, so a fresh panel can
@@ -31,20 +32,21 @@ public enum DemoData {
     /// Seeds the catalog if the panel has none, funds the demo customer once, and issues a
     /// fresh key for it (keys are stored only as hashes, so showing one means making one).
     public static func seed(_ store: PanelStore) async throws -> (customer: User, key: String) {
+        let services = PanelServices(store)
         if try await store.services(includeDisabled: true).isEmpty {
             for entry in catalog {
-                _ = try await store.createService(ServiceDraft(
+                _ = try await services.catalog.createService(ServiceDraft(
                     name: entry.name, categoryName: entry.category, type: entry.type, rate: Money(parsing: entry.rate)!,
                     min: entry.min, max: entry.max, refill: entry.refill, refillDays: 30, cancel: entry.cancel,
                     dripFeed: entry.dripFeed, description: "Demo service: \(entry.type.rawValue)."))
             }
         }
         if let existing = try await store.user(named: customerName) {
-            let key = try await store.rotateKey(userID: existing.id)
+            let key = try await services.accounts.rotateKey(userID: existing.id)
             return (try await store.user(id: existing.id)!, key)
         }
-        let (created, key) = try await store.createUser(username: customerName)
-        _ = try await store.addFunds(userID: created.id, amount: startingBalance, memo: "demo funds")
+        let (created, key) = try await services.accounts.createUser(username: customerName)
+        _ = try await services.ledger.addFunds(userID: created.id, amount: startingBalance, memo: "demo funds")
         return (try await store.user(id: created.id)!, key)
     }
 
@@ -54,13 +56,14 @@ public enum DemoData {
     /// fresh random passwords, printed by `serve --demo`.
     public static func seedWebLogins(_ store: PanelStore) async throws -> (admin: String, customer: String) {
         let adminPassword = randomPassword(), customerPassword = randomPassword()
+        let accounts = PanelServices(store).accounts
         var admin = try await store.user(named: adminName)
-        if admin == nil { admin = try await store.createUser(username: adminName, isAdmin: true).0 }
+        if admin == nil { admin = try await accounts.createUser(username: adminName, isAdmin: true).0 }
         guard let admin else { return (adminPassword, customerPassword) }
-        try await store.setAdmin(userID: admin.id, true)
-        try await store.setPassword(userID: admin.id, hash: try await hashPassword(adminPassword))
+        try await accounts.setAdmin(userID: admin.id, true)
+        try await accounts.setPassword(userID: admin.id, hash: try await hashPassword(adminPassword))
         if let customer = try await store.user(named: customerName) {
-            try await store.setPassword(userID: customer.id, hash: try await hashPassword(customerPassword))
+            try await accounts.setPassword(userID: customer.id, hash: try await hashPassword(customerPassword))
         }
         return (adminPassword, customerPassword)
     }

@@ -219,8 +219,8 @@ struct Bench: AsyncParsableCommand {
         configuration.providerTimeout = .seconds(30)
         try await withStore(configuration, logger: logger) { store in
             let seeded = try await BenchData.seed(store, services: 1, customers: 1, orders: 0)
-            let provider = try await store.createProvider(name: "bench-upstream", url: upstream.url, apiKey: "bench", honorsRequestID: true,
-                                                          allowHTTP: true, allowPrivateAddress: true)
+            let provider = try await store.createProvider(try NewProvider(name: "bench-upstream", url: upstream.url, apiKey: "bench",
+                                                                          honorsRequestID: true, allowHTTP: true, allowPrivateAddress: true))
             try await BenchData.seedUpstream(store, userID: seeded.userID, providerID: provider.id,
                                              queued: dispatchOrders, sent: syncOrders)
             let engine = makeEngine(store: store, configuration: configuration, logger: logger)

@@ -24,17 +24,17 @@ enum BenchData {
         let (user, key) = try await store.createUser(username: "bench")
         _ = try await store.addFunds(userID: user.id, amount: Money(minorUnits: 1_000_000_000 * Money.unitsPerWhole), memo: "bench funds")
         let rate = Money(parsing: "0.5")!
-        let service = try await store.createService(ServiceDraft(
+        let service = try await store.createService(NewService(
             name: "Bench followers", categoryName: "Bench", type: .default, rate: rate,
-            min: 10, max: 100_000, refill: false, refillDays: 30, cancel: false, dripFeed: false, description: "bench"))
+            min: 10, max: 100_000, refill: false, refillDays: 30, cancel: false, dripFeed: false, description: "bench", sort: 0))
         if services > 1 {
             // Random parts make the names and descriptions as long, and as poorly compressible,
             // as a real catalog's.
             try await store.importServices((1..<services).map { n in
-                ServiceDraft(name: "Bench service \(n) #\(randomHex())", categoryName: "Bench", type: .default,
-                             rate: Money(minorUnits: rate.minorUnits + Int64(n)), min: 10, max: 100_000, refill: false,
-                             refillDays: 30, cancel: false, dripFeed: false,
-                             description: "A service of the bench catalog, batch \(randomHex())", sort: Int64(n))
+                NewService(name: "Bench service \(n) #\(randomHex())", categoryName: "Bench", type: .default,
+                           rate: Money(minorUnits: rate.minorUnits + Int64(n)), min: 10, max: 100_000, refill: false,
+                           refillDays: 30, cancel: false, dripFeed: false,
+                           description: "A service of the bench catalog, batch \(randomHex())", sort: Int64(n))
             })
         }
         if customers > 1 {
@@ -64,8 +64,8 @@ enum BenchData {
         let entry = UpstreamCatalogEntry(id: "1", name: "Bench upstream followers", typeLabel: "Default", category: "Bench",
                                          rate: Money(parsing: "0.5")!, min: 10, max: 100_000, refill: false, cancel: false,
                                          dripFeed: false, description: "bench")
-        guard let service = try await store.importUpstreamService(providerID: providerID, entry: entry, type: .default,
-                                                                  categoryName: "Bench", markup: .zero) else { return }
+        let new = try CatalogRules.importedService(entry, type: .default, categoryName: "Bench", markup: .zero)
+        guard let service = try await store.importUpstreamService(providerID: providerID, entry: entry, as: new, markup: .zero) else { return }
         for (state, count) in [(UpstreamState.queued, queued), (.sent, sent)] where count > 0 {
             var done = 0
             while done < count {

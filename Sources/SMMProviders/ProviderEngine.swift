@@ -111,7 +111,7 @@ public struct ProviderEngine: Sendable {
         var fields: [(String, String)] = [("service", job.upstreamService)]
         if order.type.needsLink { fields.append(("link", order.link)) }
         if let runs = order.runs, let interval = order.intervalMinutes, runs > 0 {
-            fields += [("quantity", String(order.quantity / runs)), ("runs", String(runs)), ("interval", String(interval))]
+            fields += [("quantity", String(DripFeed.quantityPerRun(order))), ("runs", String(runs)), ("interval", String(interval))]
         } else if order.type.takesQuantity {
             fields.append(("quantity", String(order.quantity)))
         } else if order.type == .package || order.type == .customCommentsPackage {
@@ -489,8 +489,8 @@ public struct ProviderEngine: Sendable {
                 continue
             }
             let category = (categoryPrefix + entry.category).trimmingSpaces()
-            if let service = try await store.importUpstreamService(providerID: provider.id, entry: entry, type: type,
-                                                                   categoryName: category.isEmpty ? "Other" : category, markup: markup) {
+            let new = try CatalogRules.importedService(entry, type: type, categoryName: category.isEmpty ? "Other" : category, markup: markup)
+            if let service = try await store.importUpstreamService(providerID: provider.id, entry: entry, as: new, markup: markup) {
                 created.append(service)
             } else {
                 skipped.append("\(entry.id): imported already")

@@ -55,10 +55,10 @@ public struct ImportedOrder: Sendable {
 /// statement inserts hundreds of orders, and a million load in seconds.
 extension PanelStore {
     /// Services in one transaction, each validated as `createService` does.
-    public func importServices(_ drafts: [ServiceDraft]) async throws {
+    public func importServices(_ services: [NewService]) async throws {
         let now = clock.now()
         try await transaction(noting: changes.catalog) { db in
-            for draft in drafts { _ = try await self.insertService(db, draft, now: now) }
+            for service in services { _ = try await self.insertService(db, service, now: now) }
         }
     }
 

@@ -5,11 +5,8 @@ import SQLKit
 extension PanelStore {
     /// Issues a new named key for the user; returns it with its plaintext, which is shown once
     /// and stored only as a SHA-256 hash.
-    public func createKey(userID: Int64, name: String) async throws -> (APIKeyInfo, String) {
-        let name = name.trimmingSpaces()
-        guard !name.isEmpty, name.count <= APIKeyLimits.maxNameLength, !name.containsControlCharacter else {
-            throw PanelError.rejected(.keyNameLength(max: APIKeyLimits.maxNameLength))
-        }
+    /// `name` as `AccountRules.keyName` makes it; refused when the user has `maxLive` keys.
+    public func createKey(userID: Int64, name: String, maxLive: Int64) async throws -> (APIKeyInfo, String) {
         let now = clock.now()
         return try await backend.transaction { db in
             // Lock the user row so two concurrent creations cannot both pass the count.
@@ -19,8 +16,8 @@ extension PanelStore {
             let live = try await db.raw("""
                 SELECT CAST(COUNT(*) AS BIGINT) AS n FROM api_keys WHERE user_id = \(bind: userID) AND revoked_at IS NULL
                 """).first()!.decode(column: "n", as: Int64.self)
-            guard live < APIKeyLimits.maxLiveKeys else {
-                throw PanelError.rejected(.tooManyKeys(max: APIKeyLimits.maxLiveKeys))
+            guard live < maxLive else {
+                throw PanelError.rejected(.tooManyKeys(max: Int(clamping: maxLive)))
             }
             return try await Self.insertKey(db, userID: userID, name: name, now: now)
         }

@@ -193,17 +193,16 @@ extension PanelStore {
             guard let current = try await lockedOrder(db, id: id) else { throw PanelError.incorrectOrderID }
             if let status = change.status, status.isFinal, !current.status.isFinal,
                let upstream = try await Self.upstreamState(db, orderID: id, lock: backend.forUpdate) {
-                // Mid-call the outcome at the provider is unknown: settling now could refund an
-                // order the provider is about to deliver.
-                if upstream.state == .sending {
+                switch OperatorSettlement.route(to: status, upstream: upstream.state) {
+                case .refusedWhileSending:
                     throw PanelError.rejected(.orderBeingSent(id: id))
-                }
-                // The provider has it: ask it to cancel too (the operator's decision stands here).
-                if upstream.state == .sent, status == .canceled {
+                case .applyAndAskProvider:
                     try await db.raw("""
                         UPDATE upstream_orders SET cancel_state = \(state: UpstreamCancelState.requested), cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
                         WHERE order_id = \(bind: id) AND (cancel_state IS NULL OR cancel_state = \(state: UpstreamCancelState.refused))
                         """).run()
+                case .apply:
+                    break
                 }
             }
             if current.isDripFeedParent, current.runsDone > 0, let status = change.status, status.isFinal, !current.status.isFinal {
@@ -232,30 +231,21 @@ extension PanelStore {
             guard OrderLifecycle.canCancel(status: current.status, serviceAllowsCancel: allowsCancel, deliveryStarted: current.runsDone > 0) else {
                 throw PanelError.cancelNotAvailable
             }
-            if let upstream = try await Self.upstreamState(db, orderID: id, lock: backend.forUpdate) {
-                switch upstream.state {
-                case .sending:
-                    // Mid-call: whether the provider has it is unknown for a moment.
-                    throw PanelError.cancelNotAvailable
-                case .sent:
-                    // The provider refused this cancel (or cannot cancel at all): asking again
-                    // would end the same way.
-                    let requested = try await db.raw("""
-                        UPDATE upstream_orders SET cancel_state = \(state: UpstreamCancelState.requested), cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
-                        WHERE order_id = \(bind: id) AND cancel_state IS NULL
-                        RETURNING cancel_state
-                        """).first() != nil
-                    if !requested, try await db.raw("SELECT cancel_state FROM upstream_orders WHERE order_id = \(bind: id)").first()?
-                        .decode(column: "cancel_state", as: String?.self) == UpstreamCancelState.refused.rawValue {
-                        throw PanelError.cancelNotAvailable
-                    }
-                    return current
-                case .held, .queued:
-                    // An earlier send got no answer: the provider may be delivering it.
-                    if upstream.mayExistUpstream { throw PanelError.cancelNotAvailable }
-                case .failed, .closed:
-                    break
-                }
+            let upstream = try await Self.upstreamState(db, orderID: id, lock: backend.forUpdate)
+            switch CustomerCancel.route(upstream: upstream?.state, mayExistUpstream: upstream?.mayExistUpstream ?? false,
+                                        cancelState: upstream?.cancelState) {
+            case .refused:
+                throw PanelError.cancelNotAvailable
+            case .askProvider:
+                try await db.raw("""
+                    UPDATE upstream_orders SET cancel_state = \(state: UpstreamCancelState.requested), cancel_attempts = 0, cancel_after = 0, updated_at = \(bind: now)
+                    WHERE order_id = \(bind: id)
+                    """).run()
+                return current
+            case .askedAlready:
+                return current
+            case .cancelHere:
+                break
             }
             return try await applyTransition(db, to: current, OrderChange(status: .canceled), now: now)
         }
@@ -289,7 +279,7 @@ extension PanelStore {
         // money moved on the parent, so only the parent is refunded.
         if transition.refund > .zero, current.parentID == nil {
             _ = try await Ledger.credit(db, userID: current.userID, amount: transition.refund, kind: .refund,
-                                        orderID: current.id, memo: "order \(current.id) \(updated.status.rawValue)", now: now)
+                                        orderID: current.id, memo: LedgerMemo.refund(orderID: current.id, status: updated.status), now: now)
         }
         return updated
     }
@@ -309,12 +299,10 @@ extension PanelStore {
                 ORDER BY o.next_run_at, o.id LIMIT \(bind: Int64(limit))\(unsafeRaw: skipLocked)
                 """).all().map { try $0.order() }
             for parent in parents {
-                guard let runs = parent.runs, let interval = parent.intervalMinutes, parent.runsDone < runs else { continue }
-                let perRun = parent.quantity / runs
+                guard let runs = parent.runs, parent.intervalMinutes != nil, parent.runsDone < runs else { continue }
+                let perRun = DripFeed.quantityPerRun(parent)
                 let run = parent.runsDone + 1
-                // The last run's share takes the remainder so the shares add up to the charge.
-                let share = parent.charge.minorUnits / runs
-                let childCharge = run == runs ? parent.charge.minorUnits - share * (runs - 1) : share
+                let childCharge = DripFeed.chargeShare(parent, run: run).minorUnits
                 try await db.raw("""
                     INSERT INTO orders (user_id, service_id, type, link, quantity, charge, start_count, remains, status, fields,
                                         parent_id, created_at, updated_at)
@@ -322,9 +310,7 @@ extension PanelStore {
                             \(bind: perRun), \(bind: childCharge), 0, \(bind: perRun), \(state: OrderStatus.pending), \(bind: FieldsCoding.encode(parent.fields)),
                             \(bind: parent.id), \(bind: now), \(bind: now))
                     """).run()
-                // Runs stay at least `interval` apart even after a worker outage: no burst of
-                // overdue runs on the same link.
-                let nextRun: Int64? = run == runs ? nil : now + interval * 60
+                let nextRun = DripFeed.nextRun(after: run, of: parent, now: now)
                 try await db.raw("""
                     UPDATE orders SET runs_done = \(bind: run), next_run_at = \(bind: nextRun), updated_at = \(bind: now),
                         status = CASE WHEN status = \(state: OrderStatus.pending) THEN \(state: OrderStatus.inProgress) ELSE status END
@@ -357,28 +343,14 @@ extension PanelStore {
         _ = try await settleDripFeed(db, parent, now: now)
     }
 
-    /// Completed if all was delivered, Canceled if nothing was, Partial otherwise, with the
-    /// refund those rules give; runs never started count as undelivered. Nothing happens while
-    /// a run is still open.
+    /// The parent takes `DripFeed.settlement` of its runs, with its refund; nothing happens
+    /// while a run is still open.
     @discardableResult
     private func settleDripFeed(_ db: any SQLDatabase, _ parent: Order, now: Int64) async throws -> Order {
         let children = try await db.raw("""
             SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.parent_id = \(bind: parent.id)
             """).all().map { try $0.order() }
-        guard children.allSatisfy(\.status.isFinal) else { return parent }
-        var delivered: Int64 = 0
-        for child in children where child.status != .canceled {
-            delivered += child.quantity - min(max(child.remains, 0), child.quantity)
-        }
-        let remains = parent.quantity - delivered
-        let change: OrderChange
-        if remains <= 0 {
-            change = OrderChange(status: .completed, remains: remains)
-        } else if delivered == 0 {
-            change = OrderChange(status: .canceled)
-        } else {
-            change = OrderChange(status: .partial, remains: remains)
-        }
+        guard let change = DripFeed.settlement(of: parent, runs: children) else { return parent }
         return try await applyTransition(db, to: parent, change, now: now)
     }
 }

@@ -4,16 +4,9 @@ import SQLKit
 
 extension PanelStore {
     static let paymentColumns = "id, user_id, method, amount, reference, status, admin_note, decided_by, created_at, decided_at"
-    /// The payment methods a customer may name; the operator knows how to check each.
-    public static let paymentMethods = ["Bank transfer", "PayPal", "Crypto", "Cash", "Other"]
-    /// Open requests a customer may have at once: enough for real use, too few to flood the queue.
-    public static let maxPendingPaymentRequests = 5
-
-    public func createPaymentRequest(userID: Int64, method: String, amount: Money, reference: String) async throws -> PaymentRequest {
-        let method = method.trimmingSpaces(), reference = reference.trimmingSpaces()
-        guard Self.paymentMethods.contains(method) else { throw PanelError.incorrectField("method") }
-        guard amount > .zero, amount <= Money.maximumBalance else { throw PanelError.incorrectField("amount") }
-        guard !reference.isEmpty, reference.count <= 200 else { throw PanelError.incorrectField("reference") }
+    /// Files the request unless the customer has `maxPending` open already.
+    public func createPaymentRequest(userID: Int64, _ new: NewPaymentRequest, maxPending: Int) async throws -> PaymentRequest {
+        let (method, amount, reference) = (new.method, new.amount, new.reference)
         let now = clock.now()
         let backend = self.backend
         return try await backend.transaction { db in
@@ -24,7 +17,7 @@ extension PanelStore {
             let open = try await db.raw("""
                 SELECT CAST(COUNT(*) AS BIGINT) AS n FROM payment_requests WHERE user_id = \(bind: userID) AND status = \(state: PaymentStatus.pending)
                 """).first()?.decode(column: "n", as: Int64.self) ?? 0
-            guard open < Self.maxPendingPaymentRequests else {
+            guard open < maxPending else {
                 throw PanelError.paymentRequestsWaiting(open)
             }
             let row = try await db.raw("""
@@ -52,7 +45,6 @@ extension PanelStore {
     @discardableResult
     public func decidePaymentRequest(id: Int64, approve: Bool, adminID: Int64, note: String = "") async throws -> PaymentRequest {
         let now = clock.now()
-        let note = String(note.trimmingSpaces().prefix(500))
         let target: PaymentStatus = approve ? .approved : .rejected
         return try await backend.transaction { db in
             guard let row = try await db.raw("""
@@ -67,7 +59,7 @@ extension PanelStore {
             let request = try row.paymentRequest()
             if approve {
                 _ = try await Ledger.credit(db, userID: request.userID, amount: request.amount, kind: .deposit, orderID: nil,
-                                            memo: "payment request \(id) (\(request.method))", now: now,
+                                            memo: LedgerMemo.paymentRequest(id: id, method: request.method), now: now,
                                             paymentRequestID: id)
             }
             return request
@@ -91,7 +83,6 @@ extension PanelStore {
 
     /// Sets (or with nil removes) the user's own rate for a service.
     public func setCustomRate(userID: Int64, serviceID: Int64, rate: Money?) async throws {
-        if let rate { guard rate >= .zero else { throw PanelError.rejected(.negativeRate) } }
         guard try await service(id: serviceID) != nil else { throw PanelError.incorrectServiceID }
         try await backend.transaction { db in
             try await db.raw("DELETE FROM user_service_rates WHERE user_id = \(bind: userID) AND service_id = \(bind: serviceID)").run()

@@ -6,22 +6,12 @@ extension PanelStore {
     // MARK: Providers
 
     /// A new provider. `allowHTTP`, `allowPrivateAddress` and `concurrency` are the operator's
-    /// exceptions to the outbound rules and its call limit (see `Provider`); the address itself
-    /// is checked by the caller (SMMProviders resolves it) before this, and at every call.
-    public func createProvider(name: String, url: String, apiKey: String, honorsRequestID: Bool,
-                               statusCodes: [Int: OrderStatus] = [:], allowHTTP: Bool = false, allowPrivateAddress: Bool = false,
-                               concurrency: Int? = nil) async throws -> Provider {
-        let name = name.trimmingSpaces()
-        let url = url.trimmingSpaces()
-        let apiKey = apiKey.trimmingSpaces()
-        guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected(.providerNameLength(max: 64)) }
-        guard url.lowercased().hasPrefix("https://") || (allowHTTP && url.lowercased().hasPrefix("http://")), url.count <= 2048 else {
-            throw PanelError.rejected(.providerURL)
-        }
-        guard !apiKey.isEmpty, apiKey.count <= 512 else { throw PanelError.rejected(.providerNeedsKey) }
-        if let concurrency, !Provider.concurrencyRange.contains(concurrency) { throw PanelError.incorrectField("concurrency") }
+    /// exceptions to the outbound rules and its call limit (see `Provider`).
+    public func createProvider(_ new: NewProvider) async throws -> Provider {
+        let (name, url, apiKey, honorsRequestID, allowHTTP, allowPrivateAddress, concurrency) =
+            (new.name, new.url, new.apiKey, new.honorsRequestID, new.allowHTTP, new.allowPrivateAddress, new.concurrency)
         let now = clock.now()
-        let codes = UpstreamDialect.formatStatusCodes(statusCodes)
+        let codes = UpstreamDialect.formatStatusCodes(new.statusCodes)
         let backend = self.backend
         do {
             let id = try await backend.transaction { db in
@@ -61,9 +51,6 @@ extension PanelStore {
     /// it is, `concurrency: .some(nil)` returns it to the default.
     public func updateProviderOptions(id: Int64, allowHTTP: Bool? = nil, allowPrivateAddress: Bool? = nil,
                                       concurrency: Int?? = nil) async throws {
-        if case .some(.some(let value)) = concurrency, !Provider.concurrencyRange.contains(value) {
-            throw PanelError.incorrectField("concurrency")
-        }
         let now = clock.now()
         try await backend.transaction { db in
             if let allowHTTP {
@@ -126,14 +113,7 @@ extension PanelStore {
 
     /// Creates a local service sold from an upstream one, in one transaction with its mapping.
     /// Returns nil when that upstream service is imported already.
-    public func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, type: ServiceType, categoryName: String,
-                                      markup: Money) async throws -> Service? {
-        guard let price = Pricing.markedUp(entry.rate, percent: markup) else { throw PanelError.rejected(.markupRange) }
-        let (min, max) = CatalogSync.clampLimits(min: entry.min, max: entry.max)
-        let draft = ServiceDraft(name: String(entry.name.trimmingSpaces().prefix(500)).isEmpty ? "Service \(entry.id)" : String(entry.name.prefix(500)),
-                                 categoryName: String(categoryName.prefix(200)), type: type, rate: price, min: min, max: max,
-                                 refill: entry.refill, refillDays: 30, cancel: entry.cancel, dripFeed: entry.dripFeed,
-                                 description: String(entry.description.prefix(5000)))
+    public func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, as new: NewService, markup: Money) async throws -> Service? {
         let now = clock.now()
         let backend = self.backend
         do {
@@ -142,7 +122,7 @@ extension PanelStore {
                     SELECT service_id FROM service_upstreams WHERE provider_id = \(bind: providerID) AND upstream_service = \(bind: entry.id)
                     """).first()
                 if known != nil { return nil }
-                let id = try await insertService(db, draft, now: now)
+                let id = try await insertService(db, new, now: now)
                 try await db.raw("""
                     INSERT INTO service_upstreams (service_id, provider_id, upstream_service, cost, markup, synced_at)
                     VALUES (\(bind: id), \(bind: providerID), \(bind: entry.id), \(bind: entry.rate.minorUnits), \(bind: markup.minorUnits),

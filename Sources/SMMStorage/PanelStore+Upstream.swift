@@ -37,16 +37,16 @@ extension PanelStore {
             """).run()
     }
 
-    static func upstreamState(_ db: any SQLDatabase, orderID: Int64, lock: String)
-        async throws -> (state: UpstreamState, providerID: Int64, upstreamOrderID: String?, mayExistUpstream: Bool)? {
+    static func upstreamState(_ db: any SQLDatabase, orderID: Int64, lock: String) async throws
+        -> (state: UpstreamState, providerID: Int64, upstreamOrderID: String?, mayExistUpstream: Bool, cancelState: UpstreamCancelState?)? {
         guard let row = try await db.raw("""
-            SELECT state, provider_id, upstream_order_id, may_exist_upstream FROM upstream_orders
+            SELECT state, provider_id, upstream_order_id, may_exist_upstream, cancel_state FROM upstream_orders
             WHERE order_id = \(bind: orderID)\(unsafeRaw: lock)
             """).first() else { return nil }
-        let label = try row.decode(column: "state", as: String.self)
-        guard let state = UpstreamState(rawValue: label) else { throw CorruptRow(description: "upstream state \(label)") }
+        let state = try row.decodeState(column: "state", as: UpstreamState.self)
+        let cancelState = try row.decodeState(column: "cancel_state", as: UpstreamCancelState?.self)
         return (state, try row.decode(column: "provider_id", as: Int64.self), try row.decode(column: "upstream_order_id", as: String?.self),
-                try row.decode(column: "may_exist_upstream", as: Bool.self))
+                try row.decode(column: "may_exist_upstream", as: Bool.self), cancelState)
     }
 
     // MARK: Dispatch
@@ -368,7 +368,7 @@ extension PanelStore {
         switch report.content {
         case .error(let message):
             try await db.raw("""
-                UPDATE upstream_orders SET review = TRUE, reason = \(bind: "the provider answers for this order: \(String(message.prefix(500)))"),
+                UPDATE upstream_orders SET review = TRUE, reason = \(bind: OperatorNote.providerError(message)),
                     last_response = \(bind: raw), updated_at = \(bind: now)
                 WHERE order_id = \(bind: orderID)
                 """).run()
@@ -390,7 +390,7 @@ extension PanelStore {
                         try await settleDripFeedIfDone(db, parentID: parentID, now: now)
                     }
                 } catch let error as PanelError {
-                    review = "the provider's report cannot apply: \(error.message)"
+                    review = OperatorNote.reportCannotApply(error)
                 }
             }
             // Final at the provider: a customer's cancel still waiting to be forwarded is moot.
@@ -427,14 +427,13 @@ extension PanelStore {
             SELECT u.upstream_order_id FROM upstream_orders u JOIN orders o ON o.id = u.order_id
             WHERE o.parent_id = \(bind: parent.id)
             """).all().compactMap { try $0.decode(column: "upstream_order_id", as: String?.self) })
-        let runs = max(parent.runs ?? 1, 1)
-        let perRun = parent.isDripFeedParent ? parent.quantity / runs : 0
-        let share = parent.isDripFeedParent ? parent.charge.minorUnits / runs : 0
+        let perRun = parent.isDripFeedParent ? DripFeed.quantityPerRun(parent) : 0
+        let share = parent.isDripFeedParent ? DripFeed.evenChargeShare(parent).minorUnits : 0
         // Mirrors made earlier count: a provider naming new ids every time cannot go past the cap.
         let room = max(cap - known.count, 0)
         let fresh = distinct.filter { !known.contains($0) }
         let excess = fresh.count > room
-            ? "the provider reports more child orders than the \(cap) this order can have; the rest are not mirrored" : nil
+            ? OperatorNote.tooManyChildOrders(cap: cap) : nil
         // A long list is mirrored over several reports, so no sync transaction grows with it.
         for upstreamID in fresh.prefix(min(room, Self.mirrorsPerReport)) {
             let row = try await db.raw("""
@@ -512,7 +511,7 @@ extension PanelStore {
         let now = clock.now()
         let (state, reason): (UpstreamCancelState, String?) = switch outcome {
         case .accepted: (.accepted, nil)
-        case .refused(let message): (.refused, "the provider refused the cancel: \(message.prefix(500))")
+        case .refused(let message): (.refused, OperatorNote.cancelRefused(message))
         case .retry: (.requested, nil)
         }
         try await backend.transaction { db in
@@ -635,7 +634,7 @@ extension PanelStore {
             try await db.raw("""
                 UPDATE upstream_refills SET upstream_status = \(bind: String(label.prefix(100))),
                     state = \(state: status?.isFinal == true ? UpstreamState.closed : .sent),
-                    reason = \(bind: status == nil ? "unknown upstream refill status \"\(label.prefix(100))\"" : ""), updated_at = \(bind: now)
+                    reason = \(bind: status == nil ? OperatorNote.unknownRefillStatus(label) : ""), updated_at = \(bind: now)
                 WHERE refill_id = \(bind: refillID)
                 """).run()
         }

@@ -326,9 +326,8 @@ extension PanelStore {
         }
     }
 
-    /// Renames or reorders a category.
-    public func updateCategory(id: Int64, name: String, sort: Int64) async throws {
-        let clean = try Self.categoryName(name)
+    /// Renames or reorders a category; `name` as `CatalogRules.categoryName` makes it.
+    public func updateCategory(id: Int64, name clean: String, sort: Int64) async throws {
         do {
             let found = try await transaction(noting: changes.catalog) { db in
                 try await db.raw("UPDATE categories SET name = \(bind: clean), sort = \(bind: sort) WHERE id = \(bind: id) RETURNING id").first() != nil

@@ -37,9 +37,8 @@ public struct PanelStore: Sendable {
     // MARK: Users and keys
 
     /// Creates a user and its first API key; returns the user and the key (shown once).
-    public func createUser(username: String, passwordHash: String? = nil, isAdmin: Bool = false) async throws -> (User, String) {
-        let name = username.trimmingSpaces()
-        guard !name.isEmpty, name.count <= 64 else { throw PanelError.rejected(.usernameLength(max: 64)) }
+    /// `username` as `AccountRules.username` makes it.
+    public func createUser(username name: String, passwordHash: String? = nil, isAdmin: Bool = false) async throws -> (User, String) {
         let now = clock.now()
         let backend = self.backend
         do {
@@ -64,22 +63,17 @@ public struct PanelStore: Sendable {
         let column = Self.asciiLower("u.username", backend.engine)
         return try await backend.read { db in
             try await db.raw("""
-                SELECT \(unsafeRaw: Columns.user) FROM users u WHERE \(unsafeRaw: column) = \(bind: Self.asciiLowercased(username))
+                SELECT \(unsafeRaw: Columns.user) FROM users u WHERE \(unsafeRaw: column) = \(bind: AccountRules.asciiLowercased(username))
                 """).first()?.user()
         }
     }
 
     /// `column` with its ASCII letters folded to lower case and nothing else changed, alike on
     /// both engines: SQLite's LOWER folds ASCII only; PostgreSQL's follows the database's
-    /// locale unless given the C collation. Matches `asciiLowercased` and the index
+    /// locale unless given the C collation. Matches `AccountRules.asciiLowercased` and the index
     /// `users_username_ci`.
     static func asciiLower(_ column: String, _ engine: SQLEngine) -> String {
         engine == .postgres ? "LOWER(\(column) COLLATE \"C\")" : "LOWER(\(column))"
-    }
-
-    /// The text with A–Z folded to a–z, as `asciiLower` does in SQL.
-    public static func asciiLowercased(_ text: String) -> String {
-        String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     public func user(id: Int64) async throws -> User? {
@@ -141,19 +135,17 @@ public struct PanelStore: Sendable {
 
     // MARK: Funds
 
-    /// Adds money to a balance (a deposit); returns the new balance.
+    /// Adds money to a balance (a deposit, as `AccountRules.deposit` allows); returns the new
+    /// balance.
     public func addFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
-        guard amount > .zero, amount <= Money.maximumBalance else {
-            throw PanelError.rejected(.amountRange(max: Money.maximumBalance))
-        }
-        return try await backend.transaction { db in
+        try await backend.transaction { db in
             try await Ledger.credit(db, userID: userID, amount: amount, kind: .deposit, orderID: nil, memo: memo, now: clock.now())
         }
     }
 
-    /// Takes money from a balance; refuses to go below zero. Returns the new balance.
+    /// Takes money from a balance (as `AccountRules.deduction` allows); refuses to go below
+    /// zero. Returns the new balance.
     public func deductFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
-        guard amount > .zero else { throw PanelError.rejected(.amountNotPositive) }
         return try await backend.transaction { db in
             try await Ledger.debit(db, userID: userID, amount: amount, kind: .deduction, memo: memo, now: clock.now())
         }
@@ -203,7 +195,7 @@ enum Ledger {
     static func recordCharge(_ db: any SQLDatabase, userID: Int64, amount: Money, balanceAfter: Money,
                              orderID: Int64, now: Int64) async throws {
         try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balanceAfter.minorUnits, kind: .charge,
-                         orderID: orderID, memo: "order \(orderID)", now: now)
+                         orderID: orderID, memo: LedgerMemo.charge(orderID: orderID), now: now)
     }
 
     private static let recordStatement = SQLStatement("""

@@ -56,6 +56,7 @@ public protocol UpstreamQueue: Sendable {
     func recordRetry(orderID: Int64, attempt: Int64, reason: String, response: String, retryAt: Int64,
                      mayExistUpstream: Bool) async throws
     func recordHeld(orderID: Int64, attempt: Int64, reason: String, response: String, mayExistUpstream: Bool) async throws
+    @discardableResult
     func recordFailed(orderID: Int64, attempt: Int64, reason: String, response: String) async throws -> Order?
 
     func providersDueForSync(checkedBefore: Int64) async throws -> [Int64]
@@ -86,8 +87,7 @@ public protocol ProviderRecords: Sendable {
     func recordProviderBalance(id: Int64, balance: String, currency: String) async throws
     func forgetProviderBalance(id: Int64) async throws
     func setProviderAlert(id: Int64, _ alert: String) async throws
-    func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, type: ServiceType, categoryName: String,
-                               markup: Money) async throws -> Service?
+    func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, as new: NewService, markup: Money) async throws -> Service?
     func mappedServices(providerID: Int64) async throws -> [MappedService]
     func applyCatalogUpdate(_ update: CatalogUpdate) async throws
     func disableServicesGoneUpstream(providerID: Int64, upstreamService: String) async throws -> [Int64]
@@ -96,6 +96,7 @@ public protocol ProviderRecords: Sendable {
 /// Jobs that one process at a time runs every so often, whichever node it is.
 public protocol PeriodicJobs: Sendable {
     /// Runs `body` if no process ran `name` within `interval` seconds; whether it ran.
+    @discardableResult
     func runPeriodic(_ name: String, every interval: Int64, _ body: @escaping @Sendable () async throws -> Void) async throws -> Bool
 }
 

@@ -32,3 +32,18 @@ extension SQLQueryString {
         appendInterpolation(unsafeRaw: states.map(\.literal).joined(separator: ", "))
     }
 }
+
+extension SQLRow {
+    /// A state column read back; a value no enum case has is a corrupt row, never a default.
+    func decodeState<State: StoredState>(column: String, as type: State.Type) throws -> State {
+        let label = try decode(column: column, as: String.self)
+        guard let state = State(rawValue: label) else { throw CorruptRow(description: "\(column) \(label)") }
+        return state
+    }
+
+    /// `decodeState` of a column that may be NULL.
+    func decodeState<State: StoredState>(column: String, as type: State?.Type) throws -> State? {
+        guard try decodeNil(column: column) == false else { return nil }
+        return try decodeState(column: column, as: State.self)
+    }
+}

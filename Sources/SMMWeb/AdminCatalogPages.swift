@@ -10,25 +10,25 @@ struct AdminCatalogPages: Sendable {
         pages.admin.get("/admin/catalog") { call in try await catalog(call, error: nil) }
         pages.admin.post("/admin/categories") { call in
             try await catalogAction(call) {
-                _ = try await call.store.createCategory(name: call.field("name") ?? "", sort: try sortValue(call))
+                _ = try await call.services.catalog.createCategory(name: call.field("name") ?? "", sort: try sortValue(call))
             }
         }
         pages.admin.post("/admin/categories/:id") { call in
             try await catalogAction(call) {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectRequest }
-                try await call.store.updateCategory(id: id, name: call.field("name") ?? "", sort: try sortValue(call))
+                try await call.services.catalog.updateCategory(id: id, name: call.field("name") ?? "", sort: try sortValue(call))
             }
         }
         pages.admin.post("/admin/services/:id/enabled") { call in
             try await catalogAction(call) {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
-                try await call.store.setServiceEnabled(id: id, call.field("enabled") == "1")
+                try await call.services.catalog.setServiceEnabled(id: id, call.field("enabled") == "1")
             }
         }
         pages.admin.get("/admin/services/new") { call in try await serviceForm(call, service: nil, error: nil) }
         pages.admin.post("/admin/services/new") { call in
             do {
-                let service = try await call.store.createService(try draft(call, creating: true))
+                let service = try await call.services.catalog.createService(try draft(call, creating: true))
                 return call.redirect("/admin/services/\(service.id)", notice: "notice_saved")
             } catch let error as PanelError {
                 return try await serviceForm(call, service: nil, error: call.message(error))
@@ -40,7 +40,7 @@ struct AdminCatalogPages: Sendable {
         pages.admin.post("/admin/services/:id") { call in
             let service = try await pathService(call)
             do {
-                _ = try await call.store.updateService(id: service.id, try draft(call, creating: false))
+                _ = try await call.services.catalog.updateService(id: service.id, try draft(call, creating: false))
                 return call.redirect("/admin/services/\(service.id)", notice: "notice_saved")
             } catch let error as PanelError {
                 return try await serviceForm(call, service: service, error: call.message(error))
@@ -109,7 +109,7 @@ struct AdminCatalogPages: Sendable {
         draft.cancel = call.field("cancel") == "1"
         draft.dripFeed = call.field("dripfeed") == "1"
         draft.description = call.form["description"]?.trimmingSpaces() ?? ""
-        if !creating, draft.name == nil { throw .rejected(.serviceNeedsName(max: PanelStore.maxServiceName)) }
+        if !creating, draft.name == nil { throw .rejected(.serviceNeedsName(max: CatalogRules.maxServiceName)) }
         return draft
     }
 

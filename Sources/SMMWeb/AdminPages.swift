@@ -11,7 +11,7 @@ struct AdminPages: Sendable {
         pages.admin.get("/admin") { call in try await dashboard(call) }
         pages.admin.get("/admin/users") { call in
             let q = call.field("q") ?? ""
-            let users = try await call.store.searchUsers(q)
+            let users = try await call.store.searchUsers(q, limit: 100)
             return call.page(.adminUsers, title: call.strings["nav_users"], AdminUsersPage(q: q.shown, users: users.map(Self.userRow)))
         }
         pages.admin.get("/admin/users/:id") { call in try await userPage(call, error: nil) }
@@ -22,13 +22,13 @@ struct AdminPages: Sendable {
             let disable = call.field("disabled") == "1"
             // An admin who disabled their own account would lock themselves out mid-click.
             if disable, user.id == call.user!.id { return try await userPage(call, error: call.strings["disable_self"]) }
-            try await call.store.setUserDisabled(userID: user.id, disable)
+            try await call.services.accounts.setDisabled(userID: user.id, disable)
             return call.redirect("/admin/users/\(user.id)", notice: "notice_saved")
         }
         // Open or close sign-up for every node (a `serve --signup` flag sets it again at start).
         pages.admin.post("/admin/signup") { call in
             guard let choice = call.field("signup"), choice == "open" || choice == "closed" else { return call.redirect("/admin") }
-            try await call.store.setSignupOpen(choice == "open")
+            try await call.services.accounts.setSignupOpen(choice == "open")
             return call.redirect("/admin", notice: "notice_saved")
         }
         pages.admin.get("/admin/orders") { call in try await orders(call) }
@@ -37,11 +37,11 @@ struct AdminPages: Sendable {
         pages.admin.post("/admin/orders/:id/cancel") { call in try await updateOrder(call, cancel: true) }
         // Held for its provider: send again, or follow the order the provider does have.
         pages.admin.post("/admin/orders/:id/resend") { call in
-            try await upstreamAction(call) { id in try await call.store.resendHeld(orderID: id) }
+            try await upstreamAction(call) { id in try await call.services.providers.resendHeld(orderID: id) }
         }
         pages.admin.post("/admin/orders/:id/link") { call in
             try await upstreamAction(call) { id in
-                try await call.store.linkUpstreamOrder(orderID: id, upstreamOrderID: call.field("upstream_id") ?? "")
+                try await call.services.providers.linkUpstreamOrder(orderID: id, upstreamOrderID: call.field("upstream_id") ?? "")
             }
         }
         pages.admin.get("/admin/refills") { call in try await refills(call, error: nil) }
@@ -49,7 +49,7 @@ struct AdminPages: Sendable {
             do {
                 guard let id = call.context.parameters.get("id").flatMap(IDList.parseID),
                       let status = call.field("status").flatMap(RefillStatus.init(label:)) else { throw PanelError.incorrectRequest }
-                try await call.store.updateRefill(id: id, status: status)
+                try await call.services.orderAdmin.updateRefill(id: id, status: status)
                 return call.redirect("/admin/refills", notice: "notice_saved")
             } catch let error as PanelError {
                 return try await refills(call, error: call.message(error))
@@ -62,7 +62,7 @@ struct AdminPages: Sendable {
                       let decision = call.field("decision"), decision == "approve" || decision == "reject" else {
                     throw PanelError.incorrectRequest
                 }
-                try await call.store.decidePaymentRequest(id: id, approve: decision == "approve", adminID: call.user!.id,
+                try await call.services.payments.decide(id: id, approve: decision == "approve", adminID: call.user!.id,
                                                           note: call.field("note") ?? "")
                 return call.redirect("/admin/payments", notice: decision == "approve" ? "notice_payment_approved" : "notice_payment_rejected", id: id)
             } catch let error as PanelError {
@@ -81,7 +81,7 @@ struct AdminPages: Sendable {
     func dashboard(_ call: WebCall) async throws -> Response {
         let now = call.store.clock.now()
         let stats = try await call.store.adminStats(dayStart: Display.dayStart(now))
-        let stale = try await call.store.staleOrders(before: now - 86_400)
+        let stale = try await call.store.staleOrders(before: now - 86_400, limit: 20)
         let names = try await serviceNames(call.store)
         let users = try await call.store.usernames(ids: stale.map(\.userID))
         let attentionCount = try await call.store.attentionCount()
@@ -134,9 +134,9 @@ struct AdminPages: Sendable {
             guard let memo = call.field("memo") else { throw PanelError.missingField("memo") }
             let memoText = "\(memo) (by \(call.user!.username))"
             if call.field("direction") == "deduct" {
-                _ = try await call.store.deductFunds(userID: user.id, amount: amount, memo: memoText)
+                _ = try await call.services.ledger.deductFunds(userID: user.id, amount: amount, memo: memoText)
             } else {
-                _ = try await call.store.addFunds(userID: user.id, amount: amount, memo: memoText)
+                _ = try await call.services.ledger.addFunds(userID: user.id, amount: amount, memo: memoText)
             }
             return call.redirect("/admin/users/\(user.id)", notice: "notice_balance_changed")
         } catch let error as PanelError {
@@ -154,7 +154,7 @@ struct AdminPages: Sendable {
                 guard let parsed = Money(parsing: text), parsed >= .zero else { throw PanelError.incorrectField("rate") }
                 rate = parsed
             }
-            try await call.store.setCustomRate(userID: user.id, serviceID: serviceID, rate: rate)
+            try await call.services.catalog.setCustomRate(userID: user.id, serviceID: serviceID, rate: rate)
             return call.redirect("/admin/users/\(user.id)", notice: "notice_saved")
         } catch let error as PanelError {
             return try await userPage(call, error: call.message(error))
@@ -206,7 +206,7 @@ struct AdminPages: Sendable {
     }
 
     func orderPage(_ call: WebCall, error: String?) async throws -> Response {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let order = try await call.store.order(id: id) else {
+        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let order = try await call.store.order(id: id, userID: nil) else {
             throw call.notFound()
         }
         let names = try await serviceNames(call.store)
@@ -247,7 +247,7 @@ struct AdminPages: Sendable {
                     change.remains = value
                 }
             }
-            try await call.store.updateOrder(id: id, change)
+            try await call.services.orderAdmin.update(orderID: id, change)
             return call.redirect("/admin/orders/\(id)", notice: "notice_saved")
         } catch PanelError.incorrectOrderID {
             throw call.notFound()
@@ -267,7 +267,7 @@ struct AdminPages: Sendable {
 
     /// Orders that need the operator (held, failed, unreadable reports), with the reason.
     func attention(_ call: WebCall, error: String?) async throws -> Response {
-        let items = try await call.store.attentionItems()
+        let items = try await call.store.attentionItems(limit: 200)
         let users = try await call.store.usernames(ids: items.map(\.userID))
         return call.page(.adminAttention, title: call.strings["attention_title"], AttentionPage(
             error: error.shown,
@@ -283,7 +283,7 @@ struct AdminPages: Sendable {
     /// Resend or link a held order, then back to where the form was (the attention list or
     /// the order).
     func upstreamAction(_ call: WebCall, _ action: (Int64) async throws -> Void) async throws -> Response {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), try await call.store.order(id: id) != nil else {
+        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), try await call.store.order(id: id, userID: nil) != nil else {
             throw call.notFound()
         }
         let fromList = call.field("back") == "attention"
@@ -296,7 +296,7 @@ struct AdminPages: Sendable {
     }
 
     func refills(_ call: WebCall, error: String?) async throws -> Response {
-        let refills = try await call.store.listRefills(limit: 200)
+        let refills = try await call.store.listRefills(userID: nil, limit: 200)
         let users = try await call.store.usernames(ids: refills.map(\.userID))
         return call.page(.adminRefills, title: call.strings["nav_refills"], AdminRefillsPage(
             error: error.shown, admin_view: true,
@@ -310,8 +310,8 @@ struct AdminPages: Sendable {
     }
 
     func payments(_ call: WebCall, error: String?) async throws -> Response {
-        let pending = try await call.store.paymentRequests(status: .pending, limit: 200)
-        let recent = try await call.store.paymentRequests(limit: 50).filter { $0.status != .pending }
+        let pending = try await call.store.paymentRequests(userID: nil, status: .pending, limit: 200)
+        let recent = try await call.store.paymentRequests(userID: nil, status: nil, limit: 50).filter { $0.status != .pending }
         let users = try await call.store.usernames(ids: (pending + recent).map(\.userID))
         return call.page(.adminPayments, title: call.strings["nav_payments"], AdminPaymentsPage(
             error: error.shown,

@@ -48,9 +48,9 @@ struct AdminProviderPages: Sendable {
                         return try await providers(call, error: call.strings.format("err_provider_address", ["error": error.description]))
                     }
                 }
-                _ = try await call.store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: call.field("honors_request_id") == "1",
-                                                        statusCodes: codes, allowHTTP: allowHTTP, allowPrivateAddress: allowPrivate,
-                                                        concurrency: concurrency)
+                _ = try await call.services.providers.create(try NewProvider(
+                    name: name, url: url, apiKey: key, honorsRequestID: call.field("honors_request_id") == "1", statusCodes: codes,
+                    allowHTTP: allowHTTP, allowPrivateAddress: allowPrivate, concurrency: concurrency))
                 return call.redirect("/admin/providers", notice: "notice_saved")
             } catch let error as PanelError {
                 return try await providers(call, error: call.message(error))
@@ -62,7 +62,7 @@ struct AdminProviderPages: Sendable {
         }
         pages.admin.post("/admin/providers/:id/enabled") { call in
             let provider = try await pathProvider(call)
-            try await call.store.setProviderEnabled(id: provider.id, call.field("enabled") == "1")
+            try await call.services.providers.setEnabled(id: provider.id, call.field("enabled") == "1")
             return call.redirect("/admin/providers", notice: "notice_saved")
         }
         pages.admin.post("/admin/providers/:id/import") { call in
@@ -100,8 +100,7 @@ struct AdminProviderPages: Sendable {
         }
         pages.admin.post("/admin/providers/:id/resend") { call in
             let provider = try await pathProvider(call)
-            try await call.store.setProviderAlert(id: provider.id, "")
-            let count = try await call.store.resendHeld(providerID: provider.id, reasonContaining: "provider: ")
+            let count = try await call.services.providers.resume(id: provider.id, heldWith: "provider: ")
             return call.redirect("/admin/providers", notice: "notice_provider_resent", id: Int64(count))
         }
     }

@@ -33,7 +33,7 @@ struct AuthPages: Sendable {
         pages.customer.post("/account/password") { call in try await changePassword(&call) }
         pages.customer.post("/account/language") { call in
             let language = Language(code: call.field("language")) ?? .en
-            try await call.store.setLanguage(userID: call.user!.id, language.rawValue)
+            try await call.services.accounts.setLanguage(userID: call.user!.id, language.rawValue)
             call.language = language
             call.cookies.append(web.cookie(WebApp.languageCookie, language.rawValue, maxAge: 365 * 86_400))
             return call.redirect(WebApp.localPath(call.field("back")) ?? "/account", notice: "notice_saved")
@@ -65,9 +65,9 @@ struct AuthPages: Sendable {
 
     /// The limits a login is counted under: this address and name, this address whatever the
     /// name, this name whatever the address.
-    func loginLimits(address: String, username: String) -> [PanelStore.AttemptLimit] {
+    func loginLimits(address: String, username: String) -> [AttemptLimit] {
         let configuration = web.configuration
-        let name = PanelStore.asciiLowercased(username)
+        let name = AccountRules.asciiLowercased(username)
         return [
             .init(key: "login:\(address)|\(name)", maximum: configuration.loginAttempts, window: configuration.loginWindow),
             .init(key: "login-ip:\(address)", maximum: configuration.loginAttemptsPerAddress, window: configuration.loginWindow),
@@ -102,7 +102,7 @@ struct AuthPages: Sendable {
             valid = try await call.verifyPassword(password, hash: user?.passwordHash)
         } catch is PasswordHasher.Busy {
             // Not judged: it must not count against the person who will simply retry.
-            try await call.store.forgetAttempts(ids: attempt)
+            try await call.store.forgetAttempts(ids: attempt, clearing: nil)
             return tooMany(retryAfter: Self.busyRetry)
         }
         guard let user, valid else { return loginPage(call, username: username, error: call.strings["login_failed"]) }
@@ -123,7 +123,7 @@ struct AuthPages: Sendable {
             return signupPage(call, username: username, error: call.strings[problem])
         }
         let configuration = web.configuration
-        let limit = PanelStore.AttemptLimit(key: "signup:\(clientAddress(call))", maximum: configuration.signupsPerAddress,
+        let limit = AttemptLimit(key: "signup:\(clientAddress(call))", maximum: configuration.signupsPerAddress,
                                             window: configuration.signupWindow)
         guard web.configuration.passwordHasher.hasRoom, try await call.store.recordAttempt([limit]) != nil else {
             return Self.retrying(signupPage(call, username: username, error: call.strings["signup_too_many"], status: .tooManyRequests),
@@ -132,12 +132,12 @@ struct AuthPages: Sendable {
         let hash = try await call.hashPassword(password)
         let user: User
         do {
-            user = try await call.store.createUser(username: username, passwordHash: hash).0
+            user = try await call.services.accounts.createUser(username: username, passwordHash: hash).0
         } catch is PanelError {
             // The name is valid (checked above), so the store refused it as taken.
             return signupPage(call, username: username, error: call.strings["signup_taken"])
         }
-        try await call.store.setLanguage(userID: user.id, call.language.rawValue)
+        try await call.services.accounts.setLanguage(userID: user.id, call.language.rawValue)
         try await call.startSession(userID: user.id)
         return call.redirect("/dashboard", notice: "notice_welcome")
     }
@@ -161,7 +161,7 @@ struct AuthPages: Sendable {
         if let problem = Self.passwordProblem(password, confirm: call.form["confirm"]) {
             return accountPage(call, error: call.strings[problem])
         }
-        try await call.store.setPassword(userID: user.id, hash: try await call.hashPassword(password), keepSession: call.token)
+        try await call.services.accounts.setPassword(userID: user.id, hash: try await call.hashPassword(password), keepSession: call.token)
         return call.redirect("/account", notice: "notice_password_changed")
     }
 

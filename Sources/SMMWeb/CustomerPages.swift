@@ -13,7 +13,7 @@ struct CustomerPages: Sendable {
         pages.customer.post("/funds") { call in try await requestFunds(call) }
         pages.customer.get("/api") { call in try await apiPage(call, newKey: nil) }
         pages.customer.post("/api/key") { call in
-            let key = try await call.store.rotateKey(userID: call.user!.id)
+            let key = try await call.services.accounts.rotateKey(userID: call.user!.id)
             return try await apiPage(call, newKey: key)
         }
     }
@@ -26,12 +26,12 @@ struct CustomerPages: Sendable {
             balance: user.balance.apiString,
             spent: try await call.store.totalSpent(userID: user.id).apiString,
             orders: recent.map { Rows.order($0, serviceName: names[$0.serviceID], strings: call.strings) },
-            pending_payments: String(try await call.store.paymentRequests(userID: user.id, status: .pending).count)))
+            pending_payments: String(try await call.store.paymentRequests(userID: user.id, status: .pending, limit: NewPaymentRequest.maxPending).count)))
     }
 
     /// The catalog at the viewer's own rates; `q` filters by id, name, category or type.
     func services(_ call: WebCall) async throws -> Response {
-        let all = if let user = call.user { try await call.store.services(pricedFor: user.id) } else { try await call.store.services() }
+        let all = if let user = call.user { try await call.store.services(pricedFor: user.id) } else { try await call.store.services(includeDisabled: false) }
         let query = call.query("q") ?? ""
         let needle = query.lowercased()
         let shown = needle.isEmpty ? all : all.filter {
@@ -47,9 +47,9 @@ struct CustomerPages: Sendable {
         return call.page(.funds, title: call.strings["nav_funds"], FundsPage(
             balance: user.balance.apiString,
             error: error.shown,
-            methods: PanelStore.paymentMethods.map { FundsPage.Method(value: $0.shown, selected: $0 == method) },
+            methods: NewPaymentRequest.methods.map { FundsPage.Method(value: $0.shown, selected: $0 == method) },
             amount: amount.shown, reference: reference.shown,
-            requests: try await call.store.paymentRequests(userID: user.id, limit: 20).map { Rows.payment($0, strings: call.strings) },
+            requests: try await call.store.paymentRequests(userID: user.id, status: nil, limit: 20).map { Rows.payment($0, strings: call.strings) },
             ledger: try await call.store.ledgerEntries(userID: user.id, limit: 50).map { Rows.ledger($0, strings: call.strings) }))
     }
 
@@ -57,7 +57,7 @@ struct CustomerPages: Sendable {
         let method = call.field("method") ?? "", amountText = call.field("amount") ?? "", reference = call.field("reference") ?? ""
         do {
             guard let amount = Money(parsing: amountText), amount > .zero else { throw PanelError.incorrectField("amount") }
-            let request = try await call.store.createPaymentRequest(userID: call.user!.id, method: method, amount: amount, reference: reference)
+            let request = try await call.services.payments.file(userID: call.user!.id, method: method, amount: amount, reference: reference)
             return call.redirect("/funds", notice: "notice_payment_requested", id: request.id)
         } catch let error as PanelError {
             return try await funds(call, error: call.message(error), method: method, amount: amountText, reference: reference)
@@ -85,7 +85,7 @@ struct CustomerPages: Sendable {
     }
 }
 
-func serviceNames(_ store: PanelStore) async throws -> [Int64: String] {
+func serviceNames(_ store: any CatalogReading) async throws -> [Int64: String] {
     Dictionary(try await store.services(includeDisabled: true).map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
 }
 

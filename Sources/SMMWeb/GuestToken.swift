@@ -48,7 +48,7 @@ enum GuestToken {
 final class GuestKeyCache: Sendable {
     private let key = Mutex<[UInt8]?>(nil)
 
-    func get(_ store: PanelStore) async throws -> SymmetricKey {
+    func get(_ store: any WebSessions) async throws -> SymmetricKey {
         if let known = key.withLock({ $0 }) { return SymmetricKey(data: known) }
         let loaded = Array(try await store.webSigningKey().utf8)
         key.withLock { $0 = loaded }

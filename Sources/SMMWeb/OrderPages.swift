@@ -114,7 +114,7 @@ struct OrderPages: Sendable {
             return try await newOrder(call, service: service, preview: charge, error: nil)
         }
         do {
-            let order = try await OrderService(repository: call.store).place(user: user, serviceID: id, fields: call.form)
+            let order = try await call.services.orders.place(user: user, serviceID: id, fields: call.form)
             return call.redirect("/orders/\(order.id)", notice: "notice_order_placed", id: order.id)
         } catch let error as PanelError {
             return try await newOrder(call, service: service, preview: charge, error: call.message(error))
@@ -150,7 +150,7 @@ struct OrderPages: Sendable {
             }
             do {
                 guard let id = IDList.parseID(parts[0]) else { throw PanelError.incorrectServiceID }
-                let order = try await OrderService(repository: call.store).place(user: user, serviceID: id, fields: ["link": parts[1], "quantity": parts[2]])
+                let order = try await call.services.orders.place(user: user, serviceID: id, fields: ["link": parts[1], "quantity": parts[2]])
                 result.order_id = String(order.id)
                 result.charge = order.charge.apiString
                 placed += 1

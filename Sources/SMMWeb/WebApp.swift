@@ -8,12 +8,19 @@ import NIOPosix
 import SMMHTTP
 import SMMDomain
 import SMMProviders
+import SMMServices
 import SMMStorage
 
-/// The customer site and the admin console: server-rendered pages over the same store and
+/// What the pages read, and the web's own records (sessions, attempts, the audit of admins'
+/// changes). Changes go through `PanelServices`.
+public typealias WebStore = AccountQueries & CatalogQueries & OrderQueries & MoneyQueries & PanelReports & WebSessions & AuditTrail
+    & OrderRequests & ClockSource
+
+/// The customer site and the admin console: server-rendered pages over the same services and
 /// domain rules as the API.
 public struct WebApp: Sendable {
-    public let store: PanelStore
+    public let store: any WebStore
+    public let services: PanelServices
     public let configuration: WebConfiguration
     /// The reseller engine, for the providers pages' operations (balances, import, sync).
     let engine: ProviderEngine
@@ -30,8 +37,9 @@ public struct WebApp: Sendable {
     /// The key of guests' signed cookies, once read.
     let guestKeys = GuestKeyCache()
 
-    public init(store: PanelStore, configuration: WebConfiguration, engine: ProviderEngine, logger: Logger) {
+    public init(store: any WebStore, services: PanelServices, configuration: WebConfiguration, engine: ProviderEngine, logger: Logger) {
         self.store = store
+        self.services = services
         self.configuration = configuration
         self.engine = engine
         self.views = .bundled

@@ -4,6 +4,7 @@ import HummingbirdBcrypt
 import Logging
 import NIOPosix
 import SMMDomain
+import SMMServices
 import SMMStorage
 
 /// One web request on its way through a page: the session, the language, the form.
@@ -37,7 +38,8 @@ struct WebCall {
     /// The CSRF token forms on this page carry and POSTs must send back.
     var formToken: String? { session?.csrfToken ?? guestToken }
     var strings: Strings { web.views.translations.strings(language) }
-    var store: PanelStore { web.store }
+    var store: any WebStore { web.store }
+    var services: PanelServices { web.services }
 
     /// A query parameter of the address.
     func query(_ name: String) -> String? {

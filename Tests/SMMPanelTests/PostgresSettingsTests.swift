@@ -29,7 +29,7 @@ import Testing
         #expect(full.tls?.trustRoots == .default, "the system's roots")
 
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("root-\(UUID().uuidString).pem").path
-        FileManager.default.createFile(atPath: root, contents: Data("not read until a connection is made".utf8))
+        _ = FileManager.default.createFile(atPath: root, contents: Data("not read until a connection is made".utf8))
         defer { try? FileManager.default.removeItem(atPath: root) }
         let pinned = try PostgresSettings(url: base + "?sslmode=verify-full&sslrootcert=\(root)")
         #expect(pinned.tls?.certificateVerification == .fullVerification)

@@ -386,7 +386,7 @@ import Testing
                     #expect(try await plain.engine.dispatchRound() == 6)
                     #expect(plain.fake.maxAddsInFlight == 2)
                     await #expect(throws: PanelError.self) {
-                        try await panel.store.updateProviderOptions(id: plain.provider.id, concurrency: 0)
+                        try await panel.store.services.providers.updateOptions(id: plain.provider.id, concurrency: 0)
                     }
                 }
             }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import SMMDomain
+import SMMProviders
+import SMMServices
 import SMMStorage
 
 /// The service fields an operator can set, shared by `service create` and `service update`.
@@ -64,9 +66,9 @@ struct ServiceCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
             let draft = try fields.draft()
-            let service = try await db.run { store in
-                try await store.audited("service.create", target: nil, created: { AuditTarget(.services, $0.id) }) {
-                    try await store.createService(draft)
+            let service = try await db.run { panel in
+                try await panel.store.audited("service.create", target: nil, created: { AuditTarget(.services, $0.id) }) {
+                    try await panel.services.catalog.createService(draft)
                 }
             }
             print(describe(service))
@@ -82,8 +84,8 @@ struct ServiceCommand: AsyncParsableCommand {
         func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             let draft = try fields.draft()
-            print(describe(try await db.run { store in
-                try await store.audited("service.update", target: AuditTarget(.services, id)) { try await store.updateService(id: id, draft) }
+            print(describe(try await db.run { panel in
+                try await panel.store.audited("service.update", target: AuditTarget(.services, id)) { try await panel.services.catalog.updateService(id: id, draft) }
             }))
         }
     }
@@ -94,8 +96,8 @@ struct ServiceCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
-            try await db.run { store in
-                try await store.audited("service.disable", target: AuditTarget(.services, id)) { try await store.setServiceEnabled(id: id, false) }
+            try await db.run { panel in
+                try await panel.store.audited("service.disable", target: AuditTarget(.services, id)) { try await panel.services.catalog.setServiceEnabled(id: id, false) }
             }
             print("service \(id) disabled")
         }
@@ -107,8 +109,8 @@ struct ServiceCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
-            try await db.run { store in
-                try await store.audited("service.enable", target: AuditTarget(.services, id)) { try await store.setServiceEnabled(id: id, true) }
+            try await db.run { panel in
+                try await panel.store.audited("service.enable", target: AuditTarget(.services, id)) { try await panel.services.catalog.setServiceEnabled(id: id, true) }
             }
             print("service \(id) enabled")
         }
@@ -118,7 +120,7 @@ struct ServiceCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List services, disabled ones included.")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            for service in try await db.run({ try await $0.services(includeDisabled: true) }) { print(describe(service)) }
+            for service in try await db.run({ try await $0.store.services(includeDisabled: true) }) { print(describe(service)) }
         }
     }
 }
@@ -163,7 +165,7 @@ struct OrderCommand: AsyncParsableCommand {
         func validate() throws { try check(limit, OptionRange.listLimit, "--limit") }
         func run() async throws {
             if attention {
-                let items = try await db.run { try await $0.attentionItems(limit: limit) }
+                let items = try await db.run { try await $0.store.attentionItems(limit: limit) }
                 for item in items {
                     let state = item.review ? "review" : item.state.rawValue
                     print("\(item.orderID)\tuser \(item.userID)\tprovider \(item.providerName)\t\(state)"
@@ -173,10 +175,10 @@ struct OrderCommand: AsyncParsableCommand {
                 return
             }
             let status = try self.status.map(parseStatus)
-            let (orders, upstream) = try await db.run { store in
-                let userID = if let user { try await requireUser(store, user).id } else { nil as Int64? }
-                let orders = try await store.listOrders(.init(userID: userID, status: status, limit: limit))
-                return (orders, try await store.upstreamInfo(orderIDs: orders.map(\.id)))
+            let (orders, upstream) = try await db.run { panel in
+                let userID = if let user { try await requireUser(panel.store, user).id } else { nil as Int64? }
+                let orders = try await panel.store.listOrders(.init(userID: userID, status: status, limit: limit))
+                return (orders, try await panel.store.upstreamInfo(orderIDs: orders.map(\.id)))
             }
             for order in orders { print(describe(order) + (upstream[order.id].map { describe($0, charge: order.charge) } ?? "")) }
         }
@@ -189,8 +191,8 @@ struct OrderCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
-            try await db.run { store in
-                try await store.audited("order.resend", target: AuditTarget(.orders, id)) { try await store.resendHeld(orderID: id) }
+            try await db.run { panel in
+                try await panel.store.audited("order.resend", target: AuditTarget(.orders, id)) { try await panel.services.providers.resendHeld(orderID: id) }
             }
             print("order \(id) queued for its provider")
         }
@@ -204,9 +206,9 @@ struct OrderCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
-            try await db.run { store in
-                try await store.audited("order.link-upstream", target: AuditTarget(.orders, id)) {
-                    try await store.linkUpstreamOrder(orderID: id, upstreamOrderID: upstreamOrderID)
+            try await db.run { panel in
+                try await panel.store.audited("order.link-upstream", target: AuditTarget(.orders, id)) {
+                    try await panel.services.providers.linkUpstreamOrder(orderID: id, upstreamOrderID: upstreamOrderID)
                 }
             }
             print("order \(id) follows upstream order \(upstreamOrderID)")
@@ -232,8 +234,8 @@ struct OrderCommand: AsyncParsableCommand {
                 throw OperatorError(description: "give at least one of --status, --start-count, --remains")
             }
             let change = OrderChange(status: try status.map(parseStatus), startCount: startCount, remains: remains)
-            print(describe(try await db.run { store in
-                try await store.audited("order.update", target: AuditTarget(.orders, id)) { try await store.updateOrder(id: id, change) }
+            print(describe(try await db.run { panel in
+                try await panel.store.audited("order.update", target: AuditTarget(.orders, id)) { try await panel.services.orderAdmin.update(orderID: id, change) }
             }))
         }
     }
@@ -247,7 +249,7 @@ struct RefillCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List refills, newest first.")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            for refill in try await db.run({ try await $0.listRefills() }) {
+            for refill in try await db.run({ try await $0.store.listRefills(userID: nil, limit: 100) }) {
                 print("\(refill.id)\torder \(refill.orderID)\tuser \(refill.userID)\t\(refill.status.rawValue)")
             }
         }
@@ -263,8 +265,8 @@ struct RefillCommand: AsyncParsableCommand {
             guard let next = RefillStatus(label: status) else {
                 throw OperatorError(description: "unknown refill status \(status); one of: \(RefillStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let refill = try await db.run { store in
-                try await store.audited("refill.update", target: AuditTarget(.refills, id)) { try await store.updateRefill(id: id, status: next) }
+            let refill = try await db.run { panel in
+                try await panel.store.audited("refill.update", target: AuditTarget(.refills, id)) { try await panel.services.orderAdmin.updateRefill(id: id, status: next) }
             }
             print("refill \(refill.id)\torder \(refill.orderID)\t\(refill.status.rawValue)")
         }

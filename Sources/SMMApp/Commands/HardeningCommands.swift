@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import SMMDomain
+import SMMProviders
+import SMMServices
 import SMMStorage
 
 /// `smmpanel key …`: a customer's named API keys.
@@ -15,8 +17,8 @@ struct KeyCommand: AsyncParsableCommand {
         @Option(help: "What the key is for, e.g. the bot or server using it.") var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let (info, key) = try await db.run { store in
-                try await store.createKey(userID: try await requireUser(store, user).id, name: name)
+            let (info, key) = try await db.run { panel in
+                try await panel.services.accounts.createKey(userID: try await requireUser(panel.store, user).id, name: name)
             }
             print("key \(info.id) \"\(info.name)\" for \(user); API key:")
             print(key)
@@ -28,7 +30,7 @@ struct KeyCommand: AsyncParsableCommand {
         @Argument var user: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let keys = try await db.run { store in try await store.keys(userID: try await requireUser(store, user).id) }
+            let keys = try await db.run { panel in try await panel.store.keys(userID: try await requireUser(panel.store, user).id) }
             for key in keys {
                 let hint = key.hint.isEmpty ? "…" : "…\(key.hint)"
                 let state = key.revokedAt.map { "revoked \(formatTime($0))" } ?? "live"
@@ -44,7 +46,7 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func validate() throws { try check(keyID, OptionRange.id, "KEY_ID") }
         func run() async throws {
-            let info = try await db.run { store in try await store.revokeKey(userID: try await requireUser(store, user).id, keyID: keyID) }
+            let info = try await db.run { panel in try await panel.services.accounts.revokeKey(userID: try await requireUser(panel.store, user).id, keyID: keyID) }
             print("key \(info.id) \"\(info.name)\" of \(user) revoked")
         }
     }
@@ -59,7 +61,7 @@ struct AuditCommand: AsyncParsableCommand {
     @OptionGroup var db: DatabaseOptions
     func validate() throws { try check(limit, OptionRange.listLimit, "--limit") }
     func run() async throws {
-        for entry in try await db.run({ try await $0.auditLog(target: target, limit: limit) }) {
+        for entry in try await db.run({ try await $0.store.auditLog(target: target, limit: limit) }) {
             print("\(entry.id)\t\(formatTime(entry.createdAt))\t\(entry.actor)\t\(entry.action)\t\(entry.target)\t"
                   + "before \(entry.before ?? "-")\tafter \(entry.after ?? "(unknown)")")
         }

@@ -2,6 +2,8 @@ import ArgumentParser
 import HummingbirdBcrypt
 import NIOPosix
 import SMMDomain
+import SMMProviders
+import SMMServices
 import SMMStorage
 
 /// Turns a domain error into a one-line failure for the operator.
@@ -9,7 +11,7 @@ struct OperatorError: Error, CustomStringConvertible {
     let description: String
 }
 
-func requireUser(_ store: PanelStore, _ name: String) async throws -> User {
+func requireUser(_ store: any AccountQueries, _ name: String) async throws -> User {
     guard let user = try await store.user(named: name) else { throw OperatorError(description: "no user named \(name)") }
     return user
 }
@@ -66,9 +68,9 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             // bcrypt is deliberately slow: keep it off the event loops.
             let hash: String? = if let password = try password.resolve() { try await hashPassword(password) } else { nil }
-            let (user, key) = try await db.run { store in
-                try await store.audited("user.create", target: nil, created: { AuditTarget(.users, $0.0.id) }) {
-                    try await store.createUser(username: name, passwordHash: hash, isAdmin: admin)
+            let (user, key) = try await db.run { panel in
+                try await panel.store.audited("user.create", target: nil, created: { AuditTarget(.users, $0.0.id) }) {
+                    try await panel.services.accounts.createUser(username: name, passwordHash: hash, isAdmin: admin)
                 }
             }
             print("created \(user.isAdmin ? "admin" : "user") \(user.username) (id \(user.id)); API key:")
@@ -92,10 +94,10 @@ struct UserCommand: AsyncParsableCommand {
                 throw OperatorError(description: "a password needs 8 to 72 characters (bcrypt reads 72 bytes)")
             }
             let hash = try await hashPassword(password)
-            try await db.run { store in
-                let user = try await requireUser(store, name)
-                try await store.setPassword(userID: user.id, hash: hash)
-                if admin { try await store.setAdmin(userID: user.id, true) }
+            try await db.run { panel in
+                let user = try await requireUser(panel.store, name)
+                try await panel.services.accounts.setPassword(userID: user.id, hash: hash)
+                if admin { try await panel.services.accounts.setAdmin(userID: user.id, true) }
             }
             print("password of \(name) set\(admin ? "; \(name) is an admin" : "")")
         }
@@ -107,9 +109,9 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
 
         func run() async throws {
-            let key = try await db.run { store in
-                let id = try await requireUser(store, name).id
-                return try await store.audited("user.rotate-key", target: AuditTarget(.users, id)) { try await store.rotateKey(userID: id) }
+            let key = try await db.run { panel in
+                let id = try await requireUser(panel.store, name).id
+                return try await panel.store.audited("user.rotate-key", target: AuditTarget(.users, id)) { try await panel.services.accounts.rotateKey(userID: id) }
             }
             print("new API key for \(name) (the old ones stop working now):")
             print(key)
@@ -121,9 +123,9 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { store in
-                let id = try await requireUser(store, name).id
-                try await store.audited("user.disable", target: AuditTarget(.users, id)) { try await store.setUserDisabled(userID: id, true) }
+            try await db.run { panel in
+                let id = try await requireUser(panel.store, name).id
+                try await panel.store.audited("user.disable", target: AuditTarget(.users, id)) { try await panel.services.accounts.setDisabled(userID: id, true) }
             }
             print("user \(name) disabled")
         }
@@ -134,9 +136,9 @@ struct UserCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { store in
-                let id = try await requireUser(store, name).id
-                try await store.audited("user.enable", target: AuditTarget(.users, id)) { try await store.setUserDisabled(userID: id, false) }
+            try await db.run { panel in
+                let id = try await requireUser(panel.store, name).id
+                try await panel.store.audited("user.enable", target: AuditTarget(.users, id)) { try await panel.services.accounts.setDisabled(userID: id, false) }
             }
             print("user \(name) enabled")
         }
@@ -156,8 +158,8 @@ struct FundsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let value = try parseAmount(amount)
-            let balance = try await db.run { store in
-                try await store.addFunds(userID: try await requireUser(store, name).id, amount: value, memo: memo)
+            let balance = try await db.run { panel in
+                try await panel.services.ledger.addFunds(userID: try await requireUser(panel.store, name).id, amount: value, memo: memo)
             }
             print("\(name): balance \(balance.apiString)")
         }
@@ -172,8 +174,8 @@ struct FundsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let value = try parseAmount(amount)
-            let balance = try await db.run { store in
-                try await store.deductFunds(userID: try await requireUser(store, name).id, amount: value, memo: memo)
+            let balance = try await db.run { panel in
+                try await panel.services.ledger.deductFunds(userID: try await requireUser(panel.store, name).id, amount: value, memo: memo)
             }
             print("\(name): balance \(balance.apiString)")
         }
@@ -191,9 +193,9 @@ struct CategoryCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func validate() throws { try check(sort, OptionRange.sort, "--sort") }
         func run() async throws {
-            let category = try await db.run { store in
-                try await store.audited("category.create", target: nil, created: { AuditTarget(.categories, $0.id) }) {
-                    try await store.createCategory(name: name, sort: sort)
+            let category = try await db.run { panel in
+                try await panel.store.audited("category.create", target: nil, created: { AuditTarget(.categories, $0.id) }) {
+                    try await panel.services.catalog.createCategory(name: name, sort: sort)
                 }
             }
             print("created category \(category.name); id:")
@@ -205,7 +207,7 @@ struct CategoryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List categories.")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            for category in try await db.run({ try await $0.categories() }) {
+            for category in try await db.run({ try await $0.store.categories() }) {
                 print("\(category.id)\t\(category.name)")
             }
         }
@@ -220,7 +222,7 @@ struct LedgerCommand: AsyncParsableCommand {
             abstract: "Exit 0 only if every balance equals its ledger, every order's charge its ledger rows, and no refund happened twice.")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let problems = try await db.run { try await $0.ledgerProblems() }
+            let problems = try await db.run { try await $0.store.ledgerProblems() }
             if problems.isEmpty {
                 print("ledger clean")
                 return

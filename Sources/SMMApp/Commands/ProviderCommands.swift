@@ -4,20 +4,16 @@ import Logging
 import Prometheus
 import SMMDomain
 import SMMProviders
+import SMMProviders
+import SMMServices
 import SMMStorage
 import ServiceLifecycle
 
-func requireProvider(_ store: PanelStore, _ name: String) async throws -> Provider {
+func requireProvider(_ store: any PanelReports, _ name: String) async throws -> Provider {
     guard let provider = try await store.provider(named: name) else { throw OperatorError(description: "no provider named \(name)") }
     return provider
 }
 
-/// The engine for one operator command, with quiet logs.
-func operatorEngine(_ store: PanelStore, _ db: DatabaseOptions) -> ProviderEngine {
-    var logger = Logger(label: "smmpanel")
-    logger.logLevel = .warning
-    return makeEngine(store: store, configuration: db.configuration(), logger: logger)
-}
 
 struct ProviderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,19 +39,19 @@ struct ProviderCommand: AsyncParsableCommand {
                 }
                 return table
             } ?? [:]
-            let provider = try await db.run { store in
+            let provider = try await db.run { panel in
                 // Refused here as every call would refuse it: http, a private or metadata address.
-                try await checkProviderAddress(store, db, url: url, allowHTTP: exceptions.allowHttp,
+                try await checkProviderAddress(panel, url: url, allowHTTP: exceptions.allowHttp,
                                                allowPrivateAddress: exceptions.allowPrivateAddress)
-                let balance = try await checkProviderKey(store, db, Provider(
+                let balance = try await checkProviderKey(panel, Provider(
                     candidateNamed: name, url: url.trimmingSpaces(), apiKey: key.trimmingSpaces(), honorsRequestID: honorsRequestId,
                     allowHTTP: exceptions.allowHttp, allowPrivateAddress: exceptions.allowPrivateAddress))
-                let provider = try await store.audited("provider.create", target: nil, created: { AuditTarget(.providers, $0.id) }) {
-                    try await store.createProvider(name: name, url: url, apiKey: key, honorsRequestID: honorsRequestId, statusCodes: codes,
-                                                   allowHTTP: exceptions.allowHttp, allowPrivateAddress: exceptions.allowPrivateAddress,
-                                                   concurrency: concurrency)
+                let provider = try await panel.store.audited("provider.create", target: nil, created: { AuditTarget(.providers, $0.id) }) {
+                    try await panel.services.providers.create(try NewProvider(
+                        name: name, url: url, apiKey: key, honorsRequestID: honorsRequestId, statusCodes: codes,
+                        allowHTTP: exceptions.allowHttp, allowPrivateAddress: exceptions.allowPrivateAddress, concurrency: concurrency))
                 }
-                if let balance { try await store.recordProviderBalance(id: provider.id, balance: balance.balance, currency: balance.currency) }
+                if let balance { try await panel.services.providers.recordBalance(id: provider.id, balance: balance.balance, currency: balance.currency) }
                 return provider
             }
             print("provider \(provider.name) added")
@@ -83,11 +79,11 @@ struct ProviderCommand: AsyncParsableCommand {
                     throw OperatorError(description: "--concurrency takes a number from \(Provider.concurrencyRange.lowerBound) to \(Provider.concurrencyRange.upperBound), or default")
                 }
             }
-            try await db.run { store in
+            try await db.run { panel in
                 // No address check here: every call checks with the settings as they are then.
-                let provider = try await requireProvider(store, name)
-                try await store.audited("provider.update", target: AuditTarget(.providers, provider.id)) {
-                    try await store.updateProviderOptions(id: provider.id, allowHTTP: allowHttp, allowPrivateAddress: allowPrivateAddress,
+                let provider = try await requireProvider(panel.store, name)
+                try await panel.store.audited("provider.update", target: AuditTarget(.providers, provider.id)) {
+                    try await panel.services.providers.updateOptions(id: provider.id, allowHTTP: allowHttp, allowPrivateAddress: allowPrivateAddress,
                                                           concurrency: limit)
                 }
             }
@@ -99,9 +95,9 @@ struct ProviderCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List providers with their live balance (asked now) and any alert.")
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let providers = try await db.run { store in
-                await operatorEngine(store, db).balanceRound()
-                return try await store.providers()
+            let providers = try await db.run { panel in
+                await panel.engine().balanceRound()
+                return try await panel.store.providers()
             }
             for provider in providers {
                 var line = "\(provider.id)\t\(provider.name)\t\(provider.enabled ? "enabled" : "disabled")\t\(provider.url)"
@@ -121,9 +117,9 @@ struct ProviderCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { store in
-                let id = try await requireProvider(store, name).id
-                try await store.audited("provider.disable", target: AuditTarget(.providers, id)) { try await store.setProviderEnabled(id: id, false) }
+            try await db.run { panel in
+                let id = try await requireProvider(panel.store, name).id
+                try await panel.store.audited("provider.disable", target: AuditTarget(.providers, id)) { try await panel.services.providers.setEnabled(id: id, false) }
             }
             print("provider \(name) disabled")
         }
@@ -134,9 +130,9 @@ struct ProviderCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            try await db.run { store in
-                let id = try await requireProvider(store, name).id
-                try await store.audited("provider.enable", target: AuditTarget(.providers, id)) { try await store.setProviderEnabled(id: id, true) }
+            try await db.run { panel in
+                let id = try await requireProvider(panel.store, name).id
+                try await panel.store.audited("provider.enable", target: AuditTarget(.providers, id)) { try await panel.services.providers.setEnabled(id: id, true) }
             }
             print("provider \(name) enabled")
         }
@@ -155,10 +151,10 @@ struct ProviderCommand: AsyncParsableCommand {
                 throw OperatorError(description: "--markup takes a percentage such as 25 or 12.5")
             }
             let ids = services.map { Set($0.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }) }
-            let (created, skipped) = try await db.run { store in
-                let provider = try await requireProvider(store, name)
-                return try await store.audited("provider.import", target: AuditTarget(.providers, provider.id)) {
-                    try await operatorEngine(store, db).importCatalog(provider, markup: percent, only: ids, categoryPrefix: categoryPrefix)
+            let (created, skipped) = try await db.run { panel in
+                let provider = try await requireProvider(panel.store, name)
+                return try await panel.store.audited("provider.import", target: AuditTarget(.providers, provider.id)) {
+                    try await panel.engine().importCatalog(provider, markup: percent, only: ids, categoryPrefix: categoryPrefix)
                 }
             }
             for line in skipped { print("skipped \(line)") }
@@ -172,10 +168,10 @@ struct ProviderCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let lines = try await db.run { store in
-                let provider = try await requireProvider(store, name)
-                return try await store.audited("provider.sync", target: AuditTarget(.providers, provider.id)) {
-                    try await operatorEngine(store, db).syncCatalog(provider)
+            let lines = try await db.run { panel in
+                let provider = try await requireProvider(panel.store, name)
+                return try await panel.store.audited("provider.sync", target: AuditTarget(.providers, provider.id)) {
+                    try await panel.engine().syncCatalog(provider)
                 }
             }
             for line in lines { print(line) }
@@ -189,11 +185,10 @@ struct ProviderCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var db: DatabaseOptions
         func run() async throws {
-            let count = try await db.run { store in
-                let provider = try await requireProvider(store, name)
-                return try await store.audited("provider.resend", target: AuditTarget(.providers, provider.id)) {
-                    try await store.setProviderAlert(id: provider.id, "")
-                    return try await store.resendHeld(providerID: provider.id, reasonContaining: "provider: ")
+            let count = try await db.run { panel in
+                let provider = try await requireProvider(panel.store, name)
+                return try await panel.store.audited("provider.resend", target: AuditTarget(.providers, provider.id)) {
+                    try await panel.services.providers.resume(id: provider.id, heldWith: "provider: ")
                 }
             }
             print("\(count) orders queued again")
@@ -220,9 +215,9 @@ struct ProviderExceptions: ParsableArguments {
 
 /// Checks a provider URL against the outbound rules; a host that does not resolve now is let
 /// through with a warning (every call checks again, and refuses what breaks the rules).
-func checkProviderAddress(_ store: PanelStore, _ db: DatabaseOptions, url: String, allowHTTP: Bool, allowPrivateAddress: Bool) async throws {
+func checkProviderAddress(_ panel: OperatorPanel, url: String, allowHTTP: Bool, allowPrivateAddress: Bool) async throws {
     do {
-        _ = try await operatorEngine(store, db).client.checkAddress(url: url, allowHTTP: allowHTTP, allowPrivateAddress: allowPrivateAddress)
+        _ = try await panel.engine().client.checkAddress(url: url, allowHTTP: allowHTTP, allowPrivateAddress: allowPrivateAddress)
     } catch let error as UpstreamCallError {
         if case .unreachable(let detail) = error {
             FileHandle.standardError.write(Data("warning: \(detail); every call checks the address again\n".utf8))
@@ -234,9 +229,9 @@ func checkProviderAddress(_ store: PanelStore, _ db: DatabaseOptions, url: Strin
 
 /// Asks the provider for our balance with the key given: a key it refuses stops `provider add`
 /// (nothing is created); any other failure is told, and the provider added all the same.
-func checkProviderKey(_ store: PanelStore, _ db: DatabaseOptions, _ candidate: Provider) async throws -> (balance: String, currency: String)? {
+func checkProviderKey(_ panel: OperatorPanel, _ candidate: Provider) async throws -> (balance: String, currency: String)? {
     do {
-        return try await operatorEngine(store, db).client.balance(candidate)
+        return try await panel.engine().client.balance(candidate)
     } catch UpstreamCallError.refused(let message) where UpstreamDialect.classify(error: message) == .providerAuth {
         throw OperatorError(description: "the provider refuses this key (\(message)); check the key, nothing was added")
     } catch let error as UpstreamCallError {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Logging
 import SMMDatabase
 import SMMDomain
+import SMMProviders
+import SMMServices
 import SMMStorage
 
 /// `smmpanel`: the server and the operator's tools.
@@ -41,13 +43,27 @@ public struct DatabaseOptions: ParsableArguments {
 
     /// Opens the store, runs `body`, closes the store; quiet logs for operator commands. What
     /// the body changes is audited as the operator's (`cli`).
-    func run<T: Sendable>(_ body: (PanelStore) async throws -> T) async throws -> T {
-        var logger = Logger(label: "smmpanel")
-        logger.logLevel = .warning
+    func run<T: Sendable>(_ body: (OperatorPanel) async throws -> T) async throws -> T {
+        let logger = { var logger = Logger(label: "smmpanel"); logger.logLevel = .warning; return logger }()
+        let configuration = configuration()
         return try await AuditActor.$current.withValue(.cli) {
-            try await withStore(configuration(), logger: logger, body)
+            try await withStore(configuration, logger: logger) { store in
+                try await body(OperatorPanel(store: store, services: PanelServices(store),
+                                             engine: { makeEngine(store: store, configuration: configuration, logger: logger) }))
+            }
         }
     }
+}
+
+/// What reads an operator's command prints.
+typealias OperatorStore = AccountQueries & CatalogQueries & OrderQueries & PanelReports & AuditTrail
+
+/// What an operator's command works with: the reads it prints, the services that change
+/// anything, and the reseller engine for calls to providers.
+struct OperatorPanel: Sendable {
+    let store: any OperatorStore
+    let services: PanelServices
+    let engine: @Sendable () -> ProviderEngine
 }
 
 enum Environment {

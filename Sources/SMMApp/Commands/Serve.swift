@@ -2,6 +2,7 @@ import ArgumentParser
 import Hummingbird
 import Logging
 import SMMDomain
+import SMMServices
 import SMMStorage
 import Foundation
 
@@ -69,7 +70,7 @@ struct Serve: AsyncParsableCommand {
         try limits.apply(to: &configuration)
         let store = try await openStore(configuration, logger: logger)
         do {
-            if let signup { try await store.setSignupOpen(signup == .open) }
+            if let signup { try await PanelServices(store).accounts.setSignupOpen(signup == .open) }
             if demo {
                 let (customer, key) = try await DemoData.seed(store)
                 let logins = try await DemoData.seedWebLogins(store)

@@ -1,0 +1,53 @@
+import SMMDomain
+import SMMStorage
+
+/// Orders and refills as an operator changes them (the worker's drip-feed runs too).
+public struct OrderAdminService: Sendable {
+    let repository: any OrderAdministration
+
+    public init(repository: any OrderAdministration) {
+        self.repository = repository
+    }
+
+    /// One step of the order's state machine, with the refund it owes.
+    @discardableResult
+    public func update(orderID: Int64, _ change: OrderChange) async throws -> Order {
+        try await repository.updateOrder(id: orderID, change)
+    }
+
+    @discardableResult
+    public func updateRefill(id: Int64, status: RefillStatus) async throws -> Refill {
+        try await repository.updateRefill(id: id, status: status)
+    }
+
+    /// Starts the drip-feed runs that are due, at most `limit`; returns how many.
+    @discardableResult
+    public func startDueDripFeedRuns(limit: Int = 100) async throws -> Int {
+        try await repository.startDueDripFeedRuns(limit: limit)
+    }
+}
+
+/// Every use case of the panel, over one set of repositories: what the web pages and the
+/// operator's commands call to change anything.
+public struct PanelServices: Sendable {
+    public let orders: OrderService
+    public let orderAdmin: OrderAdminService
+    public let catalog: CatalogService
+    public let accounts: AccountService
+    public let ledger: LedgerService
+    public let payments: PaymentService
+    public let providers: ProviderService
+
+    public typealias Repositories = OrderPlacementRepository & OrderAdministration & CatalogRepository & AccountRepository
+        & LedgerRepository & PaymentRepository & ProviderAdministration
+
+    public init(_ repositories: any Repositories) {
+        orders = OrderService(repository: repositories)
+        orderAdmin = OrderAdminService(repository: repositories)
+        catalog = CatalogService(repository: repositories)
+        accounts = AccountService(repository: repositories)
+        ledger = LedgerService(repository: repositories)
+        payments = PaymentService(repository: repositories)
+        providers = ProviderService(repository: repositories)
+    }
+}
