@@ -96,7 +96,7 @@ public struct APIv2: Sendable {
     static func servicesAnswer(_ services: [Service]) -> JSONValue {
         .array(services.map { service in
             .object([
-                ("service", .int(service.id)),
+                ("service", .int(service.id.rawValue)),
                 ("name", .string(service.name)),
                 ("type", .string(service.type.rawValue)),
                 ("category", .string(service.categoryName)),
@@ -114,16 +114,15 @@ public struct APIv2: Sendable {
     func add(user: User, fields: [String: String]) async throws -> JSONValue {
         // A disabled service is refused by `OrderService.place`, after it has answered a
         // retried `request_id` with the first order.
-        guard let serviceID = fields["service"].flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
+        guard let serviceID: ServiceID = fields["service"].flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
         let order = try await orders.place(user: user, serviceID: serviceID, fields: fields, requestID: fields["request_id"])
-        return .object([("order", .int(order.id))])
+        return .object([("order", .int(order.id.rawValue))])
     }
 
     func status(user: User, fields: [String: String]) async throws -> JSONValue {
         if let list = fields["orders"] {
             let entries = try IDList.parse(list)
-            let ids = entries.compactMap { if case .id(let id) = $0 { id } else { nil } }
-            let orders = try await store.orderStatuses(ids: ids, userID: user.id)
+            let orders = try await store.orderStatuses(ids: IDList.ids(entries), userID: user.id)
             let children = try await childIDs(of: Array(orders.values))
             // Written straight to bytes: as a tree of `JSONValue`s, a 100-id answer would be
             // some 600 small allocations built only to be written out (BENCHMARKS.md).
@@ -133,7 +132,7 @@ public struct APIv2: Sendable {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 JSONString.write(entry.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                if case .id(let id) = entry, let order = orders[id] {
+                if let id: OrderID = entry.id(), let order = orders[id] {
                     writeStatus(order, children: children[id] ?? [], to: &out)
                 } else {
                     out.append(contentsOf: Self.incorrectOrderID)
@@ -143,7 +142,7 @@ public struct APIv2: Sendable {
             return .encoded(ByteBuffer(bytes: out))
         }
         guard let raw = fields["order"] ?? fields["order_id"] ?? fields["id"] else { throw PanelError.incorrectRequest }
-        guard let id = IDList.parseID(raw), let order = try await store.orderStatuses(ids: [id], userID: user.id)[id] else {
+        guard let id: OrderID = IDList.parseID(raw), let order = try await store.orderStatuses(ids: [id], userID: user.id)[id] else {
             throw PanelError.incorrectOrderID
         }
         let children = try await childIDs(of: [order])
@@ -155,7 +154,7 @@ public struct APIv2: Sendable {
 
     private static let incorrectOrderID = JSONValue.error(PanelError.incorrectOrderID.message).serializedBytes()
 
-    private func childIDs(of orders: [OrderStatusView]) async throws -> [Int64: [Int64]] {
+    private func childIDs(of orders: [OrderStatusView]) async throws -> [OrderID: [OrderID]] {
         let parents = orders.filter { $0.isDripFeedParent || $0.isSubscription }.map(\.id)
         return try await store.childOrderIDs(parentIDs: parents)
     }
@@ -163,12 +162,12 @@ public struct APIv2: Sendable {
     /// The status shape: all strings; drip-feed parents add `runs` and child `orders`,
     /// subscriptions add `expiry`, `posts` (posts handled so far) and child `orders`. Numbers
     /// are written as digits straight into the bytes (no escaping can apply to them).
-    func writeStatus(_ order: OrderStatusView, children: [Int64], to out: inout [UInt8]) {
+    func writeStatus(_ order: OrderStatusView, children: [OrderID], to out: inout [UInt8]) {
         func childOrders() {
             out.append(literal: ",\"orders\":[")
             for (index, child) in children.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                DecimalDigits.write(child, to: &out)
+                DecimalDigits.write(child.rawValue, to: &out)
             }
             out.append(UInt8(ascii: "]"))
         }
@@ -201,11 +200,11 @@ public struct APIv2: Sendable {
     func refill(user: User, fields: [String: String]) async throws -> JSONValue {
         if let list = fields["orders"] {
             return try await perOrder(list, of: user, answerKey: "refill") { id in
-                .int(try await store.createRefill(orderID: id, userID: user.id).id)
+                .int(try await store.createRefill(orderID: id, userID: user.id).id.rawValue)
             }
         }
         guard let raw = fields["order"] ?? fields["order_id"] ?? fields["id"] else { throw PanelError.incorrectRequest }
-        guard let id = IDList.parseID(raw) else { throw PanelError.incorrectOrderID }
+        guard let id: OrderID = IDList.parseID(raw) else { throw PanelError.incorrectOrderID }
         let refill = try await store.createRefill(orderID: id, userID: user.id)
         return .object([("refill", .string(String(refill.id)))])
     }
@@ -213,11 +212,10 @@ public struct APIv2: Sendable {
     func refillStatus(user: User, fields: [String: String]) async throws -> JSONValue {
         if let list = fields["refills"] {
             let entries = try IDList.parse(list)
-            let ids = entries.compactMap { if case .id(let id) = $0 { id } else { nil } }
-            let refills = try await store.refills(ids: ids, userID: user.id)
+            let refills = try await store.refills(ids: IDList.ids(entries), userID: user.id)
             return .array(entries.map { entry in
                 let status: JSONValue
-                if case .id(let id) = entry, let refill = refills[id] {
+                if let id: RefillID = entry.id(), let refill = refills[id] {
                     status = .string(refill.status.rawValue)
                 } else {
                     status = .error(PanelError.refillNotFound.message)
@@ -226,7 +224,7 @@ public struct APIv2: Sendable {
             })
         }
         guard let raw = fields["refill"] ?? fields["id"] else { throw PanelError.incorrectRequest }
-        guard let id = IDList.parseID(raw), let refill = try await store.refills(ids: [id], userID: user.id)[id] else {
+        guard let id: RefillID = IDList.parseID(raw), let refill = try await store.refills(ids: [id], userID: user.id)[id] else {
             throw PanelError.refillNotFound
         }
         return .object([("status", .string(refill.status.rawValue))])
@@ -246,19 +244,18 @@ public struct APIv2: Sendable {
     /// Ids that are not the user's own are answered from one read, without a transaction each:
     /// bots send lists of mostly unknown ids.
     private func perOrder(_ list: String, of user: User, answerKey: String,
-                          _ action: (Int64) async throws -> JSONValue) async throws -> JSONValue {
+                          _ action: (OrderID) async throws -> JSONValue) async throws -> JSONValue {
         var results: [JSONValue] = []
         let entries = try IDList.parse(list)
-        let ids = entries.compactMap { entry -> Int64? in if case .id(let id) = entry { id } else { nil } }
-        let owned = try await store.orders(ids: ids, userID: user.id)
+        let owned = try await store.orders(ids: IDList.ids(entries), userID: user.id)
         for entry in entries {
             let outcome: JSONValue
             switch entry {
-            case .id(let id) where owned[id] == nil:
+            case .id(let id) where owned[OrderID(id)] == nil:
                 outcome = .error(PanelError.incorrectOrderID.message)
             case .id(let id):
                 do {
-                    outcome = try await action(id)
+                    outcome = try await action(OrderID(id))
                 } catch let error as PanelError {
                     outcome = .error(error.message)
                 }

@@ -8,11 +8,11 @@ enum BenchData {
     /// What the bench drives: one customer with a key and funds, and some of its order ids.
     struct Seeded: Sendable {
         let apiKey: String
-        let userID: Int64
+        let userID: UserID
         /// A Default service accepting quantity 100 (for `add`).
-        let serviceID: Int64
+        let serviceID: ServiceID
         /// Up to 100 ids of the bench customer's orders (for `status`).
-        let orderIDs: [Int64]
+        let orderIDs: [OrderID]
     }
 
     static let chunk = 100_000
@@ -46,7 +46,7 @@ enum BenchData {
         while done < orders {
             let range = (done + 1)...(done + min(chunk, orders - done))
             try await store.importOrders(range.map { n in
-                ImportedOrder(userID: firstUser + Int64((n - 1) % max(1, customers)), serviceID: service.id, type: .default,
+                ImportedOrder(userID: UserID(firstUser.rawValue + Int64((n - 1) % max(1, customers))), serviceID: service.id, type: .default,
                               link: "https://bench.test/seed/\(n)", quantity: 1000, charge: Money(minorUnits: 500_000), startCount: 0,
                               remains: n % 10 == 0 ? 1000 : 0,
                               status: n % 10 == 0 ? .inProgress : n % 10 == 1 ? .partial : .completed)
@@ -60,7 +60,7 @@ enum BenchData {
     /// Orders placed with provider `providerID` through a service sold from its upstream service
     /// "1": `queued` waiting to be sent, `sent` waiting for a status check. Returns nothing; the
     /// engine finds them by their state.
-    static func seedUpstream(_ store: PanelStore, userID: Int64, providerID: Int64, queued: Int, sent: Int) async throws {
+    static func seedUpstream(_ store: PanelStore, userID: UserID, providerID: ProviderID, queued: Int, sent: Int) async throws {
         let entry = UpstreamCatalogEntry(id: "1", name: "Bench upstream followers", typeLabel: "Default", category: "Bench",
                                          rate: Money(parsing: "0.5")!, min: 10, max: 100_000, refill: false, cancel: false,
                                          dripFeed: false, description: "bench")

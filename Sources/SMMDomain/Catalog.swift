@@ -1,6 +1,6 @@
 /// What the domain needs to know of a service to validate and price an order.
 public struct ServiceTerms: Sendable, Hashable {
-    public var id: Int64
+    public var id: ServiceID
     public var type: ServiceType
     /// Price per 1000 (or per package for flat types), already the customer's own rate.
     public var rate: Money
@@ -11,7 +11,7 @@ public struct ServiceTerms: Sendable, Hashable {
     public var refillDays: Int
     public var cancel: Bool
 
-    public init(id: Int64, type: ServiceType, rate: Money, min: Int64, max: Int64,
+    public init(id: ServiceID, type: ServiceType, rate: Money, min: Int64, max: Int64,
                 dripFeed: Bool = false, refill: Bool = false, refillDays: Int = 30, cancel: Bool = false) {
         self.id = id
         self.type = type

@@ -8,6 +8,11 @@ public enum IDList {
         case id(Int64)
         case invalid(String)
 
+        /// The entry's id as an id of the kind the context expects; nil for an invalid entry.
+        public func id<Entity>() -> EntityID<Entity>? {
+            if case .id(let id) = self { EntityID(id) } else { nil }
+        }
+
         public var key: String {
             switch self {
             case .id(let id): return String(id)
@@ -26,7 +31,7 @@ public enum IDList {
         for piece in text.split(separator: ",", omittingEmptySubsequences: true) {
             let raw = String(piece).trimmingSpaces()
             if raw.isEmpty { continue }
-            let entry: Entry = parseID(raw).map(Entry.id) ?? .invalid(raw)
+            let entry: Entry = parseNumber(raw).map(Entry.id) ?? .invalid(raw)
             if seen.insert(entry).inserted { entries.append(entry) }
             if entries.count > maximumCount { throw .tooManyIDs }
         }
@@ -60,8 +65,18 @@ public enum IDList {
     public static let idRange: ClosedRange<Int64> = 1...999_999_999_999_999_999
 
     /// A positive decimal id, or nil.
-    public static func parseID(_ raw: String) -> Int64? {
+    public static func parseNumber(_ raw: String) -> Int64? {
         CheckedInteger.parse(raw, in: idRange, sign: .refused)
+    }
+
+    /// `parseID` as the id of the kind the context expects.
+    public static func parseID<Entity>(_ raw: String) -> EntityID<Entity>? {
+        parseNumber(raw).map { EntityID($0) }
+    }
+
+    /// The usable ids of a parsed list, in order, as ids of one kind.
+    public static func ids<Entity>(_ entries: [Entry]) -> [EntityID<Entity>] {
+        entries.compactMap { if case .id(let id) = $0 { EntityID(id) } else { nil } }
     }
 
     /// Already trimmed text as a positive id; nil otherwise.

@@ -19,7 +19,7 @@ extension String {
 
 /// A validated order, ready to be charged and stored.
 public struct NewOrder: Sendable, Hashable {
-    public var serviceID: Int64
+    public var serviceID: ServiceID
     public var type: ServiceType
     /// Trimmed link; empty for subscriptions.
     public var link: String

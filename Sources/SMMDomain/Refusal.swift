@@ -117,7 +117,7 @@ public struct Refusal: Equatable, Sendable, CustomStringConvertible {
     public static func refillDaysRange(max: Int) -> Refusal { Refusal(.refillDaysRange, ["max": String(max)]) }
     public static func categoryNameLength(max: Int) -> Refusal { Refusal(.categoryNameLength, ["max": String(max)]) }
     public static func categoryExists(name: String) -> Refusal { Refusal(.categoryExists, ["name": name]) }
-    public static func noCategory(id: Int64) -> Refusal { Refusal(.noCategory, ["id": String(id)]) }
+    public static func noCategory(id: CategoryID) -> Refusal { Refusal(.noCategory, ["id": String(id)]) }
     public static func serviceNeedsName(max: Int) -> Refusal { Refusal(.serviceNeedsName, ["max": String(max)]) }
     public static let serviceNeedsCategory = Refusal(.serviceNeedsCategory)
     public static let serviceNeedsTerms = Refusal(.serviceNeedsTerms)
@@ -135,8 +135,8 @@ public struct Refusal: Equatable, Sendable, CustomStringConvertible {
     public static let negativeStartCount = Refusal(.negativeStartCount)
     public static func completedWithRemains(_ remains: Int64) -> Refusal { Refusal(.completedWithRemains, ["remains": String(remains)]) }
     public static func partialRemains(max: Int64) -> Refusal { Refusal(.partialRemains, ["max": String(max)]) }
-    public static func orderBeingSent(id: Int64) -> Refusal { Refusal(.orderBeingSent, ["id": String(id)]) }
-    public static func dripFeedStarted(id: Int64) -> Refusal { Refusal(.dripFeedStarted, ["id": String(id)]) }
+    public static func orderBeingSent(id: OrderID) -> Refusal { Refusal(.orderBeingSent, ["id": String(id)]) }
+    public static func dripFeedStarted(id: OrderID) -> Refusal { Refusal(.dripFeedStarted, ["id": String(id)]) }
 
     // MARK: Users and balances
 
@@ -153,20 +153,20 @@ public struct Refusal: Equatable, Sendable, CustomStringConvertible {
     public static let providerNeedsKey = Refusal(.providerNeedsKey)
     public static func providerExists(name: String) -> Refusal { Refusal(.providerExists, ["name": name]) }
     public static let markupRange = Refusal(.markupRange)
-    public static func serviceNotFromProvider(id: Int64) -> Refusal { Refusal(.serviceNotFromProvider, ["id": String(id)]) }
-    public static func orderNotHeld(id: Int64) -> Refusal { Refusal(.orderNotHeld, ["id": String(id)]) }
+    public static func serviceNotFromProvider(id: ServiceID) -> Refusal { Refusal(.serviceNotFromProvider, ["id": String(id)]) }
+    public static func orderNotHeld(id: OrderID) -> Refusal { Refusal(.orderNotHeld, ["id": String(id)]) }
     public static let upstreamIDNeeded = Refusal(.upstreamIDNeeded)
 
     // MARK: Payments, keys, refills
 
-    public static func paymentDecided(id: Int64) -> Refusal { Refusal(.paymentDecided, ["id": String(id)]) }
-    public static func noPaymentRequest(id: Int64) -> Refusal { Refusal(.noPaymentRequest, ["id": String(id)]) }
+    public static func paymentDecided(id: PaymentRequestID) -> Refusal { Refusal(.paymentDecided, ["id": String(id)]) }
+    public static func noPaymentRequest(id: PaymentRequestID) -> Refusal { Refusal(.noPaymentRequest, ["id": String(id)]) }
     public static func keyNameLength(max: Int) -> Refusal { Refusal(.keyNameLength, ["max": String(max)]) }
     public static func tooManyKeys(max: Int) -> Refusal { Refusal(.tooManyKeys, ["max": String(max)]) }
-    public static func noLiveKey(userID: Int64, keyID: Int64) -> Refusal {
+    public static func noLiveKey(userID: UserID, keyID: APIKeyID) -> Refusal {
         Refusal(.noLiveKey, ["user": String(userID), "key": String(keyID)])
     }
-    public static func refillCannotMove(id: Int64, from status: RefillStatus, to target: RefillStatus) -> Refusal {
+    public static func refillCannotMove(id: RefillID, from status: RefillStatus, to target: RefillStatus) -> Refusal {
         Refusal(.refillCannotMove, ["id": String(id), "status": status.rawValue, "target": target.rawValue])
     }
 }

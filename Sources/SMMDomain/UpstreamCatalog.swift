@@ -42,7 +42,7 @@ public struct UpstreamCatalogEntry: Sendable, Hashable {
 
 /// What a local service sold from an upstream one currently says, as catalog sync compares it.
 public struct MappedService: Sendable, Hashable {
-    public var serviceID: Int64
+    public var serviceID: ServiceID
     public var upstreamID: String
     public var type: ServiceType
     public var rate: Money
@@ -58,7 +58,7 @@ public struct MappedService: Sendable, Hashable {
     /// Disabled by a previous sync because the upstream service had vanished.
     public var vanished: Bool
 
-    public init(serviceID: Int64, upstreamID: String, type: ServiceType, rate: Money, cost: Money, markup: Money?,
+    public init(serviceID: ServiceID, upstreamID: String, type: ServiceType, rate: Money, cost: Money, markup: Money?,
                 min: Int64, max: Int64, refill: Bool, cancel: Bool, dripFeed: Bool, enabled: Bool, vanished: Bool) {
         self.serviceID = serviceID
         self.upstreamID = upstreamID
@@ -78,7 +78,7 @@ public struct MappedService: Sendable, Hashable {
 
 /// The changes a sync makes to one local service, with a line for the operator per change.
 public struct CatalogUpdate: Sendable, Hashable {
-    public var serviceID: Int64
+    public var serviceID: ServiceID
     public var after: MappedService
     public var changes: [String]
 }

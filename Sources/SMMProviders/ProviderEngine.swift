@@ -74,7 +74,7 @@ public struct ProviderEngine: Sendable {
         return total
     }
 
-    func enabledProviders(_ ids: [Int64]? = nil) async throws -> [Provider] {
+    func enabledProviders(_ ids: [ProviderID]? = nil) async throws -> [Provider] {
         let wanted = ids.map(Set.init)
         return try await store.providers().filter { $0.enabled && (wanted?.contains($0.id) ?? true) }
     }

@@ -71,8 +71,8 @@ public struct ProviderWorker: ServiceLifecycle.Service {
     /// idle gets one delivery pass (`lane`). A provider whose calls are slow keeps only its
     /// own lane busy; the others' sends and syncs go on at their pace.
     func deliveryLanes() async {
-        await withTaskGroup(of: Int64?.self) { lanes in
-            var busy: Set<Int64> = []
+        await withTaskGroup(of: ProviderID?.self) { lanes in
+            var busy: Set<ProviderID> = []
             lanes.addTask { nil }
             // A lane ends with its provider's id; the timer with nil.
             while let finished = await lanes.next() {

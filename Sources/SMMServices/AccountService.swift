@@ -15,35 +15,35 @@ public struct AccountService: Sendable {
     }
 
     /// Sets the web password and signs the user out everywhere but `keepSession`.
-    public func setPassword(userID: Int64, hash: String, keepSession: String? = nil) async throws {
+    public func setPassword(userID: UserID, hash: String, keepSession: String? = nil) async throws {
         try await repository.setPassword(userID: userID, hash: hash, keepSession: keepSession)
     }
 
-    public func setDisabled(userID: Int64, _ disabled: Bool) async throws {
+    public func setDisabled(userID: UserID, _ disabled: Bool) async throws {
         try await repository.setUserDisabled(userID: userID, disabled)
     }
 
-    public func setAdmin(userID: Int64, _ isAdmin: Bool) async throws {
+    public func setAdmin(userID: UserID, _ isAdmin: Bool) async throws {
         try await repository.setAdmin(userID: userID, isAdmin)
     }
 
     /// `language`: the code of one of the panel's languages.
-    public func setLanguage(userID: Int64, _ language: String) async throws {
+    public func setLanguage(userID: UserID, _ language: String) async throws {
         try await repository.setLanguage(userID: userID, language)
     }
 
     /// Revokes every live key of the user and issues a new one (shown once).
-    public func rotateKey(userID: Int64) async throws -> String {
+    public func rotateKey(userID: UserID) async throws -> String {
         try await repository.rotateKey(userID: userID)
     }
 
     /// A new named key (shown once), up to `APIKeyLimits.maxLiveKeys` live at once.
-    public func createKey(userID: Int64, name: String) async throws -> (APIKeyInfo, String) {
+    public func createKey(userID: UserID, name: String) async throws -> (APIKeyInfo, String) {
         try await repository.createKey(userID: userID, name: try AccountRules.keyName(name), maxLive: Int64(APIKeyLimits.maxLiveKeys))
     }
 
     @discardableResult
-    public func revokeKey(userID: Int64, keyID: Int64) async throws -> APIKeyInfo {
+    public func revokeKey(userID: UserID, keyID: APIKeyID) async throws -> APIKeyInfo {
         try await repository.revokeKey(userID: userID, keyID: keyID)
     }
 

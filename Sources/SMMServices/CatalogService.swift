@@ -15,7 +15,7 @@ public struct CatalogService: Sendable {
     }
 
     /// Renames or reorders a category.
-    public func updateCategory(id: Int64, name: String, sort: Int64) async throws {
+    public func updateCategory(id: CategoryID, name: String, sort: Int64) async throws {
         try await repository.updateCategory(id: id, name: try CatalogRules.categoryName(name), sort: sort)
     }
 
@@ -24,24 +24,24 @@ public struct CatalogService: Sendable {
     }
 
     /// Changes what the draft sets and keeps the rest (a blank category name keeps the category).
-    public func updateService(id: Int64, _ draft: ServiceDraft) async throws -> Service {
+    public func updateService(id: ServiceID, _ draft: ServiceDraft) async throws -> Service {
         let category = draft.categoryName?.trimmingSpaces()
         return try await repository.updateService(id: id, categoryName: category?.isEmpty == false ? category : nil) { current in
             try CatalogRules.edited(current, by: draft)
         }
     }
 
-    public func setServiceEnabled(id: Int64, _ enabled: Bool) async throws {
+    public func setServiceEnabled(id: ServiceID, _ enabled: Bool) async throws {
         try await repository.setServiceEnabled(id: id, enabled)
     }
 
     /// A price that follows the provider's cost with this markup, or (nil) the price as set.
-    public func setServiceMarkup(serviceID: Int64, markup: Money?) async throws {
+    public func setServiceMarkup(serviceID: ServiceID, markup: Money?) async throws {
         try await repository.setServiceMarkup(serviceID: serviceID, markup: markup)
     }
 
     /// Sets (or with nil removes) a customer's own rate for a service.
-    public func setCustomRate(userID: Int64, serviceID: Int64, rate: Money?) async throws {
+    public func setCustomRate(userID: UserID, serviceID: ServiceID, rate: Money?) async throws {
         try await repository.setCustomRate(userID: userID, serviceID: serviceID, rate: try CatalogRules.customRate(rate))
     }
 }

@@ -10,12 +10,12 @@ public struct LedgerService: Sendable {
     }
 
     /// Returns the new balance.
-    public func addFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
+    public func addFunds(userID: UserID, amount: Money, memo: String) async throws -> Money {
         try await repository.addFunds(userID: userID, amount: try AccountRules.deposit(amount), memo: memo)
     }
 
     /// Refused when the balance does not cover it. Returns the new balance.
-    public func deductFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
+    public func deductFunds(userID: UserID, amount: Money, memo: String) async throws -> Money {
         try await repository.deductFunds(userID: userID, amount: try AccountRules.deduction(amount), memo: memo)
     }
 }
@@ -28,13 +28,13 @@ public struct PaymentService: Sendable {
         self.repository = repository
     }
 
-    public func file(userID: Int64, method: String, amount: Money, reference: String) async throws -> PaymentRequest {
+    public func file(userID: UserID, method: String, amount: Money, reference: String) async throws -> PaymentRequest {
         let request = try NewPaymentRequest(method: method, amount: amount, reference: reference)
         return try await repository.createPaymentRequest(userID: userID, request, maxPending: NewPaymentRequest.maxPending)
     }
 
     @discardableResult
-    public func decide(id: Int64, approve: Bool, adminID: Int64, note: String = "") async throws -> PaymentRequest {
+    public func decide(id: PaymentRequestID, approve: Bool, adminID: UserID, note: String = "") async throws -> PaymentRequest {
         try await repository.decidePaymentRequest(id: id, approve: approve, adminID: adminID, note: NewPaymentRequest.decisionNote(note))
     }
 }

@@ -13,7 +13,7 @@ public struct OrderService: Sendable {
     /// `requestID`, a repeat returns the first order before the service's state or the fields
     /// are checked: they may have changed since. The terms are read afresh, at the customer's
     /// own rate if the operator set one; an unknown or disabled service is refused as unknown.
-    public func place(user: User, serviceID: Int64, fields: [String: String], requestID: String? = nil) async throws -> Order {
+    public func place(user: User, serviceID: ServiceID, fields: [String: String], requestID: String? = nil) async throws -> Order {
         guard let (terms, enabled) = try await repository.orderTerms(serviceID: serviceID, pricedFor: user.id) else {
             throw PanelError.incorrectServiceID
         }

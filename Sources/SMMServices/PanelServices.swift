@@ -11,12 +11,12 @@ public struct OrderAdminService: Sendable {
 
     /// One step of the order's state machine, with the refund it owes.
     @discardableResult
-    public func update(orderID: Int64, _ change: OrderChange) async throws -> Order {
+    public func update(orderID: OrderID, _ change: OrderChange) async throws -> Order {
         try await repository.updateOrder(id: orderID, change)
     }
 
     @discardableResult
-    public func updateRefill(id: Int64, status: RefillStatus) async throws -> Refill {
+    public func updateRefill(id: RefillID, status: RefillStatus) async throws -> Refill {
         try await repository.updateRefill(id: id, status: status)
     }
 

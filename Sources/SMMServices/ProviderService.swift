@@ -16,38 +16,38 @@ public struct ProviderService: Sendable {
 
     /// Changes the operator's exceptions and call limit; nil keeps a setting, `.some(nil)`
     /// returns the call limit to the default.
-    public func updateOptions(id: Int64, allowHTTP: Bool? = nil, allowPrivateAddress: Bool? = nil, concurrency: Int?? = nil) async throws {
+    public func updateOptions(id: ProviderID, allowHTTP: Bool? = nil, allowPrivateAddress: Bool? = nil, concurrency: Int?? = nil) async throws {
         if case .some(let value) = concurrency { try NewProvider.checkConcurrency(value) }
         try await repository.updateProviderOptions(id: id, allowHTTP: allowHTTP, allowPrivateAddress: allowPrivateAddress, concurrency: concurrency)
     }
 
     /// Disabling a provider stops every call to it; its orders wait, queued.
-    public func setEnabled(id: Int64, _ enabled: Bool) async throws {
+    public func setEnabled(id: ProviderID, _ enabled: Bool) async throws {
         try await repository.setProviderEnabled(id: id, enabled)
     }
 
-    public func setAlert(id: Int64, _ alert: String) async throws {
+    public func setAlert(id: ProviderID, _ alert: String) async throws {
         try await repository.setProviderAlert(id: id, alert)
     }
 
-    public func recordBalance(id: Int64, balance: String, currency: String) async throws {
+    public func recordBalance(id: ProviderID, balance: String, currency: String) async throws {
         try await repository.recordProviderBalance(id: id, balance: balance, currency: currency)
     }
 
     /// The operator says the provider's trouble is over: its alert goes, and the orders held
     /// for that trouble (their reason carries `marker`) are queued again. Returns how many.
-    public func resume(id: Int64, heldWith marker: String) async throws -> Int {
+    public func resume(id: ProviderID, heldWith marker: String) async throws -> Int {
         try await repository.setProviderAlert(id: id, "")
         return try await repository.resendHeld(providerID: id, reasonContaining: marker)
     }
 
     /// Queues a held order again: the operator checked that the provider does not have it.
-    public func resendHeld(orderID: Int64) async throws {
+    public func resendHeld(orderID: OrderID) async throws {
         try await repository.resendHeld(orderID: orderID)
     }
 
     /// Records the provider's id of a held order: the operator found it there.
-    public func linkUpstreamOrder(orderID: Int64, upstreamOrderID: String) async throws {
+    public func linkUpstreamOrder(orderID: OrderID, upstreamOrderID: String) async throws {
         try await repository.linkUpstreamOrder(orderID: orderID, upstreamOrderID: upstreamOrderID)
     }
 }

@@ -30,6 +30,10 @@ public struct AuditTarget: Sendable, Hashable, CustomStringConvertible {
         self.id = id
     }
 
+    public init<Entity>(_ table: Table, _ id: EntityID<Entity>) {
+        self.init(table, id.rawValue)
+    }
+
     public var description: String { "\(table.noun):\(id)" }
 }
 
@@ -85,14 +89,14 @@ extension PanelStore {
             if let target { query += " AND target = \(bind: target)" }
             query += " ORDER BY id DESC LIMIT \(bind: Int64(limit))"
             return try await db.raw(query).all().map { row in
-                AuditEntry(id: try row.decode(column: "id", as: Int64.self),
+                AuditEntry(id: try row.id("id"),
                            createdAt: try row.decode(column: "created_at", as: Int64.self),
                            actor: try row.decode(column: "actor", as: String.self),
                            action: try row.decode(column: "action", as: String.self),
                            target: try row.decode(column: "target", as: String.self),
                            before: try row.decode(column: "before_state", as: String?.self),
                            after: try row.decode(column: "after_state", as: String?.self),
-                           ledgerID: try row.decode(column: "ledger_id", as: Int64?.self))
+                           ledgerID: try row.optionalID("ledger_id"))
             }
         }
     }

@@ -8,7 +8,7 @@ extension PanelStore {
         do {
             return try await transaction(noting: changes.catalog) { db in
                 let row = try await db.raw("INSERT INTO categories (name, sort) VALUES (\(bind: clean), \(bind: sort)) RETURNING id").first()
-                return Category(id: try row!.decode(column: "id", as: Int64.self), name: clean, sort: sort)
+                return Category(id: try row!.id("id"), name: clean, sort: sort)
             }
         } catch where backend.uniqueViolation(in: error) != nil {
             throw PanelError.rejected(.categoryExists(name: clean))
@@ -18,7 +18,7 @@ extension PanelStore {
     public func categories() async throws -> [Category] {
         try await backend.read { db in
             try await db.raw("SELECT id, name, sort FROM categories ORDER BY sort, id").all().map {
-                Category(id: try $0.decode(column: "id", as: Int64.self), name: try $0.decode(column: "name", as: String.self),
+                Category(id: try $0.id("id"), name: try $0.decode(column: "name", as: String.self),
                          sort: try $0.decode(column: "sort", as: Int64.self))
             }
         }
@@ -32,7 +32,7 @@ extension PanelStore {
     }
 
     /// Inserts the service inside the caller's transaction.
-    func insertService(_ db: any SQLDatabase, _ new: NewService, now: Int64) async throws -> Int64 {
+    func insertService(_ db: any SQLDatabase, _ new: NewService, now: Int64) async throws -> ServiceID {
         let categoryID = try await findOrCreateCategory(db, name: new.categoryName)
         let row = try await db.raw("""
             INSERT INTO services (name, category_id, type, rate, min_quantity, max_quantity, refill, refill_days,
@@ -42,13 +42,13 @@ extension PanelStore {
                     \(bind: new.description), \(bind: new.sort), \(bind: now), \(bind: now))
             RETURNING id
             """).first()
-        return try row!.decode(column: "id", as: Int64.self)
+        return try row!.id("id")
     }
 
     /// Writes `edit` of the service as it is now (and, with `categoryName`, moves it to that
     /// category, found or created), in one transaction so that two operators editing at once
     /// cannot undo each other's fields.
-    public func updateService(id: Int64, categoryName: String?, _ edit: @escaping @Sendable (Service) throws -> Service) async throws -> Service {
+    public func updateService(id: ServiceID, categoryName: String?, _ edit: @escaping @Sendable (Service) throws -> Service) async throws -> Service {
         let now = clock.now()
         let backend = self.backend
         try await transaction(noting: changes.catalog) { db in
@@ -70,7 +70,7 @@ extension PanelStore {
         return try await service(id: id)!
     }
 
-    public func setServiceEnabled(id: Int64, _ enabled: Bool) async throws {
+    public func setServiceEnabled(id: ServiceID, _ enabled: Bool) async throws {
         let now = clock.now()
         let found = try await transaction(noting: changes.catalog) { db in
             try await db.raw("UPDATE services SET enabled = \(bind: enabled), updated_at = \(bind: now) WHERE id = \(bind: id) RETURNING id").first() != nil
@@ -78,7 +78,7 @@ extension PanelStore {
         guard found else { throw PanelError.incorrectServiceID }
     }
 
-    public func service(id: Int64) async throws -> Service? {
+    public func service(id: ServiceID) async throws -> Service? {
         try await backend.read { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.service) FROM services s JOIN categories c ON c.id = s.category_id WHERE s.id = \(bind: id)
@@ -97,11 +97,11 @@ extension PanelStore {
         }
     }
 
-    private func findOrCreateCategory(_ db: any SQLDatabase, name: String) async throws -> Int64 {
+    private func findOrCreateCategory(_ db: any SQLDatabase, name: String) async throws -> CategoryID {
         if let row = try await db.raw("SELECT id FROM categories WHERE name = \(bind: name)").first() {
-            return try row.decode(column: "id", as: Int64.self)
+            return try row.id("id")
         }
         let row = try await db.raw("INSERT INTO categories (name) VALUES (\(bind: name)) RETURNING id").first()
-        return try row!.decode(column: "id", as: Int64.self)
+        return try row!.id("id")
     }
 }

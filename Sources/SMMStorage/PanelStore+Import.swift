@@ -5,8 +5,8 @@ import SQLKit
 /// An order recorded as it stands, with no charge, ledger entry or audit row of its own:
 /// for loading many orders at once (`importOrders`).
 public struct ImportedOrder: Sendable {
-    public var userID: Int64
-    public var serviceID: Int64
+    public var userID: UserID
+    public var serviceID: ServiceID
     public var type: ServiceType
     public var link: String
     public var quantity: Int64
@@ -19,14 +19,14 @@ public struct ImportedOrder: Sendable {
     public var upstream: Upstream?
 
     public struct Upstream: Sendable {
-        public var providerID: Int64
+        public var providerID: ProviderID
         public var upstreamService: String
         /// `.queued` (to be sent) or `.sent` (due for a status check).
         public var state: UpstreamState
         /// The provider's id of the order, once sent.
         public var upstreamOrderID: String?
 
-        public init(providerID: Int64, upstreamService: String, state: UpstreamState, upstreamOrderID: String? = nil) {
+        public init(providerID: ProviderID, upstreamService: String, state: UpstreamState, upstreamOrderID: String? = nil) {
             self.providerID = providerID
             self.upstreamService = upstreamService
             self.state = state
@@ -34,7 +34,7 @@ public struct ImportedOrder: Sendable {
         }
     }
 
-    public init(userID: Int64, serviceID: Int64, type: ServiceType, link: String, quantity: Int64, charge: Money,
+    public init(userID: UserID, serviceID: ServiceID, type: ServiceType, link: String, quantity: Int64, charge: Money,
                 startCount: Int64, remains: Int64, status: OrderStatus, completedAt: Int64? = nil, upstream: Upstream? = nil) {
         self.userID = userID
         self.serviceID = serviceID
@@ -96,7 +96,7 @@ extension PanelStore {
                 guard let upstream = order.upstream else { continue }
                 let id = try await Self.orderRow.on(db, values: Self.values(order, now: now)).first()!
                     .decode(column: "id", as: Int64.self)
-                try await Self.upstreamRow.on(db, .int(id), .int(upstream.providerID), .text(upstream.upstreamService),
+                try await Self.upstreamRow.on(db, .int(id), .int(upstream.providerID.rawValue), .text(upstream.upstreamService),
                                               .text(upstream.state.rawValue), .text("smm-\(id)-\(now)"), .int(now),
                                               .text(upstream.upstreamOrderID), .int(upstream.state == .sent ? now : nil),
                                               .int(now), .int(now)).run()
@@ -115,7 +115,7 @@ extension PanelStore {
     static let rowsPerInsert = 500
 
     private static func values(_ order: ImportedOrder, now: Int64) -> [SQLValue] {
-        [.int(order.userID), .int(order.serviceID), .text(order.type.rawValue), .text(order.link), .int(order.quantity),
+        [.int(order.userID.rawValue), .int(order.serviceID.rawValue), .text(order.type.rawValue), .text(order.link), .int(order.quantity),
          .int(order.charge.minorUnits), .int(order.startCount), .int(order.remains), .text(order.status.rawValue),
          .int(now), .int(now), .int(order.completedAt)]
     }

@@ -6,7 +6,7 @@ extension PanelStore {
     /// Issues a new named key for the user; returns it with its plaintext, which is shown once
     /// and stored only as a SHA-256 hash.
     /// `name` as `AccountRules.keyName` makes it; refused when the user has `maxLive` keys.
-    public func createKey(userID: Int64, name: String, maxLive: Int64) async throws -> (APIKeyInfo, String) {
+    public func createKey(userID: UserID, name: String, maxLive: Int64) async throws -> (APIKeyInfo, String) {
         let now = clock.now()
         return try await backend.transaction { db in
             // Lock the user row so two concurrent creations cannot both pass the count.
@@ -24,7 +24,7 @@ extension PanelStore {
     }
 
     /// The user's keys, live and revoked, oldest first.
-    public func keys(userID: Int64) async throws -> [APIKeyInfo] {
+    public func keys(userID: UserID) async throws -> [APIKeyInfo] {
         try await backend.read { db in
             try await db.raw("""
                 SELECT id, user_id, name, hint, created_at, revoked_at FROM api_keys WHERE user_id = \(bind: userID) ORDER BY id
@@ -35,7 +35,7 @@ extension PanelStore {
     /// Revokes one of the user's keys; from then on it answers `Invalid API key`. A key of
     /// another user is not found, exactly like a key that does not exist.
     @discardableResult
-    public func revokeKey(userID: Int64, keyID: Int64) async throws -> APIKeyInfo {
+    public func revokeKey(userID: UserID, keyID: APIKeyID) async throws -> APIKeyInfo {
         let now = clock.now()
         return try await transaction(noting: changes.access) { db in
             guard let row = try await db.raw("""
@@ -51,7 +51,7 @@ extension PanelStore {
     }
 
     /// Inserts a fresh key with its audit row, inside the caller's transaction.
-    static func insertKey(_ db: any SQLDatabase, userID: Int64, name: String, now: Int64) async throws -> (APIKeyInfo, String) {
+    static func insertKey(_ db: any SQLDatabase, userID: UserID, name: String, now: Int64) async throws -> (APIKeyInfo, String) {
         let key = APIKeys.generate()
         let row = try await db.raw("""
             INSERT INTO api_keys (user_id, key_hash, name, hint, created_at)
@@ -64,14 +64,14 @@ extension PanelStore {
         return (info, key)
     }
 
-    static func recordKeyRevoked(_ db: any SQLDatabase, keyID: Int64, now: Int64) async throws {
+    static func recordKeyRevoked(_ db: any SQLDatabase, keyID: APIKeyID, now: Int64) async throws {
         try await recordAudit(db, actor: AuditActor.current, action: "key.revoke", target: "key:\(keyID)",
                               before: "live", after: "revoked", now: now)
     }
 
     static func keyInfo(_ row: any SQLRow) throws -> APIKeyInfo {
-        APIKeyInfo(id: try row.decode(column: "id", as: Int64.self),
-                   userID: try row.decode(column: "user_id", as: Int64.self),
+        APIKeyInfo(id: try row.id("id"),
+                   userID: try row.id("user_id"),
                    name: try row.decode(column: "name", as: String.self),
                    hint: try row.decode(column: "hint", as: String.self),
                    createdAt: try row.decode(column: "created_at", as: Int64.self),

@@ -24,7 +24,7 @@ extension PanelStore {
                 SELECT order_id, CAST(COUNT(*) AS BIGINT) AS refunds FROM ledger WHERE kind = \(state: LedgerKind.refund)
                 GROUP BY order_id HAVING COUNT(*) > 1
                 """).all() {
-                let order = try row.decode(column: "order_id", as: Int64.self)
+                let order: OrderID = try row.id("order_id")
                 let count = try row.decode(column: "refunds", as: Int64.self)
                 problems.append("order \(order): refunded \(count) times")
             }

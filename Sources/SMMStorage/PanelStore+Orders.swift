@@ -18,12 +18,12 @@ extension PanelStore {
     /// rule, charges the balance (never below zero) and writes the order, its place in the
     /// provider queue and its ledger row. Racing the same `requestID`, the loser gets the
     /// winner's order.
-    public func recordNewOrder(_ new: NewOrder, userID: Int64, requestID: String?) async throws -> Order {
+    public func recordNewOrder(_ new: NewOrder, userID: UserID, requestID: String?) async throws -> Order {
         let now = clock.now()
         let backend = self.backend
         do {
             return try await backend.transaction { db in
-                if !new.link.isEmpty, try await Self.busyLinkStatement.on(db, .int(new.serviceID), .text(new.link)).first() != nil {
+                if !new.link.isEmpty, try await Self.busyLinkStatement.on(db, .int(new.serviceID.rawValue), .text(new.link)).first() != nil {
                     throw PanelError.activeOrderWithLink
                 }
                 // Money first: a refused charge then leaves no trace at all, not even a used-up
@@ -37,12 +37,12 @@ extension PanelStore {
                 // The new order is built from the values written (only its id comes back): decoding
                 // the whole row, its fields' JSON included, would lengthen the writer's critical section.
                 let row = try await Self.insertOrderStatement.on(
-                    db, .int(userID), .int(new.serviceID), .text(new.type.rawValue), .text(new.link), .int(new.quantity),
+                    db, .int(userID.rawValue), .int(new.serviceID.rawValue), .text(new.type.rawValue), .text(new.link), .int(new.quantity),
                     .int(new.charge.minorUnits), .int(new.quantity), .text(status.rawValue), .text(FieldsCoding.encode(new.fields)),
                     .int(new.dripFeed?.runs), .int(new.dripFeed?.intervalMinutes), .int(firstRunAt), .text(requestID), .int(now), .int(now)
                 ).first()
                 let order = Order(
-                    id: try row!.decode(column: "id", as: Int64.self), userID: userID, serviceID: new.serviceID, type: new.type,
+                    id: try row!.id("id"), userID: userID, serviceID: new.serviceID, type: new.type,
                     link: new.link, quantity: new.quantity, charge: new.charge, startCount: 0, remains: new.quantity, status: status,
                     fields: new.fields, parentID: nil, runs: new.dripFeed?.runs, intervalMinutes: new.dripFeed?.intervalMinutes,
                     runsDone: 0, nextRunAt: firstRunAt, requestID: requestID, createdAt: now, updatedAt: now, completedAt: nil)
@@ -66,13 +66,13 @@ extension PanelStore {
     /// What an order needs of its service: its terms at the customer's rate (their own, if the
     /// operator set one), and whether it is on sale; nil for an unknown id. Not the whole
     /// `Service`: its name, category and description would be decoded on every `add` for nothing.
-    public func orderTerms(serviceID: Int64, pricedFor userID: Int64) async throws -> (ServiceTerms, enabled: Bool)? {
+    public func orderTerms(serviceID: ServiceID, pricedFor userID: UserID) async throws -> (ServiceTerms, enabled: Bool)? {
         try await backend.read { db in
-            guard let row = try await Self.orderTermsStatement.on(db, .int(userID), .int(serviceID)).first() else { return nil }
+            guard let row = try await Self.orderTermsStatement.on(db, .int(userID.rawValue), .int(serviceID.rawValue)).first() else { return nil }
             let label = try row.decode(column: "type", as: String.self)
             guard let type = ServiceType(rawValue: label) else { throw CorruptRow(description: "unknown service type \(label)") }
             let terms = ServiceTerms(
-                id: try row.decode(column: "id", as: Int64.self), type: type,
+                id: try row.id("id"), type: type,
                 rate: Money(minorUnits: try row.decode(column: "rate", as: Int64.self)),
                 min: try row.decode(column: "min_quantity", as: Int64.self), max: try row.decode(column: "max_quantity", as: Int64.self),
                 dripFeed: try row.decode(column: "dripfeed", as: Bool.self), refill: try row.decode(column: "refill", as: Bool.self),
@@ -100,7 +100,7 @@ extension PanelStore {
         """)
 
     /// The user's order placed with this `request_id`, if any.
-    public func order(userID: Int64, requestID: String) async throws -> Order? {
+    public func order(userID: UserID, requestID: String) async throws -> Order? {
         try await backend.read { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.user_id = \(bind: userID) AND o.request_id = \(bind: requestID)
@@ -109,14 +109,14 @@ extension PanelStore {
     }
 
     /// One order, or nil if it does not exist or (with `userID`) belongs to someone else.
-    public func order(id: Int64, userID: Int64? = nil) async throws -> Order? {
+    public func order(id: OrderID, userID: UserID? = nil) async throws -> Order? {
         try await backend.read { db in
             try await db.raw("SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id = \(bind: id)").first()?.order()
         }.flatMap { userID == nil || $0.userID == userID ? $0 : nil }
     }
 
     /// The user's orders among `ids`, keyed by id; ids of others are simply absent.
-    public func orders(ids: [Int64], userID: Int64) async throws -> [Int64: Order] {
+    public func orders(ids: [OrderID], userID: UserID) async throws -> [OrderID: Order] {
         guard !ids.isEmpty else { return [:] }
         let rows = try await backend.read { db in
             try await db.raw("""
@@ -129,12 +129,12 @@ extension PanelStore {
     /// The user's orders among `ids` as the `status` action shows them, keyed by id; ids of
     /// others are simply absent. Only the columns shown are read: decoding whole order rows would
     /// be most of the cost of a 100-id status call (BENCHMARKS.md).
-    public func orderStatuses(ids: [Int64], userID: Int64) async throws -> [Int64: OrderStatusView] {
+    public func orderStatuses(ids: [OrderID], userID: UserID) async throws -> [OrderID: OrderStatusView] {
         guard !ids.isEmpty else { return [:] }
         // A statement per list length, written once: nothing is built per call (one id is the
         // usual `status` call, 100 a reseller's sync).
         let statement = Self.orderStatusesStatements.statement(length: ids.count)
-        let values = ids.map { SQLValue.int($0) } + [.int(userID)]
+        let values = ids.map { SQLValue.int($0.rawValue) } + [.int(userID.rawValue)]
         let rows = try await backend.read { db in
             try await statement.on(db, values: values).all().map { try $0.orderStatusView() }
         }
@@ -151,21 +151,21 @@ extension PanelStore {
     }
 
     /// Child order ids of drip-feed parents and subscriptions, in creation order.
-    public func childOrderIDs(parentIDs: [Int64]) async throws -> [Int64: [Int64]] {
+    public func childOrderIDs(parentIDs: [OrderID]) async throws -> [OrderID: [OrderID]] {
         guard !parentIDs.isEmpty else { return [:] }
         let pairs = try await backend.read { db in
             try await db.raw("SELECT id, parent_id FROM orders WHERE parent_id IN (\(binds: parentIDs)) ORDER BY id").all().map {
-                (try $0.decode(column: "parent_id", as: Int64.self), try $0.decode(column: "id", as: Int64.self))
+                (try $0.id("parent_id") as OrderID, try $0.id("id") as OrderID)
             }
         }
         return Dictionary(grouping: pairs, by: \.0).mapValues { $0.map(\.1) }
     }
 
     public struct OrderFilter: Sendable {
-        public var userID: Int64?
+        public var userID: UserID?
         public var status: OrderStatus?
         public var limit: Int
-        public init(userID: Int64? = nil, status: OrderStatus? = nil, limit: Int = 100) {
+        public init(userID: UserID? = nil, status: OrderStatus? = nil, limit: Int = 100) {
             self.userID = userID
             self.status = status
             self.limit = limit
@@ -187,7 +187,7 @@ extension PanelStore {
     /// refund it owes, in one transaction. A child of a drip-feed settles its parent when it is
     /// the last to finish.
     @discardableResult
-    public func updateOrder(id: Int64, _ change: OrderChange) async throws -> Order {
+    public func updateOrder(id: OrderID, _ change: OrderChange) async throws -> Order {
         let now = clock.now()
         return try await backend.transaction { db in
             guard let current = try await lockedOrder(db, id: id) else { throw PanelError.incorrectOrderID }
@@ -220,7 +220,7 @@ extension PanelStore {
     /// started; the whole charge comes back. An order its provider already has is canceled
     /// there: the request is queued for the provider, and the refund follows the provider's
     /// Canceled status (the order is returned unchanged meanwhile).
-    public func cancelOrder(id: Int64, userID: Int64) async throws -> Order {
+    public func cancelOrder(id: OrderID, userID: UserID) async throws -> Order {
         let now = clock.now()
         return try await backend.transaction { db in
             guard let current = try await lockedOrder(db, id: id), current.userID == userID, current.parentID == nil else {
@@ -251,7 +251,7 @@ extension PanelStore {
         }
     }
 
-    func lockedOrder(_ db: any SQLDatabase, id: Int64) async throws -> Order? {
+    func lockedOrder(_ db: any SQLDatabase, id: OrderID) async throws -> Order? {
         try await db.raw("SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id = \(bind: id)\(unsafeRaw: backend.forUpdate)").first()?.order()
     }
 
@@ -337,7 +337,7 @@ extension PanelStore {
 
     /// When every run of a drip-feed has started and every child is final, the parent takes
     /// the outcome of its runs.
-    func settleDripFeedIfDone(_ db: any SQLDatabase, parentID: Int64, now: Int64) async throws {
+    func settleDripFeedIfDone(_ db: any SQLDatabase, parentID: OrderID, now: Int64) async throws {
         guard let parent = try await lockedOrder(db, id: parentID), let runs = parent.runs,
               parent.runsDone >= runs, !parent.status.isFinal else { return }
         _ = try await settleDripFeed(db, parent, now: now)

@@ -5,7 +5,7 @@ import SQLKit
 extension PanelStore {
     static let paymentColumns = "id, user_id, method, amount, reference, status, admin_note, decided_by, created_at, decided_at"
     /// Files the request unless the customer has `maxPending` open already.
-    public func createPaymentRequest(userID: Int64, _ new: NewPaymentRequest, maxPending: Int) async throws -> PaymentRequest {
+    public func createPaymentRequest(userID: UserID, _ new: NewPaymentRequest, maxPending: Int) async throws -> PaymentRequest {
         let (method, amount, reference) = (new.method, new.amount, new.reference)
         let now = clock.now()
         let backend = self.backend
@@ -29,7 +29,7 @@ extension PanelStore {
         }
     }
 
-    public func paymentRequests(userID: Int64? = nil, status: PaymentStatus? = nil, limit: Int = 100) async throws -> [PaymentRequest] {
+    public func paymentRequests(userID: UserID? = nil, status: PaymentStatus? = nil, limit: Int = 100) async throws -> [PaymentRequest] {
         try await backend.read { db in
             var query: SQLQueryString = "SELECT \(unsafeRaw: Self.paymentColumns) FROM payment_requests WHERE 1 = 1"
             if let userID { query += " AND user_id = \(bind: userID)" }
@@ -43,7 +43,7 @@ extension PanelStore {
     /// pending request. The status moves by a conditional UPDATE in the same transaction as the
     /// credit, so two admins clicking at once credit it exactly once; the second is told.
     @discardableResult
-    public func decidePaymentRequest(id: Int64, approve: Bool, adminID: Int64, note: String = "") async throws -> PaymentRequest {
+    public func decidePaymentRequest(id: PaymentRequestID, approve: Bool, adminID: UserID, note: String = "") async throws -> PaymentRequest {
         let now = clock.now()
         let target: PaymentStatus = approve ? .approved : .rejected
         return try await backend.transaction { db in
@@ -69,10 +69,10 @@ extension PanelStore {
     // MARK: Custom rates
 
     /// The user's own rates, by service id.
-    public func customRates(userID: Int64) async throws -> [Int64: Money] {
+    public func customRates(userID: UserID) async throws -> [ServiceID: Money] {
         try await backend.read { db in
-            let pairs = try await Self.customRatesStatement.on(db, .int(userID)).all().map {
-                (try $0.decode(column: "service_id", as: Int64.self), Money(minorUnits: try $0.decode(column: "rate", as: Int64.self)))
+            let pairs = try await Self.customRatesStatement.on(db, .int(userID.rawValue)).all().map {
+                (try $0.id("service_id") as ServiceID, Money(minorUnits: try $0.decode(column: "rate", as: Int64.self)))
             }
             return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
         }
@@ -82,7 +82,7 @@ extension PanelStore {
     private static let customRatesStatement = SQLStatement("SELECT service_id, rate FROM user_service_rates WHERE user_id = ?")
 
     /// Sets (or with nil removes) the user's own rate for a service.
-    public func setCustomRate(userID: Int64, serviceID: Int64, rate: Money?) async throws {
+    public func setCustomRate(userID: UserID, serviceID: ServiceID, rate: Money?) async throws {
         guard try await service(id: serviceID) != nil else { throw PanelError.incorrectServiceID }
         try await backend.transaction { db in
             try await db.raw("DELETE FROM user_service_rates WHERE user_id = \(bind: userID) AND service_id = \(bind: serviceID)").run()
@@ -98,14 +98,14 @@ extension PanelStore {
     /// user happens here (`priced`) and, for one service, in `service(id:pricedFor:)` and
     /// `placeOrder`'s `orderTerms` (the same rule in SQL, `Columns.pricedRate`), for the API and
     /// the web pages.
-    public func services(pricedFor userID: Int64) async throws -> [Service] {
+    public func services(pricedFor userID: UserID) async throws -> [Service] {
         let rates = try await customRates(userID: userID)
         return try await services().map { $0.priced(with: rates) }
     }
 
     /// One service as this user pays it, in one read (nil if there is no such service):
     /// their own rate where one is set, as `priced` does for lists.
-    public func service(id: Int64, pricedFor userID: Int64) async throws -> Service? {
+    public func service(id: ServiceID, pricedFor userID: UserID) async throws -> Service? {
         try await backend.read { db in
             try await db.raw("""
                 SELECT \(unsafeRaw: Columns.pricedService) FROM services s JOIN categories c ON c.id = s.category_id
@@ -121,14 +121,14 @@ extension SQLRow {
     func paymentRequest() throws -> PaymentRequest {
         let label = try decode(column: "status", as: String.self)
         guard let status = PaymentStatus(rawValue: label) else { throw CorruptRow(description: "payment status \(label)") }
-        return PaymentRequest(id: try decode(column: "id", as: Int64.self),
-                              userID: try decode(column: "user_id", as: Int64.self),
+        return PaymentRequest(id: try id("id"),
+                              userID: try id("user_id"),
                               method: try decode(column: "method", as: String.self),
                               amount: Money(minorUnits: try decode(column: "amount", as: Int64.self)),
                               reference: try decode(column: "reference", as: String.self),
                               status: status,
                               adminNote: try decode(column: "admin_note", as: String.self),
-                              decidedBy: try decode(column: "decided_by", as: Int64?.self),
+                              decidedBy: try optionalID("decided_by"),
                               createdAt: try decode(column: "created_at", as: Int64.self),
                               decidedAt: try decode(column: "decided_at", as: Int64?.self))
     }

@@ -14,14 +14,14 @@ extension PanelStore {
         let codes = UpstreamDialect.formatStatusCodes(new.statusCodes)
         let backend = self.backend
         do {
-            let id = try await backend.transaction { db in
+            let id: ProviderID = try await backend.transaction { db in
                 try await db.raw("""
                     INSERT INTO providers (name, url, api_key, honors_request_id, status_codes, allow_http, allow_private_address,
                                            concurrency, created_at, updated_at)
                     VALUES (\(bind: name), \(bind: url), \(bind: apiKey), \(bind: honorsRequestID), \(bind: codes), \(bind: allowHTTP),
                             \(bind: allowPrivateAddress), \(bind: concurrency.map(Int64.init)), \(bind: now), \(bind: now))
                     RETURNING id
-                    """).first()!.decode(column: "id", as: Int64.self)
+                    """).first()!.id("id")
             }
             return try await provider(id: id)!
         } catch where backend.uniqueViolation(in: error) != nil {
@@ -35,7 +35,7 @@ extension PanelStore {
         }
     }
 
-    public func provider(id: Int64) async throws -> Provider? {
+    public func provider(id: ProviderID) async throws -> Provider? {
         try await backend.read { db in
             try await db.raw("SELECT \(unsafeRaw: Columns.provider) FROM providers p WHERE p.id = \(bind: id)").first()?.provider()
         }
@@ -49,7 +49,7 @@ extension PanelStore {
 
     /// Changes the operator's exceptions and call limit of a provider; nil leaves a setting as
     /// it is, `concurrency: .some(nil)` returns it to the default.
-    public func updateProviderOptions(id: Int64, allowHTTP: Bool? = nil, allowPrivateAddress: Bool? = nil,
+    public func updateProviderOptions(id: ProviderID, allowHTTP: Bool? = nil, allowPrivateAddress: Bool? = nil,
                                       concurrency: Int?? = nil) async throws {
         let now = clock.now()
         try await backend.transaction { db in
@@ -70,14 +70,14 @@ extension PanelStore {
     }
 
     /// Disabling a provider stops every call to it: its orders wait, queued, until it is enabled.
-    public func setProviderEnabled(id: Int64, _ enabled: Bool) async throws {
+    public func setProviderEnabled(id: ProviderID, _ enabled: Bool) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("UPDATE providers SET enabled = \(bind: enabled), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
         }
     }
 
-    public func recordProviderBalance(id: Int64, balance: String, currency: String) async throws {
+    public func recordProviderBalance(id: ProviderID, balance: String, currency: String) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
@@ -89,7 +89,7 @@ extension PanelStore {
 
     /// The provider refused to tell our balance (our key is refused): the last one seen is no
     /// longer shown as if it were live.
-    public func forgetProviderBalance(id: Int64) async throws {
+    public func forgetProviderBalance(id: ProviderID) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
@@ -99,7 +99,7 @@ extension PanelStore {
     }
 
     /// Sets (or, with "", clears) the alert shown for a provider.
-    public func setProviderAlert(id: Int64, _ alert: String) async throws {
+    public func setProviderAlert(id: ProviderID, _ alert: String) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
@@ -113,11 +113,11 @@ extension PanelStore {
 
     /// Creates a local service sold from an upstream one, in one transaction with its mapping.
     /// Returns nil when that upstream service is imported already.
-    public func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, as new: NewService, markup: Money) async throws -> Service? {
+    public func importUpstreamService(providerID: ProviderID, entry: UpstreamCatalogEntry, as new: NewService, markup: Money) async throws -> Service? {
         let now = clock.now()
         let backend = self.backend
         do {
-            let id = try await transaction(noting: changes.catalog) { db -> Int64? in
+            let id = try await transaction(noting: changes.catalog) { db -> ServiceID? in
                 let known = try await db.raw("""
                     SELECT service_id FROM service_upstreams WHERE provider_id = \(bind: providerID) AND upstream_service = \(bind: entry.id)
                     """).first()
@@ -138,7 +138,7 @@ extension PanelStore {
     }
 
     /// The local services sold from a provider, as catalog sync compares them.
-    public func mappedServices(providerID: Int64) async throws -> [MappedService] {
+    public func mappedServices(providerID: ProviderID) async throws -> [MappedService] {
         try await backend.read { db in
             try await db.raw("""
                 SELECT s.id, s.type, s.rate, s.min_quantity, s.max_quantity, s.refill, s.cancel, s.dripfeed, s.enabled,
@@ -149,7 +149,7 @@ extension PanelStore {
                 let label = try row.decode(column: "type", as: String.self)
                 guard let type = ServiceType(rawValue: label) else { throw CorruptRow(description: "service type \(label)") }
                 return MappedService(
-                    serviceID: try row.decode(column: "id", as: Int64.self),
+                    serviceID: try row.id("id"),
                     upstreamID: try row.decode(column: "upstream_service", as: String.self),
                     type: type,
                     rate: Money(minorUnits: try row.decode(column: "rate", as: Int64.self)),
@@ -188,7 +188,7 @@ extension PanelStore {
 
     /// Sets how a service's price relates to its cost: a markup it follows on every sync, or
     /// nil to keep the price the operator set.
-    public func setServiceMarkup(serviceID: Int64, markup: Money?) async throws {
+    public func setServiceMarkup(serviceID: ServiceID, markup: Money?) async throws {
         try await transaction(noting: changes.catalog) { db in
             guard try await db.raw("UPDATE service_upstreams SET markup = \(bind: markup?.minorUnits) WHERE service_id = \(bind: serviceID) RETURNING service_id").first() != nil else {
                 throw PanelError.rejected(.serviceNotFromProvider(id: serviceID))
@@ -206,7 +206,7 @@ extension Columns {
 
 extension SQLRow {
     func provider() throws -> Provider {
-        Provider(id: try decode(column: "id", as: Int64.self),
+        Provider(id: try id("id"),
                  name: try decode(column: "name", as: String.self),
                  url: try decode(column: "url", as: String.self),
                  apiKey: try decode(column: "api_key", as: String.self),

@@ -5,7 +5,7 @@ import SQLKit
 extension PanelStore {
     /// Creates a refill for the user's order if the rules allow it (service with refill,
     /// Completed or Partial, inside the refill window, no refill open).
-    public func createRefill(orderID: Int64, userID: Int64) async throws -> Refill {
+    public func createRefill(orderID: OrderID, userID: UserID) async throws -> Refill {
         let now = clock.now()
         let backend = self.backend
         do {
@@ -30,7 +30,7 @@ extension PanelStore {
                     VALUES (\(bind: orderID), \(bind: userID), \(state: RefillStatus.pending), \(bind: now), \(bind: now))
                     RETURNING id
                     """).first()
-                let refillID = try row!.decode(column: "id", as: Int64.self)
+                let refillID: RefillID = try row!.id("id")
                 // A provider-backed order is refilled by its provider: queue the request there.
                 try await db.raw("""
                     INSERT INTO upstream_refills (refill_id, provider_id, upstream_order_id, state, next_attempt_at, created_at, updated_at)
@@ -46,7 +46,7 @@ extension PanelStore {
     }
 
     /// The user's refills among `ids`, keyed by id.
-    public func refills(ids: [Int64], userID: Int64) async throws -> [Int64: Refill] {
+    public func refills(ids: [RefillID], userID: UserID) async throws -> [RefillID: Refill] {
         guard !ids.isEmpty else { return [:] }
         let rows = try await backend.read { db in
             try await db.raw("SELECT \(unsafeRaw: Columns.refill) FROM refills r WHERE r.id IN (\(binds: ids)) AND r.user_id = \(bind: userID)")
@@ -55,7 +55,7 @@ extension PanelStore {
         return Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public func listRefills(userID: Int64? = nil, limit: Int = 100) async throws -> [Refill] {
+    public func listRefills(userID: UserID? = nil, limit: Int = 100) async throws -> [Refill] {
         try await backend.read { db in
             var query: SQLQueryString = "SELECT \(unsafeRaw: Columns.refill) FROM refills r WHERE 1 = 1"
             if let userID { query += " AND r.user_id = \(bind: userID)" }
@@ -66,7 +66,7 @@ extension PanelStore {
 
     /// Moves a refill through its state machine (operator or worker).
     @discardableResult
-    public func updateRefill(id: Int64, status: RefillStatus) async throws -> Refill {
+    public func updateRefill(id: RefillID, status: RefillStatus) async throws -> Refill {
         let now = clock.now()
         return try await backend.transaction { db in
             guard var refill = try await db.raw("SELECT \(unsafeRaw: Columns.refill) FROM refills r WHERE r.id = \(bind: id)\(unsafeRaw: backend.forUpdate)")

@@ -11,7 +11,7 @@ import SQLKit
 extension PanelStore {
     /// The upstream row an order gets when its service is sold from a provider; called inside
     /// `placeOrder`'s transaction so the order and its place in the queue exist together.
-    static func enqueueUpstream(_ db: any SQLDatabase, order: Order, mapping: (providerID: Int64, upstreamService: String),
+    static func enqueueUpstream(_ db: any SQLDatabase, order: Order, mapping: (providerID: ProviderID, upstreamService: String),
                                 now: Int64) async throws {
         try await db.raw("""
             INSERT INTO upstream_orders (order_id, provider_id, upstream_service, state, request_id, next_attempt_at, created_at, updated_at)
@@ -21,31 +21,31 @@ extension PanelStore {
     }
 
     /// The provider and upstream service a local service is sold from, if any.
-    static func upstreamMapping(_ db: any SQLDatabase, serviceID: Int64) async throws -> (providerID: Int64, upstreamService: String)? {
-        guard let row = try await mappingStatement.on(db, .int(serviceID)).first() else { return nil }
-        return (try row.decode(column: "provider_id", as: Int64.self), try row.decode(column: "upstream_service", as: String.self))
+    static func upstreamMapping(_ db: any SQLDatabase, serviceID: ServiceID) async throws -> (providerID: ProviderID, upstreamService: String)? {
+        guard let row = try await mappingStatement.on(db, .int(serviceID.rawValue)).first() else { return nil }
+        return (try row.id("provider_id"), try row.decode(column: "upstream_service", as: String.self))
     }
 
     private static let mappingStatement = SQLStatement("SELECT provider_id, upstream_service FROM service_upstreams WHERE service_id = ?")
 
     /// An order that became final needs nothing more from its provider, nor from the operator:
     /// settling it (`order update`) resolves a review too.
-    static func closeUpstream(_ db: any SQLDatabase, orderID: Int64, now: Int64) async throws {
+    static func closeUpstream(_ db: any SQLDatabase, orderID: OrderID, now: Int64) async throws {
         try await db.raw("""
             UPDATE upstream_orders SET state = \(state: UpstreamState.closed), review = FALSE, updated_at = \(bind: now)
             WHERE order_id = \(bind: orderID) AND state IN (\(states: [UpstreamState.queued, .held, .sent]))
             """).run()
     }
 
-    static func upstreamState(_ db: any SQLDatabase, orderID: Int64, lock: String) async throws
-        -> (state: UpstreamState, providerID: Int64, upstreamOrderID: String?, mayExistUpstream: Bool, cancelState: UpstreamCancelState?)? {
+    static func upstreamState(_ db: any SQLDatabase, orderID: OrderID, lock: String) async throws
+        -> (state: UpstreamState, providerID: ProviderID, upstreamOrderID: String?, mayExistUpstream: Bool, cancelState: UpstreamCancelState?)? {
         guard let row = try await db.raw("""
             SELECT state, provider_id, upstream_order_id, may_exist_upstream, cancel_state FROM upstream_orders
             WHERE order_id = \(bind: orderID)\(unsafeRaw: lock)
             """).first() else { return nil }
         let state = try row.decodeState(column: "state", as: UpstreamState.self)
         let cancelState = try row.decodeState(column: "cancel_state", as: UpstreamCancelState?.self)
-        return (state, try row.decode(column: "provider_id", as: Int64.self), try row.decode(column: "upstream_order_id", as: String?.self),
+        return (state, try row.id("provider_id"), try row.decode(column: "upstream_order_id", as: String?.self),
                 try row.decode(column: "may_exist_upstream", as: Bool.self), cancelState)
     }
 
@@ -56,7 +56,7 @@ extension PanelStore {
     /// are queued again when the provider honours `request_id` (the resend returns the first
     /// order), and otherwise held for the operator, because the provider may have the order.
     /// `providerID` limits the claim (and the reconciliation) to one provider's orders.
-    public func claimDispatch(providerID: Int64? = nil, limit: Int, lease: Int64) async throws -> [DispatchJob] {
+    public func claimDispatch(providerID: ProviderID? = nil, limit: Int, lease: Int64) async throws -> [DispatchJob] {
         let now = clock.now()
         let skipLocked = backend.skipLocked(of: "u")
         // NULL matches every provider.
@@ -89,14 +89,14 @@ extension PanelStore {
                 RETURNING order_id, provider_id, upstream_service, request_id, attempts
                 """).all()
             guard !claimed.isEmpty else { return [] }
-            let ids = try claimed.map { try $0.decode(column: "order_id", as: Int64.self) }
+            let ids = try claimed.map { try $0.id("order_id") as OrderID }
             let orders = try await db.raw("SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id IN (\(binds: ids))").all()
                 .map { try $0.order() }
             let byID = Dictionary(orders.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             return try claimed.compactMap { row in
-                let id = try row.decode(column: "order_id", as: Int64.self)
+                let id: OrderID = try row.id("order_id")
                 guard let order = byID[id] else { return nil }
-                return DispatchJob(order: order, providerID: try row.decode(column: "provider_id", as: Int64.self),
+                return DispatchJob(order: order, providerID: try row.id("provider_id"),
                                    upstreamService: try row.decode(column: "upstream_service", as: String.self),
                                    requestID: try row.decode(column: "request_id", as: String.self),
                                    attempt: try row.decode(column: "attempts", as: Int64.self))
@@ -107,7 +107,7 @@ extension PanelStore {
     /// Renews a claim just before its call (a batch waits for free call slots), and says
     /// whether the claim still holds: a claim that expired meanwhile was reconciled by someone
     /// else, and calling now could send the order twice.
-    public func renewClaim(orderID: Int64, attempt: Int64, lease: Int64) async throws -> Bool {
+    public func renewClaim(orderID: OrderID, attempt: Int64, lease: Int64) async throws -> Bool {
         let now = clock.now()
         return try await backend.transaction { db in
             try await db.raw("""
@@ -122,7 +122,7 @@ extension PanelStore {
     /// so it is recorded even if this claim was overtaken (then held or queued again).
     /// Returns false when the order was already sent or closed meanwhile.
     @discardableResult
-    public func recordSent(orderID: Int64, upstreamOrderID: String, response: String) async throws -> Bool {
+    public func recordSent(orderID: OrderID, upstreamOrderID: String, response: String) async throws -> Bool {
         let now = clock.now()
         return try await backend.transaction { db in
             try await db.raw("""
@@ -138,7 +138,7 @@ extension PanelStore {
     /// A claim given back before its call was made (the worker is stopping): the order goes
     /// back to the queue as it was, still due, and the attempt does not count — the provider
     /// never saw it. Nothing happens if the claim was overtaken meanwhile.
-    public func releaseClaim(orderID: Int64, attempt: Int64) async throws {
+    public func releaseClaim(orderID: OrderID, attempt: Int64) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
@@ -149,7 +149,7 @@ extension PanelStore {
     }
 
     /// A failure worth another try: back to the queue until `retryAt`.
-    public func recordRetry(orderID: Int64, attempt: Int64, reason: String, response: String, retryAt: Int64,
+    public func recordRetry(orderID: OrderID, attempt: Int64, reason: String, response: String, retryAt: Int64,
                             mayExistUpstream: Bool = false) async throws {
         try await finishClaim(orderID: orderID, attempt: attempt, state: .queued, reason: reason, response: response, nextAttemptAt: retryAt,
                               mayExistUpstream: mayExistUpstream)
@@ -157,12 +157,12 @@ extension PanelStore {
 
     /// A failure only the operator can resolve. `mayExistUpstream`: the provider may have the
     /// order (an answer never came), so the customer may not cancel it; the operator decides.
-    public func recordHeld(orderID: Int64, attempt: Int64, reason: String, response: String, mayExistUpstream: Bool = false) async throws {
+    public func recordHeld(orderID: OrderID, attempt: Int64, reason: String, response: String, mayExistUpstream: Bool = false) async throws {
         try await finishClaim(orderID: orderID, attempt: attempt, state: .held, reason: reason, response: response, nextAttemptAt: nil,
                               mayExistUpstream: mayExistUpstream)
     }
 
-    private func finishClaim(orderID: Int64, attempt: Int64, state: UpstreamState, reason: String, response: String,
+    private func finishClaim(orderID: OrderID, attempt: Int64, state: UpstreamState, reason: String, response: String,
                              nextAttemptAt: Int64?, mayExistUpstream: Bool = false) async throws {
         let now = clock.now()
         try await backend.transaction { db in
@@ -180,7 +180,7 @@ extension PanelStore {
     /// provider's message as the reason. Returns the canceled order, or nil if the claim was
     /// overtaken meanwhile.
     @discardableResult
-    public func recordFailed(orderID: Int64, attempt: Int64, reason: String, response: String) async throws -> Order? {
+    public func recordFailed(orderID: OrderID, attempt: Int64, reason: String, response: String) async throws -> Order? {
         let now = clock.now()
         return try await backend.transaction { db in
             // Orders before their upstream rows, as every other path locks them: no deadlock.
@@ -199,7 +199,7 @@ extension PanelStore {
     /// The provider says its service is gone (`Service ID does not exists`): the local services
     /// sold from it stop selling now, not at the next catalog sync, which enables them again if
     /// the service comes back. Returns the ids disabled.
-    public func disableServicesGoneUpstream(providerID: Int64, upstreamService: String) async throws -> [Int64] {
+    public func disableServicesGoneUpstream(providerID: ProviderID, upstreamService: String) async throws -> [ServiceID] {
         let now = clock.now()
         return try await transaction(noting: changes.catalog) { db in
             let ids = try await db.raw("""
@@ -207,7 +207,7 @@ extension PanelStore {
                 WHERE enabled = TRUE AND id IN (SELECT service_id FROM service_upstreams
                                                 WHERE provider_id = \(bind: providerID) AND upstream_service = \(bind: upstreamService))
                 RETURNING id
-                """).all().map { try $0.decode(column: "id", as: Int64.self) }
+                """).all().map { try $0.id("id") as ServiceID }
             guard !ids.isEmpty else { return [] }
             try await db.raw("""
                 UPDATE service_upstreams SET vanished_at = \(bind: now) WHERE service_id IN (\(binds: ids))
@@ -217,7 +217,7 @@ extension PanelStore {
     }
 
     /// Operator: send a held order again (after checking the provider does not have it).
-    public func resendHeld(orderID: Int64) async throws {
+    public func resendHeld(orderID: OrderID) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             guard try await db.raw("""
@@ -231,7 +231,7 @@ extension PanelStore {
     }
 
     /// Operator: the provider does have the order, under this id; follow it from now on.
-    public func linkUpstreamOrder(orderID: Int64, upstreamOrderID: String) async throws {
+    public func linkUpstreamOrder(orderID: OrderID, upstreamOrderID: String) async throws {
         let upstreamOrderID = upstreamOrderID.trimmingSpaces()
         guard !upstreamOrderID.isEmpty else { throw PanelError.rejected(.upstreamIDNeeded) }
         let now = clock.now()
@@ -248,7 +248,7 @@ extension PanelStore {
 
     /// Operator: release every order held because of one provider (after topping up the
     /// balance there, or fixing the key).
-    public func resendHeld(providerID: Int64, reasonContaining marker: String) async throws -> Int {
+    public func resendHeld(providerID: ProviderID, reasonContaining marker: String) async throws -> Int {
         let now = clock.now()
         return try await backend.transaction { db in
             try await db.raw("""
@@ -263,18 +263,18 @@ extension PanelStore {
     // MARK: Status sync
 
     /// Providers with sent orders not checked since `checkedBefore`.
-    public func providersDueForSync(checkedBefore: Int64) async throws -> [Int64] {
+    public func providersDueForSync(checkedBefore: Int64) async throws -> [ProviderID] {
         try await backend.read { db in
             try await db.raw("""
                 SELECT DISTINCT u.provider_id FROM upstream_orders u JOIN providers p ON p.id = u.provider_id
                 WHERE u.state = \(state: UpstreamState.sent) AND u.checked_at < \(bind: checkedBefore) AND p.enabled = TRUE
-                """).all().map { try $0.decode(column: "provider_id", as: Int64.self) }
+                """).all().map { try $0.id("provider_id") }
         }
     }
 
     /// Claims the `limit` least recently checked sent orders of a provider, stamping them as
     /// checked now so that concurrent syncers (and the next round) take others: none starves.
-    public func claimSync(providerID: Int64, checkedBefore: Int64, limit: Int = 100) async throws -> [SyncItem] {
+    public func claimSync(providerID: ProviderID, checkedBefore: Int64, limit: Int = 100) async throws -> [SyncItem] {
         let now = clock.now()
         let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
@@ -287,14 +287,14 @@ extension PanelStore {
             }
             let orders = try await db.raw("SELECT \(unsafeRaw: Columns.order) FROM orders o WHERE o.id IN (\(binds: Array(remote.keys)))")
                 .all().map { try $0.order() }
-            return orders.compactMap { order in remote[order.id].flatMap { $0 }.map { SyncItem(order: order, upstreamOrderID: $0) } }
+            return orders.compactMap { order in remote[order.id.rawValue].flatMap { $0 }.map { SyncItem(order: order, upstreamOrderID: $0) } }
                 .sorted { $0.order.id < $1.order.id }
         }
     }
 
     /// The statement of `claimSync` (its query plan is tested: it must read `limit` index
     /// entries, not sort every order checked at the same second).
-    static func syncClaim(providerID: Int64, checkedBefore: Int64, now: Int64, limit: Int, skipLocked: String) -> SQLQueryString {
+    static func syncClaim(providerID: ProviderID, checkedBefore: Int64, now: Int64, limit: Int, skipLocked: String) -> SQLQueryString {
         """
         UPDATE upstream_orders SET checked_at = \(bind: now)
         WHERE order_id IN (
@@ -309,11 +309,11 @@ extension PanelStore {
     /// through the state machine (so each refund happens once), the cost, the raw status, a
     /// review flag when the report cannot be read, and the mirrored child orders of a drip-feed.
     @discardableResult
-    public func applyUpstreamReport(orderID: Int64, _ report: UpstreamReport, raw: String) async throws -> Order? {
+    public func applyUpstreamReport(orderID: OrderID, _ report: UpstreamReport, raw: String) async throws -> Order? {
         try await applyOneReport(orderID: orderID, report, raw: raw)?.order
     }
 
-    private func applyOneReport(orderID: Int64, _ report: UpstreamReport, raw: String) async throws -> (order: Order, change: ReportedChange?)? {
+    private func applyOneReport(orderID: OrderID, _ report: UpstreamReport, raw: String) async throws -> (order: Order, change: ReportedChange?)? {
         let now = clock.now()
         return try await backend.transaction { db in
             try await applyReport(db, orderID: orderID, report, raw: raw, now: now)
@@ -357,7 +357,7 @@ extension PanelStore {
         return changes
     }
 
-    private func applyReport(_ db: any SQLDatabase, orderID: Int64, _ report: UpstreamReport, raw: String, now: Int64) async throws
+    private func applyReport(_ db: any SQLDatabase, orderID: OrderID, _ report: UpstreamReport, raw: String, now: Int64) async throws
         -> (order: Order, change: ReportedChange?)? {
         guard var order = try await lockedOrder(db, id: orderID) else { return nil }
         guard let upstream = try await Self.upstreamState(db, orderID: orderID, lock: backend.forUpdate), upstream.state == .sent else {
@@ -419,7 +419,7 @@ extension PanelStore {
     /// At most `runs` children for a drip-feed and `UpstreamDialect.maxMirroredChildren` in
     /// any case: a provider cannot make us create rows without end. Returns the review reason
     /// when it reported more (those are not mirrored).
-    private func mirrorChildren(_ db: any SQLDatabase, parent: Order, upstreamIDs: [String], providerID: Int64, now: Int64) async throws -> String? {
+    private func mirrorChildren(_ db: any SQLDatabase, parent: Order, upstreamIDs: [String], providerID: ProviderID, now: Int64) async throws -> String? {
         let cap = Swift.min(Int(clamping: parent.runs ?? Int64.max), UpstreamDialect.maxMirroredChildren)
         var seen = Set<String>()
         let distinct = upstreamIDs.filter { seen.insert($0).inserted }
@@ -462,7 +462,7 @@ extension PanelStore {
     /// `lease` seconds from now. A claim whose lease ran out (its sender died mid-call) is
     /// claimed again: asking a provider to cancel twice is harmless, losing the request is not.
     /// (`lease_until` is free on a sent order: only the dispatch claim uses it.)
-    public func claimCancels(providerID: Int64, limit: Int = 100, lease: Int64 = 120) async throws -> [CancelJob] {
+    public func claimCancels(providerID: ProviderID, limit: Int = 100, lease: Int64 = 120) async throws -> [CancelJob] {
         let now = clock.now()
         let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
@@ -476,38 +476,38 @@ extension PanelStore {
                 RETURNING order_id, upstream_order_id, cancel_attempts
                 """).all().compactMap { row in
                 guard let remote = try row.decode(column: "upstream_order_id", as: String?.self) else { return nil }
-                return CancelJob(orderID: try row.decode(column: "order_id", as: Int64.self), upstreamOrderID: remote,
+                return CancelJob(orderID: try row.id("order_id"), upstreamOrderID: remote,
                                  attempt: try row.decode(column: "cancel_attempts", as: Int64.self))
             }
         }
     }
 
-    public func providersWithCancelRequests() async throws -> [Int64] {
+    public func providersWithCancelRequests() async throws -> [ProviderID] {
         let now = clock.now()
         return try await backend.read { db in
             try await db.raw("""
                 SELECT DISTINCT provider_id FROM upstream_orders
                 WHERE (cancel_state = \(state: UpstreamCancelState.requested) AND cancel_after <= \(bind: now)) OR (cancel_state = \(state: UpstreamCancelState.sending) AND lease_until < \(bind: now))
                 """).all()
-                .map { try $0.decode(column: "provider_id", as: Int64.self) }
+                .map { try $0.id("provider_id") }
         }
     }
 
     /// Orders among `orderIDs` whose cancel the provider refused: the customer cannot cancel
     /// them any more, so their pages offer no cancel.
-    public func ordersWithRefusedCancel(_ orderIDs: [Int64]) async throws -> Set<Int64> {
+    public func ordersWithRefusedCancel(_ orderIDs: [OrderID]) async throws -> Set<OrderID> {
         guard !orderIDs.isEmpty else { return [] }
         return try await backend.read { db in
             Set(try await db.raw("""
                 SELECT order_id FROM upstream_orders WHERE order_id IN (\(binds: orderIDs)) AND cancel_state = \(state: UpstreamCancelState.refused)
-                """).all().map { try $0.decode(column: "order_id", as: Int64.self) })
+                """).all().map { try $0.id("order_id") })
         }
     }
 
     /// The provider's answer to a forwarded cancel: accepted (the refund follows with its
     /// Canceled status), refused (with its message: the cancel ends, and the customer cannot
     /// ask again), or to be asked again at `retryAt` (default: at once).
-    public func recordCancel(orderID: Int64, outcome: CancelOutcome, retryAt: Int64? = nil) async throws {
+    public func recordCancel(orderID: OrderID, outcome: CancelOutcome, retryAt: Int64? = nil) async throws {
         let now = clock.now()
         let (state, reason): (UpstreamCancelState, String?) = switch outcome {
         case .accepted: (.accepted, nil)
@@ -526,7 +526,7 @@ extension PanelStore {
     // MARK: Refills
 
     /// Claims refills waiting to be forwarded to enabled providers.
-    public func claimRefillSends(providerID: Int64? = nil, limit: Int) async throws -> [RefillJob] {
+    public func claimRefillSends(providerID: ProviderID? = nil, limit: Int) async throws -> [RefillJob] {
         let now = clock.now()
         // NULL matches every provider.
         let only = providerID
@@ -561,7 +561,7 @@ extension PanelStore {
         }
     }
 
-    public func recordRefillSent(refillID: Int64, upstreamRefillID: String) async throws {
+    public func recordRefillSent(refillID: RefillID, upstreamRefillID: String) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
@@ -572,7 +572,7 @@ extension PanelStore {
         }
     }
 
-    public func recordRefillRetry(refillID: Int64, reason: String, retryAt: Int64) async throws {
+    public func recordRefillRetry(refillID: RefillID, reason: String, retryAt: Int64) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
@@ -584,7 +584,7 @@ extension PanelStore {
     }
 
     /// The provider refused the refill: the customer's refill is Rejected, with the reason kept.
-    public func recordRefillRefused(refillID: Int64, reason: String) async throws {
+    public func recordRefillRefused(refillID: RefillID, reason: String) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             try await db.raw("""
@@ -598,16 +598,16 @@ extension PanelStore {
         }
     }
 
-    public func providersDueForRefillSync(checkedBefore: Int64) async throws -> [Int64] {
+    public func providersDueForRefillSync(checkedBefore: Int64) async throws -> [ProviderID] {
         try await backend.read { db in
             try await db.raw("""
                 SELECT DISTINCT provider_id FROM upstream_refills WHERE state = \(state: UpstreamState.sent) AND checked_at < \(bind: checkedBefore)
-                """).all().map { try $0.decode(column: "provider_id", as: Int64.self) }
+                """).all().map { try $0.id("provider_id") }
         }
     }
 
     /// Claims sent refills of a provider for a `refill_status` check, least recently checked first.
-    public func claimRefillSync(providerID: Int64, checkedBefore: Int64, limit: Int = 100) async throws -> [RefillJob] {
+    public func claimRefillSync(providerID: ProviderID, checkedBefore: Int64, limit: Int = 100) async throws -> [RefillJob] {
         let now = clock.now()
         let skipLocked = backend.skipLocked()
         return try await backend.transaction { db in
@@ -622,7 +622,7 @@ extension PanelStore {
     }
 
     /// Mirrors the provider's refill status; an unreadable one is kept as text for the operator.
-    public func applyUpstreamRefillStatus(refillID: Int64, label: String) async throws {
+    public func applyUpstreamRefillStatus(refillID: RefillID, label: String) async throws {
         let now = clock.now()
         try await backend.transaction { db in
             let status = RefillStatus(label: label)
@@ -653,8 +653,8 @@ extension PanelStore {
                 ORDER BY u.updated_at DESC, u.order_id DESC LIMIT \(bind: Int64(limit))
                 """).all().map { row in
                 let label = try row.decode(column: "state", as: String.self)
-                return AttentionItem(orderID: try row.decode(column: "order_id", as: Int64.self),
-                                     userID: try row.decode(column: "user_id", as: Int64.self),
+                return AttentionItem(orderID: try row.id("order_id"),
+                                     userID: try row.id("user_id"),
                                      providerName: try row.decode(column: "provider_name", as: String.self),
                                      state: UpstreamState(rawValue: label) ?? .held,
                                      review: try row.decode(column: "review", as: Bool.self),
@@ -677,7 +677,7 @@ extension PanelStore {
     }
 
     /// The provider side of orders, for `order list`: upstream id, state, cost.
-    public func upstreamInfo(orderIDs: [Int64]) async throws -> [Int64: UpstreamOrderInfo] {
+    public func upstreamInfo(orderIDs: [OrderID]) async throws -> [OrderID: UpstreamOrderInfo] {
         guard !orderIDs.isEmpty else { return [:] }
         let rows = try await backend.read { db in
             try await db.raw("""
@@ -685,7 +685,7 @@ extension PanelStore {
                        u.last_response, u.attempts
                 FROM upstream_orders u JOIN providers p ON p.id = u.provider_id WHERE u.order_id IN (\(binds: orderIDs))
                 """).all().map { row in
-                UpstreamOrderInfo(orderID: try row.decode(column: "order_id", as: Int64.self),
+                UpstreamOrderInfo(orderID: try row.id("order_id"),
                                   providerName: try row.decode(column: "provider_name", as: String.self),
                                   state: UpstreamState(rawValue: try row.decode(column: "state", as: String.self)) ?? .held,
                                   upstreamOrderID: try row.decode(column: "upstream_order_id", as: String?.self),
@@ -742,8 +742,8 @@ extension PanelStore {
 
 extension SQLRow {
     func refillJob() throws -> RefillJob {
-        RefillJob(refillID: try decode(column: "refill_id", as: Int64.self),
-                  providerID: try decode(column: "provider_id", as: Int64.self),
+        RefillJob(refillID: try id("refill_id"),
+                  providerID: try id("provider_id"),
                   upstreamOrderID: try decode(column: "upstream_order_id", as: String.self),
                   upstreamRefillID: try decode(column: "upstream_refill_id", as: String?.self),
                   attempt: try decode(column: "attempts", as: Int64.self))

@@ -6,7 +6,7 @@ extension PanelStore {
     // MARK: Sessions
 
     /// Creates a session and returns its token (for the cookie; only its hash is stored).
-    public func createSession(userID: Int64?, lifetime: Int64) async throws -> (token: String, session: WebSession) {
+    public func createSession(userID: UserID?, lifetime: Int64) async throws -> (token: String, session: WebSession) {
         let token = APIKeys.generate() + APIKeys.generate()
         let csrf = APIKeys.generate() + APIKeys.generate()
         let now = clock.now()
@@ -29,7 +29,7 @@ extension PanelStore {
                 SELECT s.user_id AS session_user, s.csrf_token, s.expires_at FROM web_sessions s
                 WHERE s.token_hash = \(bind: APIKeys.hash(token)) AND s.expires_at >= \(bind: now)
                 """).first() else { return nil }
-            var session = WebSession(userID: try row.decode(column: "session_user", as: Int64?.self),
+            var session = WebSession(userID: try row.optionalID("session_user"),
                                      csrfToken: try row.decode(column: "csrf_token", as: String.self),
                                      expiresAt: try row.decode(column: "expires_at", as: Int64.self))
             if let userID = session.userID {
@@ -160,7 +160,7 @@ extension PanelStore {
 
     /// Sets the web password and signs the user out everywhere else (a changed password must
     /// end a stolen session). `keepSession` is the token of the session that made the change.
-    public func setPassword(userID: Int64, hash: String, keepSession: String? = nil) async throws {
+    public func setPassword(userID: UserID, hash: String, keepSession: String? = nil) async throws {
         try await backend.transaction { db in
             guard try await db.raw("UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID) RETURNING id").first() != nil else {
                 throw StorageError.notFound("user \(userID)")
@@ -171,13 +171,13 @@ extension PanelStore {
         }
     }
 
-    public func setLanguage(userID: Int64, _ language: String) async throws {
+    public func setLanguage(userID: UserID, _ language: String) async throws {
         try await backend.transaction { db in
             try await db.raw("UPDATE users SET language = \(bind: language) WHERE id = \(bind: userID)").run()
         }
     }
 
-    public func setAdmin(userID: Int64, _ isAdmin: Bool) async throws {
+    public func setAdmin(userID: UserID, _ isAdmin: Bool) async throws {
         try await backend.transaction { db in
             try await db.raw("UPDATE users SET is_admin = \(bind: isAdmin) WHERE id = \(bind: userID)").run()
         }
@@ -196,11 +196,11 @@ extension PanelStore {
     }
 
     public struct OrderSearch: Sendable {
-        public var userID: Int64?
+        public var userID: UserID?
         public var status: OrderStatus?
-        public var serviceID: Int64?
+        public var serviceID: ServiceID?
         /// Only orders sent (or to be sent) to this provider.
-        public var providerID: Int64?
+        public var providerID: ProviderID?
         /// An order id, or a part of the link.
         public var text: String
         /// Top-level orders only (drip-feed runs show under their parent).
@@ -208,8 +208,8 @@ extension PanelStore {
         public var offset: Int
         public var limit: Int
 
-        public init(userID: Int64? = nil, status: OrderStatus? = nil, serviceID: Int64? = nil, text: String = "",
-                    topLevelOnly: Bool = true, offset: Int = 0, limit: Int = 25, providerID: Int64? = nil) {
+        public init(userID: UserID? = nil, status: OrderStatus? = nil, serviceID: ServiceID? = nil, text: String = "",
+                    topLevelOnly: Bool = true, offset: Int = 0, limit: Int = 25, providerID: ProviderID? = nil) {
             self.userID = userID
             self.providerID = providerID
             self.status = status
@@ -235,7 +235,7 @@ extension PanelStore {
             if search.topLevelOnly { query += " AND o.parent_id IS NULL" }
             if !text.isEmpty {
                 let pattern = "%" + Self.likeEscaped(text) + "%"
-                if let id = IDList.parseID(text) {
+                if let id = IDList.parseNumber(text) {
                     query += " AND (o.id = \(bind: id) OR o.link LIKE \(bind: pattern) ESCAPE '\\')"
                 } else {
                     query += " AND o.link LIKE \(bind: pattern) ESCAPE '\\'"
@@ -248,17 +248,17 @@ extension PanelStore {
     }
 
     /// Ids among `orderIDs` that have a refill open (it blocks another one).
-    public func ordersWithOpenRefill(_ orderIDs: [Int64]) async throws -> Set<Int64> {
+    public func ordersWithOpenRefill(_ orderIDs: [OrderID]) async throws -> Set<OrderID> {
         guard !orderIDs.isEmpty else { return [] }
         return try await backend.read { db in
             Set(try await db.raw("""
                 SELECT order_id FROM refills WHERE order_id IN (\(binds: orderIDs))
                 AND status IN (\(binds: RefillStatus.openStatuses.map(\.rawValue)))
-                """).all().map { try $0.decode(column: "order_id", as: Int64.self) })
+                """).all().map { try $0.id("order_id") })
         }
     }
 
-    public func ledgerEntries(userID: Int64? = nil, limit: Int = 100) async throws -> [LedgerEntry] {
+    public func ledgerEntries(userID: UserID? = nil, limit: Int = 100) async throws -> [LedgerEntry] {
         try await backend.read { db in
             var query: SQLQueryString = """
                 SELECT l.id, l.user_id, u.username, l.amount, l.balance_after, l.kind, l.order_id, l.memo, l.created_at
@@ -267,13 +267,13 @@ extension PanelStore {
             if let userID { query += " AND l.user_id = \(bind: userID)" }
             query += " ORDER BY l.id DESC LIMIT \(bind: Int64(limit))"
             return try await db.raw(query).all().map { row in
-                LedgerEntry(id: try row.decode(column: "id", as: Int64.self),
-                            userID: try row.decode(column: "user_id", as: Int64.self),
+                LedgerEntry(id: try row.id("id"),
+                            userID: try row.id("user_id"),
                             username: try row.decode(column: "username", as: String.self),
                             amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self)),
                             balanceAfter: Money(minorUnits: try row.decode(column: "balance_after", as: Int64.self)),
                             kind: try row.decode(column: "kind", as: String.self),
-                            orderID: try row.decode(column: "order_id", as: Int64?.self),
+                            orderID: try row.optionalID("order_id"),
                             memo: try row.decode(column: "memo", as: String.self),
                             createdAt: try row.decode(column: "created_at", as: Int64.self))
             }
@@ -281,7 +281,7 @@ extension PanelStore {
     }
 
     /// What the user's orders cost them in total (after refunds).
-    public func totalSpent(userID: Int64) async throws -> Money {
+    public func totalSpent(userID: UserID) async throws -> Money {
         try await backend.scan { db in
             let row = try await db.raw("""
                 SELECT CAST(COALESCE(SUM(charge), 0) AS BIGINT) AS total FROM orders WHERE user_id = \(bind: userID) AND parent_id IS NULL
@@ -327,7 +327,7 @@ extension PanelStore {
     }
 
     /// Renames or reorders a category; `name` as `CatalogRules.categoryName` makes it.
-    public func updateCategory(id: Int64, name clean: String, sort: Int64) async throws {
+    public func updateCategory(id: CategoryID, name clean: String, sort: Int64) async throws {
         do {
             let found = try await transaction(noting: changes.catalog) { db in
                 try await db.raw("UPDATE categories SET name = \(bind: clean), sort = \(bind: sort) WHERE id = \(bind: id) RETURNING id").first() != nil
@@ -339,11 +339,11 @@ extension PanelStore {
     }
 
     /// Usernames by id, for lists that show whose row it is.
-    public func usernames(ids: [Int64]) async throws -> [Int64: String] {
+    public func usernames(ids: [UserID]) async throws -> [UserID: String] {
         guard !ids.isEmpty else { return [:] }
         let pairs = try await backend.read { db in
             try await db.raw("SELECT id, username FROM users WHERE id IN (\(binds: Array(Set(ids))))").all().map {
-                (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "username", as: String.self))
+                (try $0.id("id") as UserID, try $0.decode(column: "username", as: String.self))
             }
         }
         return Dictionary(pairs, uniquingKeysWith: { first, _ in first })

@@ -48,7 +48,7 @@ public struct PanelStore: Sendable {
                     VALUES (\(bind: name), \(bind: passwordHash), \(bind: isAdmin), \(bind: now))
                     RETURNING id
                     """).first()
-                let id = try row!.decode(column: "id", as: Int64.self)
+                let id: UserID = try row!.id("id")
                 let key = try await Self.insertKey(db, userID: id, name: "default", now: now).1
                 return (User(id: id, username: name, isAdmin: isAdmin, disabled: false, balance: .zero,
                             createdAt: now, passwordHash: passwordHash), key)
@@ -76,7 +76,7 @@ public struct PanelStore: Sendable {
         engine == .postgres ? "LOWER(\(column) COLLATE \"C\")" : "LOWER(\(column))"
     }
 
-    public func user(id: Int64) async throws -> User? {
+    public func user(id: UserID) async throws -> User? {
         try await backend.read { db in
             try await db.raw("SELECT \(unsafeRaw: Columns.user) FROM users u WHERE u.id = \(bind: id)").first()?.user()
         }
@@ -85,9 +85,9 @@ public struct PanelStore: Sendable {
     /// The user's balance as it is now, or nil if there is no such user (the API's `balance`:
     /// a kept key's `User` carries the balance of its read). Only the one column: decoding
     /// the whole user would be most of this call's own work.
-    public func balance(userID: Int64) async throws -> Money? {
+    public func balance(userID: UserID) async throws -> Money? {
         try await backend.read { db in
-            try await Self.balanceStatement.on(db, .int(userID)).first().map { Money(minorUnits: try $0.decode(column: "balance", as: Int64.self)) }
+            try await Self.balanceStatement.on(db, .int(userID.rawValue)).first().map { Money(minorUnits: try $0.decode(column: "balance", as: Int64.self)) }
         }
     }
 
@@ -116,18 +116,18 @@ public struct PanelStore: Sendable {
     }
 
     /// Revokes every live key of the user and issues a new one (shown once).
-    public func rotateKey(userID: Int64) async throws -> String {
+    public func rotateKey(userID: UserID) async throws -> String {
         let now = clock.now()
         return try await transaction(noting: changes.access) { db in
             let revoked = try await db.raw("""
                 UPDATE api_keys SET revoked_at = \(bind: now) WHERE user_id = \(bind: userID) AND revoked_at IS NULL RETURNING id
-                """).all().map { try $0.decode(column: "id", as: Int64.self) }
+                """).all().map { try $0.id("id") as APIKeyID }
             for id in revoked.sorted() { try await Self.recordKeyRevoked(db, keyID: id, now: now) }
             return try await Self.insertKey(db, userID: userID, name: "default", now: now).1
         }
     }
 
-    public func setUserDisabled(userID: Int64, _ disabled: Bool) async throws {
+    public func setUserDisabled(userID: UserID, _ disabled: Bool) async throws {
         try await transaction(noting: changes.access) { db in
             try await db.raw("UPDATE users SET disabled = \(bind: disabled) WHERE id = \(bind: userID)").run()
         }
@@ -137,7 +137,7 @@ public struct PanelStore: Sendable {
 
     /// Adds money to a balance (a deposit, as `AccountRules.deposit` allows); returns the new
     /// balance.
-    public func addFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
+    public func addFunds(userID: UserID, amount: Money, memo: String) async throws -> Money {
         try await backend.transaction { db in
             try await Ledger.credit(db, userID: userID, amount: amount, kind: .deposit, orderID: nil, memo: memo, now: clock.now())
         }
@@ -145,7 +145,7 @@ public struct PanelStore: Sendable {
 
     /// Takes money from a balance (as `AccountRules.deduction` allows); refuses to go below
     /// zero. Returns the new balance.
-    public func deductFunds(userID: Int64, amount: Money, memo: String) async throws -> Money {
+    public func deductFunds(userID: UserID, amount: Money, memo: String) async throws -> Money {
         return try await backend.transaction { db in
             try await Ledger.debit(db, userID: userID, amount: amount, kind: .deduction, memo: memo, now: clock.now())
         }
@@ -156,8 +156,8 @@ public struct PanelStore: Sendable {
 /// ledger row, and must run inside the caller's transaction.
 enum Ledger {
     /// `paymentRequestID` names the payment request a deposit settles (unique in the ledger).
-    static func credit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerKind,
-                       orderID: Int64?, memo: String, now: Int64, paymentRequestID: Int64? = nil) async throws -> Money {
+    static func credit(_ db: any SQLDatabase, userID: UserID, amount: Money, kind: LedgerKind,
+                       orderID: OrderID?, memo: String, now: Int64, paymentRequestID: PaymentRequestID? = nil) async throws -> Money {
         guard let row = try await db.raw("""
             UPDATE users SET balance = balance + \(bind: amount.minorUnits)
             WHERE id = \(bind: userID) AND balance <= \(bind: Money.maximumBalance.minorUnits - amount.minorUnits) RETURNING balance
@@ -172,7 +172,7 @@ enum Ledger {
     }
 
     /// Fails with `notEnoughFunds` and changes nothing when the balance does not cover `amount`.
-    static func debit(_ db: any SQLDatabase, userID: Int64, amount: Money, kind: LedgerKind,
+    static func debit(_ db: any SQLDatabase, userID: UserID, amount: Money, kind: LedgerKind,
                       memo: String, now: Int64) async throws -> Money {
         let balance = try await take(db, userID: userID, amount: amount)
         try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balance.minorUnits, kind: kind,
@@ -182,8 +182,8 @@ enum Ledger {
 
     /// The conditional balance update alone, for a caller that writes the ledger row itself once
     /// it knows the order id (`recordCharge`). Returns the balance after.
-    static func take(_ db: any SQLDatabase, userID: Int64, amount: Money) async throws -> Money {
-        guard let row = try await takeStatement.on(db, .int(amount.minorUnits), .int(userID), .int(amount.minorUnits)).first() else {
+    static func take(_ db: any SQLDatabase, userID: UserID, amount: Money) async throws -> Money {
+        guard let row = try await takeStatement.on(db, .int(amount.minorUnits), .int(userID.rawValue), .int(amount.minorUnits)).first() else {
             throw PanelError.notEnoughFunds
         }
         return Money(minorUnits: try row.decode(column: "balance", as: Int64.self))
@@ -192,8 +192,8 @@ enum Ledger {
     private static let takeStatement = SQLStatement("UPDATE users SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance")
 
     /// The ledger row of a charge already taken with `take`.
-    static func recordCharge(_ db: any SQLDatabase, userID: Int64, amount: Money, balanceAfter: Money,
-                             orderID: Int64, now: Int64) async throws {
+    static func recordCharge(_ db: any SQLDatabase, userID: UserID, amount: Money, balanceAfter: Money,
+                             orderID: OrderID, now: Int64) async throws {
         try await record(db, userID: userID, amount: -amount.minorUnits, balanceAfter: balanceAfter.minorUnits, kind: .charge,
                          orderID: orderID, memo: LedgerMemo.charge(orderID: orderID), now: now)
     }
@@ -205,10 +205,10 @@ enum Ledger {
 
     /// The ledger row and, in the same transaction, its audit row (balance before and after, in
     /// minor units), so the audit can never disagree with the money.
-    private static func record(_ db: any SQLDatabase, userID: Int64, amount: Int64, balanceAfter: Int64,
-                               kind: LedgerKind, orderID: Int64?, memo: String, now: Int64, paymentRequestID: Int64? = nil) async throws {
-        let row = try await recordStatement.on(db, .int(userID), .int(amount), .int(balanceAfter), .text(kind.rawValue), .int(orderID),
-                                               .text(memo), .int(now), .int(paymentRequestID)).first()
+    private static func record(_ db: any SQLDatabase, userID: UserID, amount: Int64, balanceAfter: Int64,
+                               kind: LedgerKind, orderID: OrderID?, memo: String, now: Int64, paymentRequestID: PaymentRequestID? = nil) async throws {
+        let row = try await recordStatement.on(db, .int(userID.rawValue), .int(amount), .int(balanceAfter), .text(kind.rawValue), .int(orderID?.rawValue),
+                                               .text(memo), .int(now), .int(paymentRequestID?.rawValue)).first()
         try await PanelStore.recordAudit(db, actor: AuditActor.current, action: "balance.\(kind.rawValue)", target: "user:\(userID)",
                                          before: String(balanceAfter - amount), after: String(balanceAfter),
                                          ledgerID: try row!.decode(column: "id", as: Int64.self), now: now)

@@ -11,17 +11,17 @@ public typealias AdminStats = PanelStore.AdminStats
 
 /// Users, their settings and their API keys.
 public protocol AccountRepository: Sendable {
-    func user(id: Int64) async throws -> User?
+    func user(id: UserID) async throws -> User?
     func user(named username: String) async throws -> User?
     func createUser(username: String, passwordHash: String?, isAdmin: Bool) async throws -> (User, String)
-    func setPassword(userID: Int64, hash: String, keepSession: String?) async throws
-    func setUserDisabled(userID: Int64, _ disabled: Bool) async throws
-    func setAdmin(userID: Int64, _ isAdmin: Bool) async throws
-    func setLanguage(userID: Int64, _ language: String) async throws
-    func rotateKey(userID: Int64) async throws -> String
-    func createKey(userID: Int64, name: String, maxLive: Int64) async throws -> (APIKeyInfo, String)
+    func setPassword(userID: UserID, hash: String, keepSession: String?) async throws
+    func setUserDisabled(userID: UserID, _ disabled: Bool) async throws
+    func setAdmin(userID: UserID, _ isAdmin: Bool) async throws
+    func setLanguage(userID: UserID, _ language: String) async throws
+    func rotateKey(userID: UserID) async throws -> String
+    func createKey(userID: UserID, name: String, maxLive: Int64) async throws -> (APIKeyInfo, String)
     @discardableResult
-    func revokeKey(userID: Int64, keyID: Int64) async throws -> APIKeyInfo
+    func revokeKey(userID: UserID, keyID: APIKeyID) async throws -> APIKeyInfo
     func signupOpen() async throws -> Bool
     func setSignupOpen(_ open: Bool) async throws
 }
@@ -29,47 +29,47 @@ public protocol AccountRepository: Sendable {
 /// Categories, services and the customers' own rates.
 public protocol CatalogRepository: Sendable {
     func createCategory(name: String, sort: Int64) async throws -> Category
-    func updateCategory(id: Int64, name: String, sort: Int64) async throws
+    func updateCategory(id: CategoryID, name: String, sort: Int64) async throws
     func createService(_ new: NewService) async throws -> Service
-    func updateService(id: Int64, categoryName: String?, _ edit: @escaping @Sendable (Service) throws -> Service) async throws -> Service
-    func setServiceEnabled(id: Int64, _ enabled: Bool) async throws
-    func setServiceMarkup(serviceID: Int64, markup: Money?) async throws
-    func setCustomRate(userID: Int64, serviceID: Int64, rate: Money?) async throws
+    func updateService(id: ServiceID, categoryName: String?, _ edit: @escaping @Sendable (Service) throws -> Service) async throws -> Service
+    func setServiceEnabled(id: ServiceID, _ enabled: Bool) async throws
+    func setServiceMarkup(serviceID: ServiceID, markup: Money?) async throws
+    func setCustomRate(userID: UserID, serviceID: ServiceID, rate: Money?) async throws
 }
 
 /// Balances changed by hand; every change writes its ledger row.
 public protocol LedgerRepository: Sendable {
-    func addFunds(userID: Int64, amount: Money, memo: String) async throws -> Money
-    func deductFunds(userID: Int64, amount: Money, memo: String) async throws -> Money
+    func addFunds(userID: UserID, amount: Money, memo: String) async throws -> Money
+    func deductFunds(userID: UserID, amount: Money, memo: String) async throws -> Money
 }
 
 /// Customers' payment requests and the admins' decisions on them.
 public protocol PaymentRepository: Sendable {
-    func createPaymentRequest(userID: Int64, _ new: NewPaymentRequest, maxPending: Int) async throws -> PaymentRequest
+    func createPaymentRequest(userID: UserID, _ new: NewPaymentRequest, maxPending: Int) async throws -> PaymentRequest
     @discardableResult
-    func decidePaymentRequest(id: Int64, approve: Bool, adminID: Int64, note: String) async throws -> PaymentRequest
+    func decidePaymentRequest(id: PaymentRequestID, approve: Bool, adminID: UserID, note: String) async throws -> PaymentRequest
 }
 
 /// Providers as the operator keeps them, and the orders waiting on one.
 public protocol ProviderAdministration: Sendable {
-    func provider(id: Int64) async throws -> Provider?
+    func provider(id: ProviderID) async throws -> Provider?
     func provider(named name: String) async throws -> Provider?
     func createProvider(_ new: NewProvider) async throws -> Provider
-    func updateProviderOptions(id: Int64, allowHTTP: Bool?, allowPrivateAddress: Bool?, concurrency: Int??) async throws
-    func setProviderEnabled(id: Int64, _ enabled: Bool) async throws
-    func setProviderAlert(id: Int64, _ alert: String) async throws
-    func recordProviderBalance(id: Int64, balance: String, currency: String) async throws
-    func resendHeld(orderID: Int64) async throws
-    func resendHeld(providerID: Int64, reasonContaining marker: String) async throws -> Int
-    func linkUpstreamOrder(orderID: Int64, upstreamOrderID: String) async throws
+    func updateProviderOptions(id: ProviderID, allowHTTP: Bool?, allowPrivateAddress: Bool?, concurrency: Int??) async throws
+    func setProviderEnabled(id: ProviderID, _ enabled: Bool) async throws
+    func setProviderAlert(id: ProviderID, _ alert: String) async throws
+    func recordProviderBalance(id: ProviderID, balance: String, currency: String) async throws
+    func resendHeld(orderID: OrderID) async throws
+    func resendHeld(providerID: ProviderID, reasonContaining marker: String) async throws -> Int
+    func linkUpstreamOrder(orderID: OrderID, upstreamOrderID: String) async throws
 }
 
 /// Orders and refills changed by an operator (or a worker) rather than by their customer.
 public protocol OrderAdministration: Sendable {
     @discardableResult
-    func updateOrder(id: Int64, _ change: OrderChange) async throws -> Order
+    func updateOrder(id: OrderID, _ change: OrderChange) async throws -> Order
     @discardableResult
-    func updateRefill(id: Int64, status: RefillStatus) async throws -> Refill
+    func updateRefill(id: RefillID, status: RefillStatus) async throws -> Refill
     @discardableResult
     func startDueDripFeedRuns(limit: Int) async throws -> Int
 }
@@ -81,47 +81,47 @@ extension PanelStore: AccountRepository, CatalogRepository, LedgerRepository, Pa
 
 /// Accounts as the pages list them.
 public protocol AccountQueries: Sendable {
-    func user(id: Int64) async throws -> User?
+    func user(id: UserID) async throws -> User?
     func user(named username: String) async throws -> User?
-    func usernames(ids: [Int64]) async throws -> [Int64: String]
+    func usernames(ids: [UserID]) async throws -> [UserID: String]
     func searchUsers(_ text: String, limit: Int) async throws -> [User]
-    func keys(userID: Int64) async throws -> [APIKeyInfo]
-    func totalSpent(userID: Int64) async throws -> Money
+    func keys(userID: UserID) async throws -> [APIKeyInfo]
+    func totalSpent(userID: UserID) async throws -> Money
     func signupOpen() async throws -> Bool
 }
 
 /// The catalog with its disabled services and categories, and one customer's view of it.
 public protocol CatalogQueries: CatalogReading {
     func categories() async throws -> [Category]
-    func service(id: Int64) async throws -> Service?
-    func services(pricedFor userID: Int64) async throws -> [Service]
-    func service(id: Int64, pricedFor userID: Int64) async throws -> Service?
+    func service(id: ServiceID) async throws -> Service?
+    func services(pricedFor userID: UserID) async throws -> [Service]
+    func service(id: ServiceID, pricedFor userID: UserID) async throws -> Service?
 }
 
 /// Orders and refills as the pages list them.
 public protocol OrderQueries: Sendable {
-    func order(id: Int64, userID: Int64?) async throws -> Order?
-    func orders(ids: [Int64], userID: Int64) async throws -> [Int64: Order]
-    func childOrderIDs(parentIDs: [Int64]) async throws -> [Int64: [Int64]]
+    func order(id: OrderID, userID: UserID?) async throws -> Order?
+    func orders(ids: [OrderID], userID: UserID) async throws -> [OrderID: Order]
+    func childOrderIDs(parentIDs: [OrderID]) async throws -> [OrderID: [OrderID]]
     func searchOrders(_ search: OrderSearch) async throws -> (orders: [Order], more: Bool)
     func listOrders(_ filter: OrderFilter) async throws -> [Order]
-    func ordersWithOpenRefill(_ orderIDs: [Int64]) async throws -> Set<Int64>
-    func ordersWithRefusedCancel(_ orderIDs: [Int64]) async throws -> Set<Int64>
-    func listRefills(userID: Int64?, limit: Int) async throws -> [Refill]
+    func ordersWithOpenRefill(_ orderIDs: [OrderID]) async throws -> Set<OrderID>
+    func ordersWithRefusedCancel(_ orderIDs: [OrderID]) async throws -> Set<OrderID>
+    func listRefills(userID: UserID?, limit: Int) async throws -> [Refill]
     func staleOrders(before: Int64, limit: Int) async throws -> [Order]
-    func upstreamInfo(orderIDs: [Int64]) async throws -> [Int64: UpstreamOrderInfo]
+    func upstreamInfo(orderIDs: [OrderID]) async throws -> [OrderID: UpstreamOrderInfo]
 }
 
 /// Money as the pages show it: ledger rows and payment requests.
 public protocol MoneyQueries: Sendable {
-    func ledgerEntries(userID: Int64?, limit: Int) async throws -> [LedgerEntry]
-    func paymentRequests(userID: Int64?, status: PaymentStatus?, limit: Int) async throws -> [PaymentRequest]
+    func ledgerEntries(userID: UserID?, limit: Int) async throws -> [LedgerEntry]
+    func paymentRequests(userID: UserID?, status: PaymentStatus?, limit: Int) async throws -> [PaymentRequest]
 }
 
 /// Providers and the figures of the admin's dashboard.
 public protocol PanelReports: Sendable {
     func providers() async throws -> [Provider]
-    func provider(id: Int64) async throws -> Provider?
+    func provider(id: ProviderID) async throws -> Provider?
     func provider(named name: String) async throws -> Provider?
     func adminStats(dayStart: Int64) async throws -> AdminStats
     func attentionItems(limit: Int) async throws -> [AttentionItem]
@@ -133,7 +133,7 @@ public protocol PanelReports: Sendable {
 
 /// Web sessions, the attempts counted against guessing, and the key guest cookies are signed with.
 public protocol WebSessions: Sendable {
-    func createSession(userID: Int64?, lifetime: Int64) async throws -> (token: String, session: WebSession)
+    func createSession(userID: UserID?, lifetime: Int64) async throws -> (token: String, session: WebSession)
     func session(token: String) async throws -> WebSession?
     func deleteSession(token: String) async throws
     func recordAttempt(_ limits: [AttemptLimit]) async throws -> [Int64]?

@@ -29,7 +29,7 @@ struct CorruptRow: Error, CustomStringConvertible {
 
 extension SQLRow {
     func user() throws -> User {
-        User(id: try decode(column: "id", as: Int64.self),
+        User(id: try id("id"),
              username: try decode(column: "username", as: String.self),
              isAdmin: try decode(column: "is_admin", as: Bool.self),
              disabled: try decode(column: "disabled", as: Bool.self),
@@ -42,9 +42,9 @@ extension SQLRow {
         let typeLabel = try decode(column: "type", as: String.self)
         guard let type = ServiceType(rawValue: typeLabel) else { throw CorruptRow(description: "unknown service type \(typeLabel)") }
         return Service(
-            id: try decode(column: "id", as: Int64.self),
+            id: try id("id"),
             name: try decode(column: "name", as: String.self),
-            categoryID: try decode(column: "category_id", as: Int64.self),
+            categoryID: try id("category_id"),
             categoryName: try decode(column: "category_name", as: String.self),
             type: type,
             rate: Money(minorUnits: try decode(column: "rate", as: Int64.self)),
@@ -72,9 +72,9 @@ extension SQLRow {
     func order() throws -> Order {
         let (type, status) = try orderTypeAndStatus()
         return Order(
-            id: try decode(column: "id", as: Int64.self),
-            userID: try decode(column: "user_id", as: Int64.self),
-            serviceID: try decode(column: "service_id", as: Int64.self),
+            id: try id("id"),
+            userID: try id("user_id"),
+            serviceID: try id("service_id"),
             type: type,
             link: try decode(column: "link", as: String.self),
             quantity: try decode(column: "quantity", as: Int64.self),
@@ -83,7 +83,7 @@ extension SQLRow {
             remains: try decode(column: "remains", as: Int64.self),
             status: status,
             fields: FieldsCoding.decode(try decode(column: "fields", as: String.self)),
-            parentID: try decode(column: "parent_id", as: Int64?.self),
+            parentID: try optionalID("parent_id"),
             runs: try decode(column: "runs", as: Int64?.self),
             intervalMinutes: try decode(column: "interval_minutes", as: Int64?.self),
             runsDone: try decode(column: "runs_done", as: Int64.self),
@@ -97,7 +97,7 @@ extension SQLRow {
     func orderStatusView() throws -> OrderStatusView {
         let (type, status) = try orderTypeAndStatus()
         let fields = try decode(column: "subscription_fields", as: String?.self)
-        return OrderStatusView(id: try decode(column: "id", as: Int64.self), type: type,
+        return OrderStatusView(id: try id("id"), type: type,
                                charge: Money(minorUnits: try decode(column: "charge", as: Int64.self)),
                                startCount: try decode(column: "start_count", as: Int64.self),
                                remains: try decode(column: "remains", as: Int64.self), status: status,
@@ -108,9 +108,9 @@ extension SQLRow {
     func refill() throws -> Refill {
         let statusLabel = try decode(column: "status", as: String.self)
         guard let status = RefillStatus(rawValue: statusLabel) else { throw CorruptRow(description: "refill status \(statusLabel)") }
-        return Refill(id: try decode(column: "id", as: Int64.self),
-                      orderID: try decode(column: "order_id", as: Int64.self),
-                      userID: try decode(column: "user_id", as: Int64.self),
+        return Refill(id: try id("id"),
+                      orderID: try id("order_id"),
+                      userID: try id("user_id"),
                       status: status,
                       createdAt: try decode(column: "created_at", as: Int64.self),
                       updatedAt: try decode(column: "updated_at", as: Int64.self))
@@ -129,5 +129,16 @@ enum FieldsCoding {
     static func decode(_ text: String) -> [String: String] {
         guard text != "{}" else { return [:] }
         return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}
+
+extension SQLRow {
+    /// An id column read as the id of the kind the context expects.
+    func id<Entity>(_ column: String) throws -> EntityID<Entity> {
+        EntityID(try decode(column: column, as: Int64.self))
+    }
+
+    func optionalID<Entity>(_ column: String) throws -> EntityID<Entity>? {
+        try decode(column: column, as: Int64?.self).map { EntityID($0) }
     }
 }

@@ -15,13 +15,13 @@ struct AdminCatalogPages: Sendable {
         }
         pages.admin.post("/admin/categories/:id") { call in
             try await catalogAction(call) {
-                guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectRequest }
+                guard let id: CategoryID = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectRequest }
                 try await call.services.catalog.updateCategory(id: id, name: call.field("name") ?? "", sort: try sortValue(call))
             }
         }
         pages.admin.post("/admin/services/:id/enabled") { call in
             try await catalogAction(call) {
-                guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
+                guard let id: ServiceID = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
                 try await call.services.catalog.setServiceEnabled(id: id, call.field("enabled") == "1")
             }
         }
@@ -74,7 +74,7 @@ struct AdminCatalogPages: Sendable {
     }
 
     func pathService(_ call: WebCall) async throws -> Service {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let service = try await call.store.service(id: id) else {
+        guard let id: ServiceID = call.context.parameters.get("id").flatMap(IDList.parseID), let service = try await call.store.service(id: id) else {
             throw call.notFound()
         }
         return service

@@ -47,7 +47,7 @@ struct AdminPages: Sendable {
         pages.admin.get("/admin/refills") { call in try await refills(call, error: nil) }
         pages.admin.post("/admin/refills/:id") { call in
             do {
-                guard let id = call.context.parameters.get("id").flatMap(IDList.parseID),
+                guard let id: RefillID = call.context.parameters.get("id").flatMap(IDList.parseID),
                       let status = call.field("status").flatMap(RefillStatus.init(label:)) else { throw PanelError.incorrectRequest }
                 try await call.services.orderAdmin.updateRefill(id: id, status: status)
                 return call.redirect("/admin/refills", notice: "notice_saved")
@@ -58,7 +58,7 @@ struct AdminPages: Sendable {
         pages.admin.get("/admin/payments") { call in try await payments(call, error: nil) }
         pages.admin.post("/admin/payments/:id") { call in
             do {
-                guard let id = call.context.parameters.get("id").flatMap(IDList.parseID),
+                guard let id: PaymentRequestID = call.context.parameters.get("id").flatMap(IDList.parseID),
                       let decision = call.field("decision"), decision == "approve" || decision == "reject" else {
                     throw PanelError.incorrectRequest
                 }
@@ -104,7 +104,7 @@ struct AdminPages: Sendable {
     }
 
     func pathUser(_ call: WebCall) async throws -> User {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let user = try await call.store.user(id: id) else {
+        guard let id: UserID = call.context.parameters.get("id").flatMap(IDList.parseID), let user = try await call.store.user(id: id) else {
             throw call.notFound()
         }
         return user
@@ -148,7 +148,7 @@ struct AdminPages: Sendable {
     func setRate(_ call: WebCall) async throws -> Response {
         let user = try await pathUser(call)
         do {
-            guard let serviceID = call.field("service").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
+            guard let serviceID: ServiceID = call.field("service").flatMap(IDList.parseID) else { throw PanelError.incorrectServiceID }
             var rate: Money?
             if let text = call.field("rate") {
                 guard let parsed = Money(parsing: text), parsed >= .zero else { throw PanelError.incorrectField("rate") }
@@ -166,8 +166,8 @@ struct AdminPages: Sendable {
     func orders(_ call: WebCall) async throws -> Response {
         if call.field("attention") == "1" { return try await attention(call, error: nil) }
         let status = call.field("status").flatMap(OrderStatus.init(label:))
-        let serviceID = call.field("service").flatMap(IDList.parseID)
-        let providerID = call.field("provider").flatMap(IDList.parseID)
+        let serviceID: ServiceID? = call.field("service").flatMap(IDList.parseID)
+        let providerID: ProviderID? = call.field("provider").flatMap(IDList.parseID)
         let username = call.field("user") ?? ""
         let page = call.pageNumber()
         let q = call.field("q") ?? ""
@@ -206,7 +206,7 @@ struct AdminPages: Sendable {
     }
 
     func orderPage(_ call: WebCall, error: String?) async throws -> Response {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let order = try await call.store.order(id: id, userID: nil) else {
+        guard let id: OrderID = call.context.parameters.get("id").flatMap(IDList.parseID), let order = try await call.store.order(id: id, userID: nil) else {
             throw call.notFound()
         }
         let names = try await serviceNames(call.store)
@@ -228,7 +228,7 @@ struct AdminPages: Sendable {
     /// Status, start count and remains through the order state machine: Partial and Canceled
     /// refund by its rules, exactly once.
     func updateOrder(_ call: WebCall, cancel: Bool) async throws -> Response {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw call.notFound() }
+        guard let id: OrderID = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw call.notFound() }
         do {
             var change = OrderChange()
             if cancel {
@@ -282,8 +282,8 @@ struct AdminPages: Sendable {
 
     /// Resend or link a held order, then back to where the form was (the attention list or
     /// the order).
-    func upstreamAction(_ call: WebCall, _ action: (Int64) async throws -> Void) async throws -> Response {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), try await call.store.order(id: id, userID: nil) != nil else {
+    func upstreamAction(_ call: WebCall, _ action: (OrderID) async throws -> Void) async throws -> Response {
+        guard let id: OrderID = call.context.parameters.get("id").flatMap(IDList.parseID), try await call.store.order(id: id, userID: nil) != nil else {
             throw call.notFound()
         }
         let fromList = call.field("back") == "attention"

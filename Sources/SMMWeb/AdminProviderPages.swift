@@ -101,12 +101,12 @@ struct AdminProviderPages: Sendable {
         pages.admin.post("/admin/providers/:id/resend") { call in
             let provider = try await pathProvider(call)
             let count = try await call.services.providers.resume(id: provider.id, heldWith: "provider: ")
-            return call.redirect("/admin/providers", notice: "notice_provider_resent", id: Int64(count))
+            return call.redirect("/admin/providers", notice: "notice_provider_resent", number: Int64(count))
         }
     }
 
     func pathProvider(_ call: WebCall) async throws -> Provider {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID), let provider = try await call.store.provider(id: id) else {
+        guard let id: ProviderID = call.context.parameters.get("id").flatMap(IDList.parseID), let provider = try await call.store.provider(id: id) else {
             throw call.notFound()
         }
         return provider

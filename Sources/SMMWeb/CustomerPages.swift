@@ -85,7 +85,7 @@ struct CustomerPages: Sendable {
     }
 }
 
-func serviceNames(_ store: any CatalogReading) async throws -> [Int64: String] {
+func serviceNames(_ store: any CatalogReading) async throws -> [ServiceID: String] {
     Dictionary(try await store.services(includeDisabled: true).map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
 }
 

@@ -44,10 +44,10 @@ struct OrderPages: Sendable {
     func newOrder(_ call: WebCall, service chosen: Service?, preview: Money?, error: String?) async throws -> Response {
         let user = call.user!
         let services = try await call.store.services(pricedFor: user.id)
-        let serviceID = chosen?.id ?? call.field("service").flatMap(IDList.parseID)
+        let serviceID: ServiceID? = chosen?.id ?? call.field("service").flatMap(IDList.parseID)
         let service = chosen ?? services.first { $0.id == serviceID }
-        let categoryID = service?.categoryID ?? call.field("category").flatMap(IDList.parseID)
-        var categories: [(Int64, String)] = []
+        let categoryID: CategoryID? = service?.categoryID ?? call.field("category").flatMap(IDList.parseID)
+        var categories: [(CategoryID, String)] = []
         for s in services where !categories.contains(where: { $0.0 == s.categoryID }) { categories.append((s.categoryID, s.categoryName)) }
         let data = OrderFormPage(
             categories: categories.map { OrderFormPage.Choice(id: String($0.0), name: $0.1.shown, rate: nil, selected: $0.0 == categoryID) },
@@ -100,7 +100,7 @@ struct OrderPages: Sendable {
     /// validation and store call as the API's `add`.
     func submitOrder(_ call: WebCall) async throws -> Response {
         let user = call.user!
-        guard let id = call.field("service").flatMap(IDList.parseID), let service = try await call.store.service(id: id, pricedFor: user.id),
+        guard let id: ServiceID = call.field("service").flatMap(IDList.parseID), let service = try await call.store.service(id: id, pricedFor: user.id),
               service.enabled else {
             return try await newOrder(call, service: nil, preview: nil, error: call.message(.incorrectServiceID))
         }
@@ -149,7 +149,7 @@ struct OrderPages: Sendable {
                 continue
             }
             do {
-                guard let id = IDList.parseID(parts[0]) else { throw PanelError.incorrectServiceID }
+                guard let id: ServiceID = IDList.parseID(parts[0]) else { throw PanelError.incorrectServiceID }
                 let order = try await call.services.orders.place(user: user, serviceID: id, fields: ["link": parts[1], "quantity": parts[2]])
                 result.order_id = String(order.id)
                 result.charge = order.charge.apiString
@@ -202,7 +202,7 @@ struct OrderPages: Sendable {
 
     func orderDetail(_ call: WebCall, error: String?) async throws -> Response {
         let user = call.user!
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID),
+        guard let id: OrderID = call.context.parameters.get("id").flatMap(IDList.parseID),
               let order = try await call.store.order(id: id, userID: user.id) else { throw call.notFound() }
         let services = try await call.store.services(includeDisabled: true)
         let byID = Dictionary(services.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -220,8 +220,8 @@ struct OrderPages: Sendable {
 
     /// A customer action on one of their own orders; someone else's order is a 404, as if it
     /// did not exist.
-    func act(_ call: WebCall, _ action: (Int64) async throws -> String) async throws -> Response {
-        guard let id = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw call.notFound() }
+    func act(_ call: WebCall, _ action: (OrderID) async throws -> String) async throws -> Response {
+        guard let id: OrderID = call.context.parameters.get("id").flatMap(IDList.parseID) else { throw call.notFound() }
         do {
             let notice = try await action(id)
             return call.redirect("/orders/\(id)", notice: notice, id: id)

@@ -191,9 +191,9 @@ enum Rows {
 
     /// What the customer may do with each order now, by the domain's own rules; no cancel where
     /// the provider already refused it (`refusedCancels`).
-    static func actions(for orders: [Order], services: [Int64: Service], openRefills: Set<Int64>, refusedCancels: Set<Int64>,
-                        now: Int64) -> [Int64: OrderActions] {
-        var result: [Int64: OrderActions] = [:]
+    static func actions(for orders: [Order], services: [ServiceID: Service], openRefills: Set<OrderID>, refusedCancels: Set<OrderID>,
+                        now: Int64) -> [OrderID: OrderActions] {
+        var result: [OrderID: OrderActions] = [:]
         for order in orders where order.parentID == nil {
             guard let service = services[order.serviceID] else { continue }
             result[order.id] = OrderActions(

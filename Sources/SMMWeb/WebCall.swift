@@ -72,7 +72,7 @@ struct WebCall {
 
     /// A new session for a user who just signed in or up (a new token: signing in never keeps
     /// a token from before, so a token planted before login is worthless after it).
-    mutating func startSession(userID: Int64) async throws {
+    mutating func startSession(userID: UserID) async throws {
         if let token { try await store.deleteSession(token: token) }
         let lifetime = web.configuration.sessionLifetime
         let (token, session) = try await store.createSession(userID: userID, lifetime: lifetime)
@@ -121,7 +121,11 @@ struct WebCall {
     }
 
     /// After a successful POST: back to a page, with a notice from the strings table.
-    func redirect(_ path: String, notice: String? = nil, id: Int64? = nil) -> Response {
+    func redirect<Entity>(_ path: String, notice: String? = nil, id: EntityID<Entity>?) -> Response {
+        redirect(path, notice: notice, number: id?.rawValue)
+    }
+
+    func redirect(_ path: String, notice: String? = nil, number id: Int64? = nil) -> Response {
         var location = path
         if let notice {
             location += (path.contains("?") ? "&" : "?") + "notice=\(notice)" + (id.map { "&id=\($0)" } ?? "")

@@ -4,7 +4,7 @@ import Testing
 @Suite("Drip-feed, cancel and catalog rules — what storage is told to write")
 struct AdminRulesTests {
     static func order(quantity: Int64 = 1_000, charge: String = "1.00001", runs: Int64? = 3, status: OrderStatus = .pending,
-                      remains: Int64 = 0, parentID: Int64? = nil) -> Order {
+                      remains: Int64 = 0, parentID: OrderID? = nil) -> Order {
         Order(id: 1, userID: 1, serviceID: 1, type: .default, link: "https://x.test/1", quantity: quantity, charge: Money(parsing: charge)!,
               startCount: 0, remains: remains, status: status, fields: [:], parentID: parentID, runs: runs, intervalMinutes: 10,
               runsDone: 0, createdAt: 0, updatedAt: 0)

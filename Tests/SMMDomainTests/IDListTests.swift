@@ -115,12 +115,12 @@ struct IDListTests {
         ("1", 1), ("42", 42), (" 42 ", 42), ("007", 7), ("999999999999999999", 999_999_999_999_999_999),
     ] as [(String, Int64)])
     func parseIDAccepts(text: String, id: Int64) {
-        #expect(IDList.parseID(text) == id)
+        #expect(IDList.parseNumber(text) == id)
     }
 
     @Test(arguments: ["", " ", "0", "00", "-1", "+5", "1.0", "1e3", "abc", "1 2", "1234567890123456789",
                       "١", "１", "4\u{20E3}", "5\u{0301}"])
     func parseIDRejects(text: String) {
-        #expect(IDList.parseID(text) == nil)
+        #expect(IDList.parseNumber(text) == nil)
     }
 }

@@ -7,7 +7,7 @@ func money(_ text: String) -> Money {
 }
 
 /// A service as the validator sees it; defaults are the contract's example (rate 0.90, 50…10000).
-func terms(_ type: ServiceType, id: Int64 = 7, rate: String = "0.90", min: Int64 = 50, max: Int64 = 10_000,
+func terms(_ type: ServiceType, id: ServiceID = 7, rate: String = "0.90", min: Int64 = 50, max: Int64 = 10_000,
            dripFeed: Bool = false, refill: Bool = false, refillDays: Int = 30, cancel: Bool = false) -> ServiceTerms {
     ServiceTerms(id: id, type: type, rate: money(rate), min: min, max: max,
                  dripFeed: dripFeed, refill: refill, refillDays: refillDays, cancel: cancel)

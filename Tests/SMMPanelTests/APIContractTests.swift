@@ -247,7 +247,7 @@ enum ContractProbe {
                 for index in 1...3 {
                     _ = try await api.call([("key", key), ("action", "add"), ("service", "\(service.id)"),
                                             ("link", "https://rs.test/\(index)"), ("quantity", "100")])
-                    try await panel.store.updateOrder(id: Int64(index), OrderChange(status: .completed))
+                    try await panel.store.updateOrder(id: OrderID(Int64(index)), OrderChange(status: .completed))
                 }
                 #expect(try await api.call([("key", key), ("action", "refill"), ("orders", "1,2,3")])
                     == #"[{"order":1,"refill":1},{"order":2,"refill":2},{"order":3,"refill":3}]"#)

@@ -12,7 +12,7 @@ import Testing
 @Suite struct APIKeyCacheTests {
     typealias ManualClock = CatalogCacheTests.ManualClock
 
-    static func user(_ id: Int64) -> User {
+    static func user(_ id: UserID) -> User {
         User(id: id, username: "u\(id)", isAdmin: false, disabled: false, balance: .zero, createdAt: 0, passwordHash: nil)
     }
 
@@ -42,7 +42,7 @@ import Testing
 
     @Test func boundedMemory() async throws {
         let cache = APIKeyCache(maxEntries: 10, generation: { 0 })
-        for index in 0..<25 { _ = try await cache.user(forKey: "k\(index)", load: { _ in Self.user(Int64(index)) }) }
+        for index in 0..<25 { _ = try await cache.user(forKey: "k\(index)", load: { _ in Self.user(UserID(Int64(index))) }) }
         #expect(cache.count <= 10)
     }
 
@@ -53,7 +53,7 @@ import Testing
         let reads = Atomic(0)
         let cache = APIKeyCache(maxEntries: 4, now: { clock.now() }, generation: { generation.load(ordering: .relaxed) })
         func ask(_ index: Int) async throws -> Bool {
-            try await cache.user(forKey: "k\(index)", load: { _ in reads.add(1, ordering: .relaxed); return Self.user(Int64(index)) })!.isCurrent
+            try await cache.user(forKey: "k\(index)", load: { _ in reads.add(1, ordering: .relaxed); return Self.user(UserID(Int64(index))) })!.isCurrent
         }
         for index in 0..<2 { _ = try await ask(index) }
         clock.advance(.seconds(2))

@@ -171,7 +171,7 @@ struct AccountHardeningTests {
                     group.addTask {
                         do {
                             return .success(try await panel.store.createPaymentRequest(userID: alice.id, method: "PayPal",
-                                                                                       amount: Money(parsing: "10")!, reference: "tx-\(index)").id)
+                                                                                       amount: Money(parsing: "10")!, reference: "tx-\(index)").id.rawValue)
                         } catch {
                             return .failure(error)
                         }

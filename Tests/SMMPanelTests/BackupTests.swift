@@ -63,7 +63,7 @@ import Testing
             let copied = try await DatabaseLocation.sqliteFile(copy).open(logger: quietLogger)
             let restored = PanelStore(backend: copied)
             let orders = try await restored.listOrders(.init(userID: user.id, limit: 1_000_000))
-            let ids = Set(orders.map(\.id))
+            let ids = Set(orders.map(\.id.rawValue))
             #expect(atStart.allSatisfy(ids.contains))
             #expect(orders.count >= atStart.count)
             #expect(try await restored.ledgerProblems().isEmpty)

@@ -28,7 +28,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(20))
             if failing.load(ordering: .relaxed) { throw Down() }
             return names.withLock { $0 }.enumerated().map { index, name in
-                Service(id: Int64(index + 1), name: name, categoryID: 1, categoryName: "c", type: .default,
+                Service(id: ServiceID(Int64(index + 1)), name: name, categoryID: 1, categoryName: "c", type: .default,
                         rate: Money(minorUnits: 100), min: 1, max: 10, refill: false, refillDays: 30, cancel: false,
                         dripFeed: false, description: "", enabled: true, sort: 0)
             }

@@ -69,7 +69,7 @@ import Testing
             #expect(!seen.isEmpty)
             print("CrashRecoveryTests[\(engine)]: \(Self.kills) kills, \(seen.count) orders acknowledged")
             let stored = try await after.listOrders(.init(userID: user.id, limit: 1_000_000))
-            let storedIDs = Set(stored.map(\.id))
+            let storedIDs = Set(stored.map(\.id.rawValue))
             #expect(seen.allSatisfy(storedIDs.contains), "acknowledged orders missing after the crash")
             // Each order cost 0.01; the balance is exactly what the stored orders left.
             let balance = try await after.user(id: user.id)!.balance

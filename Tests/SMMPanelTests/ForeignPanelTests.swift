@@ -377,7 +377,7 @@ import Testing
                     up.fake.report(try await up.remote(order.id), status: .string("Completed"), remains: .string("0"))
                 }
                 try await up.syncAgain()
-                func local(_ id: Int64) async throws -> RefillStatus { try await up.store.refills(ids: [id], userID: user.id)[id]!.status }
+                func local(_ id: RefillID) async throws -> RefillStatus { try await up.store.refills(ids: [id], userID: user.id)[id]!.status }
 
                 let unsupported = try await up.store.createRefill(orderID: first.id, userID: user.id)
                 up.fake.configure { $0.unsupported = [.refill] }

@@ -23,7 +23,7 @@ import Testing
     func generatedRequestsBreakNothing(engine: TestEngine) async throws {
         let (seed, total) = FuzzRun.settings("SMMPANEL_FUZZ", defaultCount: 10_000, label: "FuzzTests[\(engine)]")
         try await TestPanel.with(engine) { panel in
-            var serviceIDs: [Int64] = []
+            var serviceIDs: [ServiceID] = []
             for (index, type) in ServiceType.allCases.enumerated() {
                 let service = try await panel.service(type, rate: index % 3 == 0 ? "0.5" : "12.34567", min: 1, max: 5000,
                                                       refill: index % 2 == 0, cancel: index % 3 != 1, dripFeed: type.supportsDripFeed)
@@ -34,7 +34,7 @@ import Testing
             // Some orders move on, so refill and cancel meet every status.
             let tally = Tally()
             let customerList = customers
-            let services = serviceIDs
+            let services = serviceIDs.map(\.rawValue)
             let started = ContinuousClock.now
             try await panel.live({ $0.throttle = .unlimited }) { api in
                 let port = api.port
@@ -77,7 +77,7 @@ import Testing
             try await panel.expectLedgerClean()
             for (user, _) in customers {
                 let orders = try await panel.store.listOrders(.init(userID: user.id, limit: 1_000_000))
-                #expect(Set(orders.map(\.id)) == report.placed[user.id] ?? [], "orders of \(user.username) differ from the acknowledged adds")
+                #expect(Set(orders.map(\.id.rawValue)) == report.placed[user.id.rawValue] ?? [], "orders of \(user.username) differ from the acknowledged adds")
             }
         }
     }
@@ -85,7 +85,7 @@ import Testing
     /// The operator's side, between requests: some orders complete, some go partial, so that
     /// refill and cancel see every state. Refunds change balances; the footprint is read
     /// around each request, so this never blurs the attribution.
-    static func moveOrders(_ panel: TestPanel, userID: Int64, step: Int) async throws {
+    static func moveOrders(_ panel: TestPanel, userID: UserID, step: Int) async throws {
         for order in try await panel.store.listOrders(.init(userID: userID, status: .pending, limit: 3)) where order.runs == nil {
             let change = step % 2 == 0 ? OrderChange(status: .completed)
                 : OrderChange(status: .partial, remains: max(1, order.quantity / 2))
@@ -111,7 +111,7 @@ import Testing
         var report: Report { state.withLock { $0 } }
 
         func check(_ request: FuzzRequest, _ answer: (status: Int, body: String), before: Footprint, after: Footprint,
-                   userID: Int64, client: Int, index: Int) {
+                   userID: UserID, client: Int, index: Int) {
             var problems: [String] = []
             let label = "client \(client) request \(index) (\(request.summary))"
             if answer.status >= 500 { problems.append("\(label): HTTP \(answer.status) \(answer.body.prefix(200))") }
@@ -137,7 +137,7 @@ import Testing
                 if request.body.count > APIRequestLimits.maxBodySize { report.oversized += 1 }
                 report.actions[request.action, default: 0] += 1
                 if verdict.accepted { report.accepted += 1 } else { report.refused += 1 }
-                if let id = verdict.orderID, request.action == "add" { report.placed[userID, default: []].insert(Int64(id)) }
+                if let id = verdict.orderID, request.action == "add" { report.placed[userID.rawValue, default: []].insert(Int64(id)) }
                 report.problems += problems
             }
         }

@@ -232,7 +232,7 @@ import Testing
             let backend = try await location.open(logger: quietLogger)
             let store = PanelStore(backend: backend)
             let acknowledged: [Int64]
-            let userID: Int64
+            let userID: UserID
             do {
                 try await store.migrate()
                 let (user, _) = try await store.createUser(username: "racer")
@@ -245,7 +245,7 @@ import Testing
                     for index in 0..<200 {
                         group.addTask {
                             try await store.placeOrder(user: customer, service: service,
-                                                       fields: ["link": "https://durable.test/\(index)", "quantity": "100"]).id
+                                                       fields: ["link": "https://durable.test/\(index)", "quantity": "100"]).id.rawValue
                         }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
@@ -261,8 +261,8 @@ import Testing
             let reopened = try await location.open(logger: quietLogger)
             let again = PanelStore(backend: reopened)
             do {
-                let found = try await again.orders(ids: acknowledged, userID: userID)
-                #expect(Set(found.keys) == Set(acknowledged))
+                let found = try await again.orders(ids: acknowledged.map { OrderID($0) }, userID: userID)
+                #expect(Set(found.keys.map(\.rawValue)) == Set(acknowledged))
                 #expect(try await again.ledgerProblems().isEmpty)
                 #expect(try await again.user(id: userID)?.balance == Money(parsing: "980"))
                 try await reopened.shutdown()

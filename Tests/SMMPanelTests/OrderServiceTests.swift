@@ -13,24 +13,24 @@ import Testing
     /// `recordNewOrder` call.
     final class MemoryOrders: OrderPlacementRepository {
         struct State {
-            var services: [Int64: (ServiceTerms, enabled: Bool)] = [:]
+            var services: [ServiceID: (ServiceTerms, enabled: Bool)] = [:]
             var byRequestID: [String: Order] = [:]
             var recorded: [NewOrder] = []
         }
         let state = Mutex(State())
 
-        func orderTerms(serviceID: Int64, pricedFor userID: Int64) async throws -> (ServiceTerms, enabled: Bool)? {
+        func orderTerms(serviceID: ServiceID, pricedFor userID: UserID) async throws -> (ServiceTerms, enabled: Bool)? {
             state.withLock { $0.services[serviceID] }
         }
 
-        func order(userID: Int64, requestID: String) async throws -> Order? {
+        func order(userID: UserID, requestID: String) async throws -> Order? {
             state.withLock { $0.byRequestID[requestID] }
         }
 
-        func recordNewOrder(_ new: NewOrder, userID: Int64, requestID: String?) async throws -> Order {
+        func recordNewOrder(_ new: NewOrder, userID: UserID, requestID: String?) async throws -> Order {
             state.withLock { state in
                 state.recorded.append(new)
-                let order = Order(id: Int64(state.recorded.count), userID: userID, serviceID: new.serviceID, type: new.type,
+                let order = Order(id: OrderID(Int64(state.recorded.count)), userID: userID, serviceID: new.serviceID, type: new.type,
                                   link: new.link, quantity: new.quantity, charge: new.charge, startCount: 0, remains: new.quantity,
                                   status: .pending, fields: new.fields, runsDone: 0, requestID: requestID, createdAt: 0, updatedAt: 0)
                 if let requestID { state.byRequestID[requestID] = order }

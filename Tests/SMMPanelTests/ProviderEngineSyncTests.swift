@@ -169,7 +169,7 @@ import Testing
             try await panel.withUpstream(settings: { $0.dispatchBatch = 250; $0.dispatchConcurrency = 16 }) { up in
                 let service = try await up.importService(1, rate: "0.01")
                 let (user, _) = try await panel.customer(balance: "100")
-                var ids: [Int64] = []
+                var ids: [OrderID] = []
                 for index in 0..<250 {
                     ids.append(try await up.place(user, service, ["link": "https://x.test/\(index)", "quantity": "100"]).id)
                 }
@@ -313,7 +313,7 @@ import Testing
                 #expect(try await up.engine.refillRound() == 3)
                 #expect(up.fake.calls(.refill) == 1 && up.fake.calls(.refillStatus) == 1)
                 #expect(up.fake.refills.map(\.orderID) == [firstRemote])
-                func local(_ id: Int64) async throws -> RefillStatus { try await up.store.refills(ids: [id], userID: user.id)[id]!.status }
+                func local(_ id: RefillID) async throws -> RefillStatus { try await up.store.refills(ids: [id], userID: user.id)[id]!.status }
                 #expect(try await local(refill.id) == .pending)
                 #expect(try await local(rejected.id) == .rejected)
 
@@ -354,14 +354,14 @@ import Testing
                     up.fake.report(remotes.last!, status: .string("Completed"), remains: .string("0"))
                 }
                 try await up.engine.statusRound()
-                var refills: [Int64] = []
+                var refills: [RefillID] = []
                 for order in orders { refills.append(try await up.store.createRefill(orderID: order.id, userID: user.id).id) }
                 up.fake.configure {
                     $0.refillRefusals[remotes[0]] = "Not enough funds on balance"
                     $0.refillRefusals[remotes[1]] = "Invalid API key"
                     $0.refillRefusals[remotes[2]] = "Refill is disabled for this service"
                 }
-                func local(_ id: Int64) async throws -> RefillStatus { try await up.store.refills(ids: [id], userID: user.id)[id]!.status }
+                func local(_ id: RefillID) async throws -> RefillStatus { try await up.store.refills(ids: [id], userID: user.id)[id]!.status }
 
                 try await up.engine.refillRound()
                 #expect(up.fake.calls(.refill) == 1)

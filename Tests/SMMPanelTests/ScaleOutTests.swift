@@ -152,7 +152,7 @@ import Testing
                                         let answer = try? await withExtraClient(port: node.port) { try await $0.postForm(fields) }
                                         let object = answer.flatMap { ResellerEndToEndTests.json($0) as [String: Any]? } ?? [:]
                                         if let order = object["order"] as? Int {
-                                            outcomes.placed(Int64(order), by: user.id)
+                                            outcomes.placed(Int64(order), by: user.id.rawValue)
                                             settled = true
                                         } else if object["error"] as? String == "Not enough funds on balance" {
                                             outcomes.refused()
@@ -193,7 +193,7 @@ import Testing
             #expect(done, "upstream states: \(counts)")
 
             let ordersA = try await storeA.listOrders(.init(limit: 100_000))
-            #expect(Set(ordersA.map(\.id)) == Set(acknowledged.keys), "orders stored on A are exactly the acknowledged ones")
+            #expect(Set(ordersA.map(\.id.rawValue)) == Set(acknowledged.keys), "orders stored on A are exactly the acknowledged ones")
             let upstream = try await storeA.upstreamInfo(orderIDs: ordersA.map(\.id))
             let remoteIDs = upstream.values.compactMap(\.upstreamOrderID)
             #expect(remoteIDs.count == ordersA.count && Set(remoteIDs).count == remoteIDs.count)
@@ -204,7 +204,7 @@ import Testing
 
             // Balances exact, books clean on both panels, nothing waiting for the operator.
             for (user, _, affordable) in customers {
-                let placed = acknowledged.values.filter { $0 == user.id }.count
+                let placed = acknowledged.values.filter { $0 == user.id.rawValue }.count
                 #expect(placed == min(40, affordable))
                 #expect(try await storeA.user(id: user.id)!.balance == Money(minorUnits: Int64(affordable - placed) * 12_500))
             }

@@ -22,13 +22,13 @@ import Testing
     }
 
     /// The answer as JSON text with `id` (as a key, a number or a string) replaced by "ID".
-    static func normalized(_ answer: String, id: Int64) -> String {
+    static func normalized<Entity>(_ answer: String, id: EntityID<Entity>) -> String {
         func walk(_ value: Any) -> Any {
             switch value {
             case let object as [String: Any]:
                 return Dictionary(uniqueKeysWithValues: object.map { ($0.key == "\(id)" ? "ID" : $0.key, walk($0.value)) })
             case let array as [Any]: return array.map(walk)
-            case let number as Int where Int64(number) == id: return "ID"
+            case let number as Int where Int64(number) == id.rawValue: return "ID"
             case let text as String where text == "\(id)": return "ID"
             default: return value
             }
@@ -47,18 +47,18 @@ import Testing
             let (mallory, malloryKey) = try await panel.customer("mallory", balance: "100")
             let service = try await panel.service(.default, rate: "1", min: 10, max: 10_000, refill: true, cancel: true)
             try await panel.live { api in
-                func add(_ key: String, _ link: String, requestID: String? = nil) async throws -> Int64 {
+                func add(_ key: String, _ link: String, requestID: String? = nil) async throws -> OrderID {
                     var fields = [("key", key), ("action", "add"), ("service", "\(service.id)"), ("link", link), ("quantity", "100")]
                     if let requestID { fields.append(("request_id", requestID)) }
                     let object = try #require(parseJSON(try await api.call(fields)) as? [String: Any])
-                    return Int64(try #require(object["order"] as? Int))
+                    return OrderID(Int64(try #require(object["order"] as? Int)))
                 }
                 let pending = try await add(aliceKey, "https://alice.test/pending", requestID: "alice-1")
                 let done = try await add(aliceKey, "https://alice.test/done")
                 try await panel.store.updateOrder(id: done, OrderChange(status: .completed))
                 let refill = try await panel.store.createRefill(orderID: done, userID: alice.id).id
                 let own = try await add(malloryKey, "https://mallory.test/own")
-                let missing: Int64 = 999_999
+                let missing: OrderID = 999_999
                 let aliceBefore = try await panel.footprint(of: alice.id)
 
                 // What Mallory sends with Alice's id, and the same call with an id that does not

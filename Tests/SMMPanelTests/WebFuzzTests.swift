@@ -158,28 +158,28 @@ struct WebFuzzTargets: Sendable {
         let (customer, _, _) = try await web.customer(targets.customerName, password: targets.password, balance: "500")
         _ = try await web.customer(targets.adminName, password: targets.password)
         try await web.store.setAdmin(userID: try #require(try await web.store.user(named: targets.adminName)).id, true)
-        for name in ["victim1", "victim2", "victim3"] { targets.victims.append(try await panel.customer(name, balance: "50").0.id) }
+        for name in ["victim1", "victim2", "victim3"] { targets.victims.append(try await panel.customer(name, balance: "50").0.id.rawValue) }
         for (index, type) in [ServiceType.default, .customComments, .package, .subscriptions, .mentionsCustomList].enumerated() {
             let service = try await panel.service(type, rate: "1.5", min: 1, max: 5_000, refill: true, cancel: index % 2 == 0,
                                                   dripFeed: type.supportsDripFeed, category: index < 3 ? "Fuzz A" : "Fuzz B")
-            targets.services.append(service.id)
-            targets.categories.append(service.categoryID)
+            targets.services.append(service.id.rawValue)
+            targets.categories.append(service.categoryID.rawValue)
         }
         let user = try #require(try await web.store.user(id: customer.id))
         for index in 0..<6 {
-            let order = try await web.store.placeOrder(user: user, serviceID: targets.services[0],
+            let order = try await web.store.placeOrder(user: user, serviceID: ServiceID(targets.services[0]),
                                                        fields: ["link": "https://fuzz.test/\(index)", "quantity": "100"])
-            targets.orders.append(order.id)
+            targets.orders.append(order.id.rawValue)
         }
-        _ = try await web.store.updateOrder(id: targets.orders[0], OrderChange(status: .completed))
-        _ = try await web.store.updateOrder(id: targets.orders[1], OrderChange(status: .partial, remains: 40))
-        targets.refills.append(try await web.store.createRefill(orderID: targets.orders[0], userID: customer.id).id)
+        _ = try await web.store.updateOrder(id: OrderID(targets.orders[0]), OrderChange(status: .completed))
+        _ = try await web.store.updateOrder(id: OrderID(targets.orders[1]), OrderChange(status: .partial, remains: 40))
+        targets.refills.append(try await web.store.createRefill(orderID: OrderID(targets.orders[0]), userID: customer.id).id.rawValue)
         targets.payments.append(try await web.store.createPaymentRequest(userID: customer.id, method: "PayPal",
-                                                                          amount: Money(parsing: "10")!, reference: "fuzz").id)
+                                                                          amount: Money(parsing: "10")!, reference: "fuzz").id.rawValue)
         // Nothing listens on port 1: every call to this provider is refused at once.
         let provider = try await web.store.createProvider(name: "deadend", url: "http://127.0.0.1:1/api/v2", apiKey: "k",
                                                           honorsRequestID: false, allowHTTP: true, allowPrivateAddress: true)
-        targets.providers.append(provider.id)
+        targets.providers.append(provider.id.rawValue)
         targets.categories = Array(Set(targets.categories))
         return targets
     }

@@ -71,7 +71,7 @@ import Testing
             try await panel.withUpstream(name: "first") { first in
                 try await panel.withUpstream(name: "second") { second in
                     let (user, _) = try await panel.customer(balance: "100")
-                    var refills: [Int64] = []
+                    var refills: [RefillID] = []
                     for (index, up) in [first, second].enumerated() {
                         let service = try await up.importService(index + 1, rate: "1.00", refill: true)
                         let order = try await up.place(user, service, ["link": "https://x.test/\(index)", "quantity": "1000"])

@@ -85,7 +85,7 @@ struct ServiceCommand: AsyncParsableCommand {
         func run() async throws {
             let draft = try fields.draft()
             print(describe(try await db.run { panel in
-                try await panel.store.audited("service.update", target: AuditTarget(.services, id)) { try await panel.services.catalog.updateService(id: id, draft) }
+                try await panel.store.audited("service.update", target: AuditTarget(.services, id)) { try await panel.services.catalog.updateService(id: ServiceID(id), draft) }
             }))
         }
     }
@@ -97,7 +97,7 @@ struct ServiceCommand: AsyncParsableCommand {
         func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             try await db.run { panel in
-                try await panel.store.audited("service.disable", target: AuditTarget(.services, id)) { try await panel.services.catalog.setServiceEnabled(id: id, false) }
+                try await panel.store.audited("service.disable", target: AuditTarget(.services, id)) { try await panel.services.catalog.setServiceEnabled(id: ServiceID(id), false) }
             }
             print("service \(id) disabled")
         }
@@ -110,7 +110,7 @@ struct ServiceCommand: AsyncParsableCommand {
         func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             try await db.run { panel in
-                try await panel.store.audited("service.enable", target: AuditTarget(.services, id)) { try await panel.services.catalog.setServiceEnabled(id: id, true) }
+                try await panel.store.audited("service.enable", target: AuditTarget(.services, id)) { try await panel.services.catalog.setServiceEnabled(id: ServiceID(id), true) }
             }
             print("service \(id) enabled")
         }
@@ -176,7 +176,7 @@ struct OrderCommand: AsyncParsableCommand {
             }
             let status = try self.status.map(parseStatus)
             let (orders, upstream) = try await db.run { panel in
-                let userID = if let user { try await requireUser(panel.store, user).id } else { nil as Int64? }
+                let userID = if let user { try await requireUser(panel.store, user).id } else { nil as UserID? }
                 let orders = try await panel.store.listOrders(.init(userID: userID, status: status, limit: limit))
                 return (orders, try await panel.store.upstreamInfo(orderIDs: orders.map(\.id)))
             }
@@ -192,7 +192,7 @@ struct OrderCommand: AsyncParsableCommand {
         func validate() throws { try check(id, OptionRange.id, "ID") }
         func run() async throws {
             try await db.run { panel in
-                try await panel.store.audited("order.resend", target: AuditTarget(.orders, id)) { try await panel.services.providers.resendHeld(orderID: id) }
+                try await panel.store.audited("order.resend", target: AuditTarget(.orders, id)) { try await panel.services.providers.resendHeld(orderID: OrderID(id)) }
             }
             print("order \(id) queued for its provider")
         }
@@ -208,7 +208,7 @@ struct OrderCommand: AsyncParsableCommand {
         func run() async throws {
             try await db.run { panel in
                 try await panel.store.audited("order.link-upstream", target: AuditTarget(.orders, id)) {
-                    try await panel.services.providers.linkUpstreamOrder(orderID: id, upstreamOrderID: upstreamOrderID)
+                    try await panel.services.providers.linkUpstreamOrder(orderID: OrderID(id), upstreamOrderID: upstreamOrderID)
                 }
             }
             print("order \(id) follows upstream order \(upstreamOrderID)")
@@ -235,7 +235,7 @@ struct OrderCommand: AsyncParsableCommand {
             }
             let change = OrderChange(status: try status.map(parseStatus), startCount: startCount, remains: remains)
             print(describe(try await db.run { panel in
-                try await panel.store.audited("order.update", target: AuditTarget(.orders, id)) { try await panel.services.orderAdmin.update(orderID: id, change) }
+                try await panel.store.audited("order.update", target: AuditTarget(.orders, id)) { try await panel.services.orderAdmin.update(orderID: OrderID(id), change) }
             }))
         }
     }
@@ -266,7 +266,7 @@ struct RefillCommand: AsyncParsableCommand {
                 throw OperatorError(description: "unknown refill status \(status); one of: \(RefillStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let refill = try await db.run { panel in
-                try await panel.store.audited("refill.update", target: AuditTarget(.refills, id)) { try await panel.services.orderAdmin.updateRefill(id: id, status: next) }
+                try await panel.store.audited("refill.update", target: AuditTarget(.refills, id)) { try await panel.services.orderAdmin.updateRefill(id: RefillID(id), status: next) }
             }
             print("refill \(refill.id)\torder \(refill.orderID)\t\(refill.status.rawValue)")
         }

@@ -46,7 +46,7 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var db: DatabaseOptions
         func validate() throws { try check(keyID, OptionRange.id, "KEY_ID") }
         func run() async throws {
-            let info = try await db.run { panel in try await panel.services.accounts.revokeKey(userID: try await requireUser(panel.store, user).id, keyID: keyID) }
+            let info = try await db.run { panel in try await panel.services.accounts.revokeKey(userID: try await requireUser(panel.store, user).id, keyID: APIKeyID(keyID)) }
             print("key \(info.id) \"\(info.name)\" of \(user) revoked")
         }
     }

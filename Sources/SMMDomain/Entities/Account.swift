@@ -1,13 +1,13 @@
 /// A browser session: who (nil for a guest) and the CSRF token every form must carry.
 public struct WebSession: Sendable, Hashable {
-    public var userID: Int64?
+    public var userID: UserID?
     public var csrfToken: String
     public var expiresAt: Int64
     /// The signed-in user (enabled), with the language they chose.
     public var user: User?
     public var language: String?
 
-    public init(userID: Int64? = nil, csrfToken: String, expiresAt: Int64, user: User? = nil, language: String? = nil) {
+    public init(userID: UserID? = nil, csrfToken: String, expiresAt: Int64, user: User? = nil, language: String? = nil) {
         self.userID = userID
         self.csrfToken = csrfToken
         self.expiresAt = expiresAt
@@ -18,8 +18,8 @@ public struct WebSession: Sendable, Hashable {
 
 /// One of a customer's API keys as lists show it: never the key, never its hash.
 public struct APIKeyInfo: Sendable, Hashable {
-    public var id: Int64
-    public var userID: Int64
+    public var id: APIKeyID
+    public var userID: UserID
     public var name: String
     /// The key's last four characters, enough to tell keys apart and useless for calling.
     /// Empty for keys issued before the hint existed.
@@ -29,7 +29,7 @@ public struct APIKeyInfo: Sendable, Hashable {
 
     public var isLive: Bool { revokedAt == nil }
 
-    public init(id: Int64, userID: Int64, name: String, hint: String, createdAt: Int64, revokedAt: Int64? = nil) {
+    public init(id: APIKeyID, userID: UserID, name: String, hint: String, createdAt: Int64, revokedAt: Int64? = nil) {
         self.id = id
         self.userID = userID
         self.name = name

@@ -1,5 +1,5 @@
 public struct User: Sendable, Hashable {
-    public var id: Int64
+    public var id: UserID
     public var username: String
     public var isAdmin: Bool
     public var disabled: Bool
@@ -7,7 +7,7 @@ public struct User: Sendable, Hashable {
     public var createdAt: Int64
     public var passwordHash: String?
 
-    public init(id: Int64, username: String, isAdmin: Bool, disabled: Bool, balance: Money, createdAt: Int64, passwordHash: String? = nil) {
+    public init(id: UserID, username: String, isAdmin: Bool, disabled: Bool, balance: Money, createdAt: Int64, passwordHash: String? = nil) {
         self.id = id
         self.username = username
         self.isAdmin = isAdmin
@@ -19,11 +19,11 @@ public struct User: Sendable, Hashable {
 }
 
 public struct Category: Sendable, Hashable {
-    public var id: Int64
+    public var id: CategoryID
     public var name: String
     public var sort: Int64
 
-    public init(id: Int64, name: String, sort: Int64) {
+    public init(id: CategoryID, name: String, sort: Int64) {
         self.id = id
         self.name = name
         self.sort = sort
@@ -31,9 +31,9 @@ public struct Category: Sendable, Hashable {
 }
 
 public struct Service: Sendable, Hashable {
-    public var id: Int64
+    public var id: ServiceID
     public var name: String
-    public var categoryID: Int64
+    public var categoryID: CategoryID
     public var categoryName: String
     public var type: ServiceType
     public var rate: Money
@@ -52,7 +52,7 @@ public struct Service: Sendable, Hashable {
                      refill: refill, refillDays: refillDays, cancel: cancel)
     }
 
-    public init(id: Int64, name: String, categoryID: Int64, categoryName: String, type: ServiceType, rate: Money, min: Int64, max: Int64, refill: Bool, refillDays: Int, cancel: Bool, dripFeed: Bool, description: String, enabled: Bool, sort: Int64) {
+    public init(id: ServiceID, name: String, categoryID: CategoryID, categoryName: String, type: ServiceType, rate: Money, min: Int64, max: Int64, refill: Bool, refillDays: Int, cancel: Bool, dripFeed: Bool, description: String, enabled: Bool, sort: Int64) {
         self.id = id
         self.name = name
         self.categoryID = categoryID
@@ -73,7 +73,7 @@ public struct Service: Sendable, Hashable {
 
 extension Service {
     /// The service at a customer's own rates (by service id), where the operator set one.
-    public func priced(with rates: [Int64: Money]) -> Service {
+    public func priced(with rates: [ServiceID: Money]) -> Service {
         var priced = self
         if let rate = rates[id] { priced.rate = rate }
         return priced
@@ -114,9 +114,9 @@ public struct ServiceDraft: Sendable, Hashable {
 }
 
 public struct Order: Sendable, Hashable {
-    public var id: Int64
-    public var userID: Int64
-    public var serviceID: Int64
+    public var id: OrderID
+    public var userID: UserID
+    public var serviceID: ServiceID
     public var type: ServiceType
     public var link: String
     public var quantity: Int64
@@ -125,7 +125,7 @@ public struct Order: Sendable, Hashable {
     public var remains: Int64
     public var status: OrderStatus
     public var fields: [String: String]
-    public var parentID: Int64?
+    public var parentID: OrderID?
     public var runs: Int64?
     public var intervalMinutes: Int64?
     public var runsDone: Int64
@@ -143,7 +143,7 @@ public struct Order: Sendable, Hashable {
                    remains: remains, isSubscription: isSubscription)
     }
 
-    public init(id: Int64, userID: Int64, serviceID: Int64, type: ServiceType, link: String, quantity: Int64, charge: Money, startCount: Int64, remains: Int64, status: OrderStatus, fields: [String: String], parentID: Int64? = nil, runs: Int64? = nil, intervalMinutes: Int64? = nil, runsDone: Int64, nextRunAt: Int64? = nil, requestID: String? = nil, createdAt: Int64, updatedAt: Int64, completedAt: Int64? = nil) {
+    public init(id: OrderID, userID: UserID, serviceID: ServiceID, type: ServiceType, link: String, quantity: Int64, charge: Money, startCount: Int64, remains: Int64, status: OrderStatus, fields: [String: String], parentID: OrderID? = nil, runs: Int64? = nil, intervalMinutes: Int64? = nil, runsDone: Int64, nextRunAt: Int64? = nil, requestID: String? = nil, createdAt: Int64, updatedAt: Int64, completedAt: Int64? = nil) {
         self.id = id
         self.userID = userID
         self.serviceID = serviceID
@@ -168,14 +168,14 @@ public struct Order: Sendable, Hashable {
 }
 
 public struct Refill: Sendable, Hashable {
-    public var id: Int64
-    public var orderID: Int64
-    public var userID: Int64
+    public var id: RefillID
+    public var orderID: OrderID
+    public var userID: UserID
     public var status: RefillStatus
     public var createdAt: Int64
     public var updatedAt: Int64
 
-    public init(id: Int64, orderID: Int64, userID: Int64, status: RefillStatus, createdAt: Int64, updatedAt: Int64) {
+    public init(id: RefillID, orderID: OrderID, userID: UserID, status: RefillStatus, createdAt: Int64, updatedAt: Int64) {
         self.id = id
         self.orderID = orderID
         self.userID = userID
@@ -187,7 +187,7 @@ public struct Refill: Sendable, Hashable {
 
 /// What the `status` action shows of an order.
 public struct OrderStatusView: Sendable, Hashable {
-    public var id: Int64
+    public var id: OrderID
     public var type: ServiceType
     public var charge: Money
     public var startCount: Int64
@@ -201,7 +201,7 @@ public struct OrderStatusView: Sendable, Hashable {
     public var isDripFeedParent: Bool { runs != nil }
     public var isSubscription: Bool { type == .subscriptions }
 
-    public init(id: Int64, type: ServiceType, charge: Money, startCount: Int64, remains: Int64, status: OrderStatus, runs: Int64? = nil, expiry: String? = nil) {
+    public init(id: OrderID, type: ServiceType, charge: Money, startCount: Int64, remains: Int64, status: OrderStatus, runs: Int64? = nil, expiry: String? = nil) {
         self.id = id
         self.type = type
         self.charge = charge

@@ -5,17 +5,17 @@ public enum LedgerKind: String, Sendable {
 
 /// One ledger row, for the customer's funds page and the admin ledger.
 public struct LedgerEntry: Sendable, Hashable {
-    public var id: Int64
-    public var userID: Int64
+    public var id: LedgerEntryID
+    public var userID: UserID
     public var username: String
     public var amount: Money
     public var balanceAfter: Money
     public var kind: String
-    public var orderID: Int64?
+    public var orderID: OrderID?
     public var memo: String
     public var createdAt: Int64
 
-    public init(id: Int64, userID: Int64, username: String, amount: Money, balanceAfter: Money, kind: String, orderID: Int64? = nil, memo: String, createdAt: Int64) {
+    public init(id: LedgerEntryID, userID: UserID, username: String, amount: Money, balanceAfter: Money, kind: String, orderID: OrderID? = nil, memo: String, createdAt: Int64) {
         self.id = id
         self.userID = userID
         self.username = username
@@ -32,10 +32,10 @@ public struct LedgerEntry: Sendable, Hashable {
 /// or `system` (workers, migrations).
 public enum AuditActor: Sendable, Hashable, CustomStringConvertible {
     case cli
-    case admin(Int64)
-    case api(Int64)
+    case admin(UserID)
+    case api(UserID)
     /// A customer acting on the web site.
-    case web(Int64)
+    case web(UserID)
     case system
 
     public var description: String {
@@ -57,7 +57,7 @@ public enum AuditActor: Sendable, Hashable, CustomStringConvertible {
 
 /// One row of the audit log.
 public struct AuditEntry: Sendable, Hashable {
-    public var id: Int64
+    public var id: AuditEntryID
     public var createdAt: Int64
     public var actor: String
     public var action: String
@@ -67,9 +67,9 @@ public struct AuditEntry: Sendable, Hashable {
     /// never recorded (the process died between the change and its record).
     public var before: String?
     public var after: String?
-    public var ledgerID: Int64?
+    public var ledgerID: LedgerEntryID?
 
-    public init(id: Int64, createdAt: Int64, actor: String, action: String, target: String, before: String? = nil, after: String? = nil, ledgerID: Int64? = nil) {
+    public init(id: AuditEntryID, createdAt: Int64, actor: String, action: String, target: String, before: String? = nil, after: String? = nil, ledgerID: LedgerEntryID? = nil) {
         self.id = id
         self.createdAt = createdAt
         self.actor = actor

@@ -6,18 +6,18 @@ public enum PaymentStatus: String, Sendable, CaseIterable {
 
 /// A customer's request to have a manual payment (bank transfer, cash…) credited.
 public struct PaymentRequest: Sendable, Hashable {
-    public var id: Int64
-    public var userID: Int64
+    public var id: PaymentRequestID
+    public var userID: UserID
     public var method: String
     public var amount: Money
     public var reference: String
     public var status: PaymentStatus
     public var adminNote: String
-    public var decidedBy: Int64?
+    public var decidedBy: UserID?
     public var createdAt: Int64
     public var decidedAt: Int64?
 
-    public init(id: Int64, userID: Int64, method: String, amount: Money, reference: String, status: PaymentStatus, adminNote: String, decidedBy: Int64? = nil, createdAt: Int64, decidedAt: Int64? = nil) {
+    public init(id: PaymentRequestID, userID: UserID, method: String, amount: Money, reference: String, status: PaymentStatus, adminNote: String, decidedBy: UserID? = nil, createdAt: Int64, decidedAt: Int64? = nil) {
         self.id = id
         self.userID = userID
         self.method = method

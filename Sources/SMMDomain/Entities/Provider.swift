@@ -1,6 +1,6 @@
 /// An upstream panel this panel resells.
 public struct Provider: Sendable, Hashable {
-    public var id: Int64
+    public var id: ProviderID
     public var name: String
     public var url: String
     /// The key of our account at the provider. Stored in clear because every call needs it.
@@ -36,7 +36,7 @@ public struct Provider: Sendable, Hashable {
     /// The range `--concurrency` accepts.
     public static let concurrencyRange = 1...32
 
-    public init(id: Int64, name: String, url: String, apiKey: String, enabled: Bool, honorsRequestID: Bool, statusCodes: [Int: OrderStatus], balance: String? = nil, currency: String? = nil, balanceCheckedAt: Int64? = nil, alert: String, createdAt: Int64, allowHTTP: Bool = false, allowPrivateAddress: Bool = false, concurrency: Int? = nil) {
+    public init(id: ProviderID, name: String, url: String, apiKey: String, enabled: Bool, honorsRequestID: Bool, statusCodes: [Int: OrderStatus], balance: String? = nil, currency: String? = nil, balanceCheckedAt: Int64? = nil, alert: String, createdAt: Int64, allowHTTP: Bool = false, allowPrivateAddress: Bool = false, concurrency: Int? = nil) {
         self.id = id
         self.name = name
         self.url = url
@@ -96,13 +96,13 @@ public enum UpstreamCancelState: String, Sendable, CaseIterable {
 /// An order claimed for sending, with everything the `add` call needs.
 public struct DispatchJob: Sendable, Hashable {
     public var order: Order
-    public var providerID: Int64
+    public var providerID: ProviderID
     public var upstreamService: String
     public var requestID: String
     /// This claim's attempt number; results are recorded only for the matching attempt.
     public var attempt: Int64
 
-    public init(order: Order, providerID: Int64, upstreamService: String, requestID: String, attempt: Int64) {
+    public init(order: Order, providerID: ProviderID, upstreamService: String, requestID: String, attempt: Int64) {
         self.order = order
         self.providerID = providerID
         self.upstreamService = upstreamService
@@ -124,13 +124,13 @@ public struct SyncItem: Sendable, Hashable {
 
 /// A refill to forward, or to check, at the provider.
 public struct RefillJob: Sendable, Hashable {
-    public var refillID: Int64
-    public var providerID: Int64
+    public var refillID: RefillID
+    public var providerID: ProviderID
     public var upstreamOrderID: String
     public var upstreamRefillID: String?
     public var attempt: Int64
 
-    public init(refillID: Int64, providerID: Int64, upstreamOrderID: String, upstreamRefillID: String? = nil, attempt: Int64) {
+    public init(refillID: RefillID, providerID: ProviderID, upstreamOrderID: String, upstreamRefillID: String? = nil, attempt: Int64) {
         self.refillID = refillID
         self.providerID = providerID
         self.upstreamOrderID = upstreamOrderID
@@ -141,12 +141,12 @@ public struct RefillJob: Sendable, Hashable {
 
 /// A customer's cancel request waiting to be forwarded.
 public struct CancelJob: Sendable, Hashable {
-    public var orderID: Int64
+    public var orderID: OrderID
     public var upstreamOrderID: String
     /// How many times this cancel has been claimed, this one included (for backoff).
     public var attempt: Int64
 
-    public init(orderID: Int64, upstreamOrderID: String, attempt: Int64) {
+    public init(orderID: OrderID, upstreamOrderID: String, attempt: Int64) {
         self.orderID = orderID
         self.upstreamOrderID = upstreamOrderID
         self.attempt = attempt
@@ -155,8 +155,8 @@ public struct CancelJob: Sendable, Hashable {
 
 /// An order that needs the operator, with the reason.
 public struct AttentionItem: Sendable, Hashable {
-    public var orderID: Int64
-    public var userID: Int64
+    public var orderID: OrderID
+    public var userID: UserID
     public var providerName: String
     public var state: UpstreamState
     public var review: Bool
@@ -165,7 +165,7 @@ public struct AttentionItem: Sendable, Hashable {
     public var reason: String
     public var updatedAt: Int64
 
-    public init(orderID: Int64, userID: Int64, providerName: String, state: UpstreamState, review: Bool, upstreamOrderID: String? = nil, upstreamStatus: String, reason: String, updatedAt: Int64) {
+    public init(orderID: OrderID, userID: UserID, providerName: String, state: UpstreamState, review: Bool, upstreamOrderID: String? = nil, upstreamStatus: String, reason: String, updatedAt: Int64) {
         self.orderID = orderID
         self.userID = userID
         self.providerName = providerName
@@ -213,7 +213,7 @@ extension UpstreamReport: CustomStringConvertible {
 
 /// The provider-side view of an order, for the operator: cost, profit, upstream ids.
 public struct UpstreamOrderInfo: Sendable, Hashable {
-    public var orderID: Int64
+    public var orderID: OrderID
     public var providerName: String
     public var state: UpstreamState
     public var upstreamOrderID: String?
@@ -223,7 +223,7 @@ public struct UpstreamOrderInfo: Sendable, Hashable {
     public var lastResponse: String
     public var attempts: Int64
 
-    public init(orderID: Int64, providerName: String, state: UpstreamState, upstreamOrderID: String? = nil, upstreamStatus: String, cost: Money? = nil, reason: String, lastResponse: String, attempts: Int64) {
+    public init(orderID: OrderID, providerName: String, state: UpstreamState, upstreamOrderID: String? = nil, upstreamStatus: String, cost: Money? = nil, reason: String, lastResponse: String, attempts: Int64) {
         self.orderID = orderID
         self.providerName = providerName
         self.state = state
@@ -246,13 +246,13 @@ public enum CancelOutcome: Sendable, Hashable {
 
 /// A change of status (and the refund it made) that a provider's report caused, for the log.
 public struct ReportedChange: Sendable, Hashable {
-    public var orderID: Int64
+    public var orderID: OrderID
     public var from: OrderStatus
     public var to: OrderStatus
     /// What went back to the customer's balance (zero for a drip-feed run: its parent pays).
     public var refund: Money
 
-    public init(orderID: Int64, from: OrderStatus, to: OrderStatus, refund: Money) {
+    public init(orderID: OrderID, from: OrderStatus, to: OrderStatus, refund: Money) {
         self.orderID = orderID
         self.from = from
         self.to = to
@@ -262,11 +262,11 @@ public struct ReportedChange: Sendable, Hashable {
 
 /// One report of a status call.
 public struct ReportedOrder: Sendable {
-    public var orderID: Int64
+    public var orderID: OrderID
     public var report: UpstreamReport
     public var raw: String
 
-    public init(orderID: Int64, report: UpstreamReport, raw: String) {
+    public init(orderID: OrderID, report: UpstreamReport, raw: String) {
         self.orderID = orderID
         self.report = report
         self.raw = raw

@@ -27,8 +27,8 @@ public enum OperatorNote {
 
 /// The memo of a ledger row the panel writes itself.
 public enum LedgerMemo {
-    public static func charge(orderID: Int64) -> String { "order \(orderID)" }
+    public static func charge(orderID: OrderID) -> String { "order \(orderID)" }
     /// A refund as the order became `status`.
-    public static func refund(orderID: Int64, status: OrderStatus) -> String { "order \(orderID) \(status.rawValue)" }
-    public static func paymentRequest(id: Int64, method: String) -> String { "payment request \(id) (\(method))" }
+    public static func refund(orderID: OrderID, status: OrderStatus) -> String { "order \(orderID) \(status.rawValue)" }
+    public static func paymentRequest(id: PaymentRequestID, method: String) -> String { "payment request \(id) (\(method))" }
 }

@@ -17,7 +17,7 @@ extension TestPanel {
 
     /// What a customer owns, to show that a refused call changed none of it. One statement, so
     /// it is one consistent read (and cheap enough to run around every fuzz request).
-    func footprint(of userID: Int64) async throws -> Footprint {
+    func footprint(of userID: UserID) async throws -> Footprint {
         try await store.backend.read { db in
             let row = try await db.raw("""
                 SELECT u.balance,

@@ -11,7 +11,7 @@ extension PanelStore {
         try await placeOrder(user: user, serviceID: service.id, fields: fields, requestID: requestID)
     }
 
-    func placeOrder(user: User, serviceID: Int64, fields: [String: String], requestID: String? = nil) async throws -> Order {
+    func placeOrder(user: User, serviceID: ServiceID, fields: [String: String], requestID: String? = nil) async throws -> Order {
         try await services.orders.place(user: user, serviceID: serviceID, fields: fields, requestID: requestID)
     }
 
@@ -19,7 +19,7 @@ extension PanelStore {
         try await services.catalog.createService(draft)
     }
 
-    func updateService(id: Int64, _ draft: ServiceDraft) async throws -> Service {
+    func updateService(id: ServiceID, _ draft: ServiceDraft) async throws -> Service {
         try await services.catalog.updateService(id: id, draft)
     }
 
@@ -27,17 +27,17 @@ extension PanelStore {
         try await importServices(try drafts.map(CatalogRules.newService))
     }
 
-    func importUpstreamService(providerID: Int64, entry: UpstreamCatalogEntry, type: ServiceType, categoryName: String,
+    func importUpstreamService(providerID: ProviderID, entry: UpstreamCatalogEntry, type: ServiceType, categoryName: String,
                                markup: Money) async throws -> Service? {
         let new = try CatalogRules.importedService(entry, type: type, categoryName: categoryName, markup: markup)
         return try await importUpstreamService(providerID: providerID, entry: entry, as: new, markup: markup)
     }
 
-    func createKey(userID: Int64, name: String) async throws -> (APIKeyInfo, String) {
+    func createKey(userID: UserID, name: String) async throws -> (APIKeyInfo, String) {
         try await services.accounts.createKey(userID: userID, name: name)
     }
 
-    func createPaymentRequest(userID: Int64, method: String, amount: Money, reference: String) async throws -> PaymentRequest {
+    func createPaymentRequest(userID: UserID, method: String, amount: Money, reference: String) async throws -> PaymentRequest {
         try await services.payments.file(userID: userID, method: method, amount: amount, reference: reference)
     }
 

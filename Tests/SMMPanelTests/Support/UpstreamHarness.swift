@@ -52,12 +52,12 @@ struct Upstream: Sendable {
                                         "expiry": "31/12/2030"])
     }
 
-    func order(_ id: Int64) async throws -> Order { try await store.order(id: id)! }
+    func order(_ id: OrderID) async throws -> Order { try await store.order(id: id)! }
 
-    func info(_ id: Int64) async throws -> UpstreamOrderInfo { try await store.upstreamInfo(orderIDs: [id])[id]! }
+    func info(_ id: OrderID) async throws -> UpstreamOrderInfo { try await store.upstreamInfo(orderIDs: [id])[id]! }
 
     /// The fake's order id for a local order (it must have been sent).
-    func remote(_ id: Int64) async throws -> Int {
+    func remote(_ id: OrderID) async throws -> Int {
         let info = try await info(id)
         return try #require(info.upstreamOrderID.flatMap { Int($0) }, "order \(id) has no upstream id: \(info)")
     }
