@@ -65,18 +65,18 @@ func buildMetricsRouter(_ metrics: MetricsEndpoint) -> Router<BasicRequestContex
 /// The Prometheus text of one registry, with the SQLite commit counters brought up to date at
 /// each scrape. One per process, whichever listeners serve it: the counters add deltas.
 final class MetricsEndpoint: Sendable {
-    let store: PanelStore
+    let commitCounts: @Sendable () -> (commits: Int, transactions: Int)?
     let registry: PrometheusCollectorRegistry
     let commits: SQLiteCommitMetrics?
 
     init(store: PanelStore, registry: PrometheusCollectorRegistry) {
-        self.store = store
+        commitCounts = { store.commitCounts }
         self.registry = registry
         commits = store.commitCounts == nil ? nil : SQLiteCommitMetrics(registry: registry)
     }
 
     func response() -> Response {
-        if let commits, let counts = store.commitCounts { commits.update(counts) }
+        if let commits, let counts = commitCounts() { commits.update(counts) }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
@@ -134,7 +134,7 @@ public func backgroundWorkers(store: PanelStore, configuration: PanelConfigurati
 func backgroundWorkers(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
                        engine: ProviderEngine) -> [any ServiceLifecycle.Service] {
     [
-        PanelWorker(store: store, interval: configuration.workerInterval, logger: logger),
+        PanelWorker(orders: PanelServices(store).orderAdmin, interval: configuration.workerInterval, logger: logger),
         ProviderWorker(engine: engine, schedule: .init(interval: configuration.workerInterval, catalogInterval: configuration.catalogSyncInterval),
                        logger: logger),
     ]

@@ -1,17 +1,17 @@
 import Logging
 import SMMDomain
-import SMMStorage
+import SMMServices
 import ServiceLifecycle
 
 /// Background work that belongs to no request: starting due drip-feed runs. Runs inside
 /// `serve`, stops on graceful shutdown; a failed round is logged and retried next round.
 public struct PanelWorker: ServiceLifecycle.Service {
-    let store: PanelStore
+    let orders: OrderAdminService
     let interval: Duration
     let logger: Logger
 
-    public init(store: PanelStore, interval: Duration, logger: Logger) {
-        self.store = store
+    public init(orders: OrderAdminService, interval: Duration, logger: Logger) {
+        self.orders = orders
         self.interval = interval
         self.logger = logger
     }
@@ -28,7 +28,7 @@ public struct PanelWorker: ServiceLifecycle.Service {
     /// One round of every job; also what the tests call to drive the worker deterministically.
     public func runOnce() async {
         do {
-            while try await store.startDueDripFeedRuns(limit: 100) == 100 {}
+            while try await orders.startDueDripFeedRuns(limit: 100) == 100 {}
         } catch {
             logger.error("drip-feed round failed", metadata: ["error": .string("\(error)")])
         }

@@ -7,6 +7,7 @@ import SMMAPI
 import SMMApp
 import SMMDatabase
 import SMMDomain
+import SMMServices
 import SMMStorage
 import Synchronization
 import Testing
@@ -100,7 +101,7 @@ struct TestPanel: Sendable {
         }
     }
 
-    func worker() -> PanelWorker { PanelWorker(store: store, interval: .seconds(1), logger: quietLogger) }
+    func worker() -> PanelWorker { PanelWorker(orders: store.services.orderAdmin, interval: .seconds(1), logger: quietLogger) }
 
     // MARK: Fixtures
 
