@@ -22,6 +22,7 @@ public struct APIv2: Sendable {
     let store: any Repositories
     /// `add` goes through the order service: the rules decide, the store records.
     let orders: OrderService
+    let requests: OrderRequestService
     public let currency: String
     /// `currency` as a JSON string, written once: every order of a `status` answer carries it.
     private let quotedCurrency: [UInt8]
@@ -36,6 +37,7 @@ public struct APIv2: Sendable {
                 keyCache: APIKeyCache? = nil, logger: Logger = Logger(label: "smmpanel.api")) {
         self.store = store
         self.orders = OrderService(repository: store)
+        self.requests = OrderRequestService(repository: store)
         self.currency = currency
         var quoted: [UInt8] = []
         JSONString.write(currency, to: &quoted)
@@ -200,12 +202,12 @@ public struct APIv2: Sendable {
     func refill(user: User, fields: [String: String]) async throws -> JSONValue {
         if let list = fields["orders"] {
             return try await perOrder(list, of: user, answerKey: "refill") { id in
-                .int(try await store.createRefill(orderID: id, userID: user.id).id.rawValue)
+                .int(try await requests.requestRefill(orderID: id, userID: user.id).id.rawValue)
             }
         }
         guard let raw = fields["order"] ?? fields["order_id"] ?? fields["id"] else { throw PanelError.incorrectRequest }
         guard let id: OrderID = IDList.parseID(raw) else { throw PanelError.incorrectOrderID }
-        let refill = try await store.createRefill(orderID: id, userID: user.id)
+        let refill = try await requests.requestRefill(orderID: id, userID: user.id)
         return .object([("refill", .string(String(refill.id)))])
     }
 
@@ -234,7 +236,7 @@ public struct APIv2: Sendable {
     func cancel(user: User, fields: [String: String]) async throws -> JSONValue {
         guard let list = fields["orders"] ?? fields["order"] ?? fields["order_id"] else { throw PanelError.incorrectRequest }
         return try await perOrder(list, of: user, answerKey: "cancel") { id in
-            _ = try await store.cancelOrder(id: id, userID: user.id)
+            _ = try await requests.cancel(orderID: id, userID: user.id)
             return .int(1)
         }
     }

@@ -1,6 +1,26 @@
 import SMMDomain
 import SMMStorage
 
+/// What a customer may ask of an order once placed: to cancel it, to refill it. The domain's
+/// rules decide (`CustomerCancel`, `OrderLifecycle.canRefill`) on the rows the repository locks.
+public struct OrderRequestService: Sendable {
+    let repository: any OrderRequests
+
+    public init(repository: any OrderRequests) {
+        self.repository = repository
+    }
+
+    /// The order, canceled with its whole charge back, or unchanged while its provider is
+    /// asked to cancel it.
+    public func cancel(orderID: OrderID, userID: UserID) async throws -> Order {
+        try await repository.cancelOrder(id: orderID, userID: userID)
+    }
+
+    public func requestRefill(orderID: OrderID, userID: UserID) async throws -> Refill {
+        try await repository.createRefill(orderID: orderID, userID: userID)
+    }
+}
+
 /// Orders and refills as an operator changes them (the worker's drip-feed runs too).
 public struct OrderAdminService: Sendable {
     let repository: any OrderAdministration
@@ -31,6 +51,7 @@ public struct OrderAdminService: Sendable {
 /// operator's commands call to change anything.
 public struct PanelServices: Sendable {
     public let orders: OrderService
+    public let requests: OrderRequestService
     public let orderAdmin: OrderAdminService
     public let catalog: CatalogService
     public let accounts: AccountService
@@ -38,11 +59,12 @@ public struct PanelServices: Sendable {
     public let payments: PaymentService
     public let providers: ProviderService
 
-    public typealias Repositories = OrderPlacementRepository & OrderAdministration & CatalogRepository & AccountRepository
+    public typealias Repositories = OrderPlacementRepository & OrderRequests & OrderAdministration & CatalogRepository & AccountRepository
         & LedgerRepository & PaymentRepository & ProviderAdministration
 
     public init(_ repositories: any Repositories) {
         orders = OrderService(repository: repositories)
+        requests = OrderRequestService(repository: repositories)
         orderAdmin = OrderAdminService(repository: repositories)
         catalog = CatalogService(repository: repositories)
         accounts = AccountService(repository: repositories)

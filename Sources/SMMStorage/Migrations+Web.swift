@@ -3,8 +3,8 @@ extension Migrations {
     /// payment requests, per-user service rates and each user's language.
     static let web = Migration(version: 3, name: "web", statements: [
         // The session cookie holds a random token; only its SHA-256 is stored, so a leaked
-        // database holds no usable session. Guests get a session too (user_id NULL): the CSRF
-        // token of the login and sign-up forms lives in it.
+        // database holds no usable session. `user_id` may be NULL, a session of no user; guests'
+        // forms carry the token of a signed cookie instead (`GuestToken`), nothing stored.
         """
         CREATE TABLE web_sessions (
             token_hash TEXT PRIMARY KEY,

@@ -20,13 +20,13 @@ struct OrderPages: Sendable {
         pages.customer.get("/orders/:id") { call in try await orderDetail(call, error: nil) }
         pages.customer.post("/orders/:id/cancel") { call in
             try await act(call) { id in
-                _ = try await call.store.cancelOrder(id: id, userID: call.user!.id)
+                _ = try await call.services.requests.cancel(orderID: id, userID: call.user!.id)
                 return "notice_order_canceled"
             }
         }
         pages.customer.post("/orders/:id/refill") { call in
             try await act(call) { id in
-                _ = try await call.store.createRefill(orderID: id, userID: call.user!.id)
+                _ = try await call.services.requests.requestRefill(orderID: id, userID: call.user!.id)
                 return "notice_refill_requested"
             }
         }

@@ -14,7 +14,7 @@ import SMMStorage
 /// What the pages read, and the web's own records (sessions, attempts, the audit of admins'
 /// changes). Changes go through `PanelServices`.
 public typealias WebStore = AccountQueries & CatalogQueries & OrderQueries & MoneyQueries & PanelReports & WebSessions & AuditTrail
-    & OrderRequests & ClockSource
+    & ClockSource
 
 /// The customer site and the admin console: server-rendered pages over the same services and
 /// domain rules as the API.
