@@ -1,9 +1,13 @@
 /// The id of one row of a kind (`UserID`, `OrderID`, …): an `Int64` that only goes where an id
 /// of that kind is expected, so an order's id cannot be passed as its user's. Written and read
 /// as the bare number (JSON, SQL, text).
+///
+/// Inlinable: ids are hashed and compared on hot paths (the 100-id `status`) in other modules,
+/// where an unspecialized generic call would cost more than the work.
 public struct EntityID<Entity>: Sendable, Hashable, Comparable, Codable, LosslessStringConvertible, ExpressibleByIntegerLiteral {
     public let rawValue: Int64
 
+    @inlinable
     public init(_ rawValue: Int64) {
         self.rawValue = rawValue
     }
@@ -14,6 +18,7 @@ public struct EntityID<Entity>: Sendable, Hashable, Comparable, Codable, Lossles
         rawValue = value
     }
 
+    @inlinable
     public init(integerLiteral value: Int64) {
         rawValue = value
     }
@@ -27,6 +32,13 @@ public struct EntityID<Entity>: Sendable, Hashable, Comparable, Codable, Lossles
         try container.encode(rawValue)
     }
 
+    @inlinable
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rawValue == rhs.rawValue }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+    @inlinable
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public var description: String { String(rawValue) }

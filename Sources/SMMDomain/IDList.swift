@@ -9,6 +9,7 @@ public enum IDList {
         case invalid(String)
 
         /// The entry's id as an id of the kind the context expects; nil for an invalid entry.
+        @inlinable
         public func id<Entity>() -> EntityID<Entity>? {
             if case .id(let id) = self { EntityID(id) } else { nil }
         }
@@ -75,6 +76,7 @@ public enum IDList {
     }
 
     /// The usable ids of a parsed list, in order, as ids of one kind.
+    @inlinable
     public static func ids<Entity>(_ entries: [Entry]) -> [EntityID<Entity>] {
         entries.compactMap { if case .id(let id) = $0 { EntityID(id) } else { nil } }
     }

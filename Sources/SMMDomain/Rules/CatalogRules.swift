@@ -85,16 +85,16 @@ public enum CatalogRules {
     }
 
     /// The local service sold from an upstream one: its rate with `markup` percent on top,
-    /// its limits made sane, over-long texts cut (a provider's catalog is not ours to refuse).
+    /// its limits made sane, over-long texts cut (a provider's catalog is not ours to refuse),
+    /// then checked as any other new service.
     public static func importedService(_ entry: UpstreamCatalogEntry, type: ServiceType, categoryName: String,
                                        markup: Money) throws -> NewService {
         guard let price = Pricing.markedUp(entry.rate, percent: markup) else { throw PanelError.rejected(.markupRange) }
         let (min, max) = CatalogSync.clampLimits(min: entry.min, max: entry.max)
-        let name = String(entry.name.trimmingSpaces().prefix(maxServiceName))
-        return NewService(name: name.isEmpty ? "Service \(entry.id)" : String(entry.name.prefix(maxServiceName)),
-                          categoryName: String(categoryName.prefix(maxCategoryName)), type: type, rate: price, min: min, max: max,
-                          refill: entry.refill, refillDays: 30, cancel: entry.cancel, dripFeed: entry.dripFeed,
-                          description: String(entry.description.prefix(maxDescription)), sort: 0)
+        let name = String(entry.name.trimmingSpaces().prefix(maxServiceName)).isEmpty ? "Service \(entry.id)" : String(entry.name.prefix(maxServiceName))
+        return try newService(ServiceDraft(name: name, categoryName: String(categoryName.prefix(maxCategoryName)), type: type, rate: price,
+                                           min: min, max: max, refill: entry.refill, refillDays: 30, cancel: entry.cancel,
+                                           dripFeed: entry.dripFeed, description: String(entry.description.prefix(maxDescription))))
     }
 
     /// A customer's own rate for a service (nil removes it).
