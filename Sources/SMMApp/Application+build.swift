@@ -134,7 +134,7 @@ public func backgroundWorkers(store: PanelStore, configuration: PanelConfigurati
 func backgroundWorkers(store: PanelStore, configuration: PanelConfiguration, logger: Logger,
                        engine: ProviderEngine) -> [any ServiceLifecycle.Service] {
     [
-        PanelWorker(orders: PanelServices(store).orderAdmin, interval: configuration.workerInterval, logger: logger),
+        PanelWorker(orders: OrderAdminService(repository: store), interval: configuration.workerInterval, logger: logger),
         ProviderWorker(engine: engine, schedule: .init(interval: configuration.workerInterval, catalogInterval: configuration.catalogSyncInterval),
                        logger: logger),
     ]

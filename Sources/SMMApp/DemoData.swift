@@ -56,7 +56,7 @@ public enum DemoData {
     /// fresh random passwords, printed by `serve --demo`.
     public static func seedWebLogins(_ store: PanelStore) async throws -> (admin: String, customer: String) {
         let adminPassword = randomPassword(), customerPassword = randomPassword()
-        let accounts = PanelServices(store).accounts
+        let accounts = AccountService(repository: store)
         var admin = try await store.user(named: adminName)
         if admin == nil { admin = try await accounts.createUser(username: adminName, isAdmin: true).0 }
         guard let admin else { return (adminPassword, customerPassword) }

@@ -12,9 +12,9 @@ public struct EntityID<Entity>: Sendable, Hashable, Comparable, Codable, Lossles
         self.rawValue = rawValue
     }
 
-    /// Digits only (as `Int64` reads them); nil otherwise.
+    /// An id as a request writes it, read by `IDList.parseID`'s rule (digits, in `IDList.idRange`).
     public init?(_ description: String) {
-        guard let value = Int64(description) else { return nil }
+        guard let value = IDList.parseNumber(description) else { return nil }
         rawValue = value
     }
 

@@ -70,9 +70,9 @@ public enum IDList {
         CheckedInteger.parse(raw, in: idRange, sign: .refused)
     }
 
-    /// `parseID` as the id of the kind the context expects.
+    /// `parseNumber` as the id of the kind the context expects.
     public static func parseID<Entity>(_ raw: String) -> EntityID<Entity>? {
-        parseNumber(raw).map { EntityID($0) }
+        EntityID(raw)
     }
 
     /// The usable ids of a parsed list, in order, as ids of one kind.

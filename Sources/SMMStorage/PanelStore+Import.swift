@@ -54,7 +54,7 @@ public struct ImportedOrder: Sendable {
 /// moves, no audit rows), so the caller answers for their consistency; the point is speed: a
 /// statement inserts hundreds of orders, and a million load in seconds.
 extension PanelStore {
-    /// Services in one transaction, each validated as `createService` does.
+    /// Services, checked by `CatalogRules.newService`, in one transaction.
     public func importServices(_ services: [NewService]) async throws {
         let now = clock.now()
         try await transaction(noting: changes.catalog) { db in

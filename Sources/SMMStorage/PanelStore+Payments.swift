@@ -119,17 +119,15 @@ extension PanelStore {
 
 extension SQLRow {
     func paymentRequest() throws -> PaymentRequest {
-        let label = try decode(column: "status", as: String.self)
-        guard let status = PaymentStatus(rawValue: label) else { throw CorruptRow(description: "payment status \(label)") }
-        return PaymentRequest(id: try id("id"),
-                              userID: try id("user_id"),
-                              method: try decode(column: "method", as: String.self),
-                              amount: Money(minorUnits: try decode(column: "amount", as: Int64.self)),
-                              reference: try decode(column: "reference", as: String.self),
-                              status: status,
-                              adminNote: try decode(column: "admin_note", as: String.self),
-                              decidedBy: try optionalID("decided_by"),
-                              createdAt: try decode(column: "created_at", as: Int64.self),
-                              decidedAt: try decode(column: "decided_at", as: Int64?.self))
+        PaymentRequest(id: try id("id"),
+                       userID: try id("user_id"),
+                       method: try decode(column: "method", as: String.self),
+                       amount: Money(minorUnits: try decode(column: "amount", as: Int64.self)),
+                       reference: try decode(column: "reference", as: String.self),
+                       status: try decodeState(column: "status", as: PaymentStatus.self),
+                       adminNote: try decode(column: "admin_note", as: String.self),
+                       decidedBy: try optionalID("decided_by"),
+                       createdAt: try decode(column: "created_at", as: Int64.self),
+                       decidedAt: try decode(column: "decided_at", as: Int64?.self))
     }
 }

@@ -11,8 +11,6 @@ public typealias AdminStats = PanelStore.AdminStats
 
 /// Users, their settings and their API keys.
 public protocol AccountRepository: Sendable {
-    func user(id: UserID) async throws -> User?
-    func user(named username: String) async throws -> User?
     func createUser(username: String, passwordHash: String?, isAdmin: Bool) async throws -> (User, String)
     func setPassword(userID: UserID, hash: String, keepSession: String?) async throws
     func setUserDisabled(userID: UserID, _ disabled: Bool) async throws
@@ -22,7 +20,6 @@ public protocol AccountRepository: Sendable {
     func createKey(userID: UserID, name: String, maxLive: Int64) async throws -> (APIKeyInfo, String)
     @discardableResult
     func revokeKey(userID: UserID, keyID: APIKeyID) async throws -> APIKeyInfo
-    func signupOpen() async throws -> Bool
     func setSignupOpen(_ open: Bool) async throws
 }
 
@@ -52,8 +49,6 @@ public protocol PaymentRepository: Sendable {
 
 /// Providers as the operator keeps them, and the orders waiting on one.
 public protocol ProviderAdministration: Sendable {
-    func provider(id: ProviderID) async throws -> Provider?
-    func provider(named name: String) async throws -> Provider?
     func createProvider(_ new: NewProvider) async throws -> Provider
     func updateProviderOptions(id: ProviderID, allowHTTP: Bool?, allowPrivateAddress: Bool?, concurrency: Int??) async throws
     func setProviderEnabled(id: ProviderID, _ enabled: Bool) async throws

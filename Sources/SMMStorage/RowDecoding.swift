@@ -106,14 +106,12 @@ extension SQLRow {
     }
 
     func refill() throws -> Refill {
-        let statusLabel = try decode(column: "status", as: String.self)
-        guard let status = RefillStatus(rawValue: statusLabel) else { throw CorruptRow(description: "refill status \(statusLabel)") }
-        return Refill(id: try id("id"),
-                      orderID: try id("order_id"),
-                      userID: try id("user_id"),
-                      status: status,
-                      createdAt: try decode(column: "created_at", as: Int64.self),
-                      updatedAt: try decode(column: "updated_at", as: Int64.self))
+        Refill(id: try id("id"),
+               orderID: try id("order_id"),
+               userID: try id("user_id"),
+               status: try decodeState(column: "status", as: RefillStatus.self),
+               createdAt: try decode(column: "created_at", as: Int64.self),
+               updatedAt: try decode(column: "updated_at", as: Int64.self))
     }
 }
 

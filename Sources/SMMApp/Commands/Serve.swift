@@ -70,7 +70,7 @@ struct Serve: AsyncParsableCommand {
         try limits.apply(to: &configuration)
         let store = try await openStore(configuration, logger: logger)
         do {
-            if let signup { try await PanelServices(store).accounts.setSignupOpen(signup == .open) }
+            if let signup { try await AccountService(repository: store).setSignupOpen(signup == .open) }
             if demo {
                 let (customer, key) = try await DemoData.seed(store)
                 let logins = try await DemoData.seedWebLogins(store)
